@@ -1,0 +1,2 @@
+//! The `oxicard` command.
+fn main() {}

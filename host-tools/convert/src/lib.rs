@@ -1,0 +1,1 @@
+//! oxicard-convert (placeholder).

@@ -1,0 +1,1 @@
+//! Integration tests over the golden reference files in `../shared/golden`.

@@ -1,0 +1,2 @@
+//! oxicard-apdu (placeholder).
+#![no_std]

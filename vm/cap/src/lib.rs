@@ -1,0 +1,2 @@
+//! oxicard-cap (placeholder).
+#![no_std]

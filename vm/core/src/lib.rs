@@ -1,0 +1,2 @@
+//! oxicard-vm (placeholder).
+#![no_std]

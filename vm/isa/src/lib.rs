@@ -1,0 +1,2 @@
+//! oxicard-isa (placeholder).
+#![no_std]

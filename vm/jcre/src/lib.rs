@@ -1,0 +1,2 @@
+//! oxicard-jcre (placeholder).
+#![no_std]

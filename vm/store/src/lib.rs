@@ -1,0 +1,2 @@
+//! oxicard-store (placeholder).
+#![no_std]

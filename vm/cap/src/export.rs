@@ -1,0 +1,1 @@
+//! Export (.exp) files: see export-format.md.

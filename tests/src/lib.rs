@@ -1,1 +1,2 @@
 //! Integration tests over the golden reference files in `../shared/golden`.
+pub mod api_stub_gen;

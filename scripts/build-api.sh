@@ -45,6 +45,9 @@ echo "build-api: compiling ${#sources[@]} stub sources with $(javac -version 2>&
 # A fixed order and timestamp keep the jar the same from one build to the next.
 rm -f "$jar_file"
 mapfile -t class_files < <(cd "$classes" && find . -name '*.class' | sed 's|^\./||' | LC_ALL=C sort)
-(cd "$classes" && jar --create --file "$jar_file" --no-manifest \
-    --date=2000-01-01T00:00:00Z "${class_files[@]}")
+date_flag=()
+if jar --help 2>&1 | grep -q -- '--date'; then
+    date_flag=(--date=2000-01-01T00:00:00Z)
+fi
+(cd "$classes" && jar --create --file "$jar_file" --no-manifest "${date_flag[@]}" "${class_files[@]}")
 echo "build-api: wrote $jar_file (${#class_files[@]} classes)"

@@ -743,3 +743,89 @@ fn constant_literal(constant: &ApiConstant) -> String {
         _ => constant.value.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+## package java.lang
+
+### java.lang.Object — public class  [token 0, since 3.0.4]
+- [s0] public Object()
+
+## package p
+
+### p.Base — public abstract class  [token 0, since 3.0.4]
+- constants:
+  - byte B = -16 (0xF0)
+  - short S = -28672 (0x9000)
+- [s1] protected Base(short)
+- [v1] public abstract short size(byte[], short) throws Oops
+
+### p.Base$OneShot — public final class extends p.Base  [token 1, since 3.0.5]
+- [s0 since 3.0.5] public static final Base$OneShot open(byte)
+- [v1] public short size(byte[], short) throws Oops
+
+### p.Oops — public class extends java.lang.Object  [token 2, since 3.0.4]
+- [s0] public Oops()
+";
+
+    #[test]
+    fn parses_classes_constants_and_members() {
+        let surface = ApiSurface::parse(SAMPLE).expect("sample parses");
+        let base = surface.class("p.Base").expect("Base");
+        assert_eq!(base.modifiers, ["public", "abstract"]);
+        assert_eq!(base.superclass.as_deref(), Some("java.lang.Object"));
+        assert_eq!(base.constants[0].value, -16);
+        assert_eq!(base.constants[1].value, -28672);
+        assert!(base.members[0].is_constructor());
+        assert_eq!(base.members[1].throws, ["Oops"]);
+        let size = &base.members[1];
+        assert_eq!(surface.method_descriptor(size).as_deref(), Ok("([BS)S"));
+        let one_shot = surface.class("p.Base$OneShot").expect("OneShot");
+        assert_eq!(one_shot.members[0].token, "s0 since 3.0.5");
+        assert_eq!(
+            surface.method_descriptor(&one_shot.members[0]).as_deref(),
+            Ok("(B)Lp/Base$OneShot;")
+        );
+    }
+
+    #[test]
+    fn generates_nested_classes_and_super_calls() {
+        let surface = ApiSurface::parse(SAMPLE).expect("sample parses");
+        let files = surface.generate_sources().expect("sources generate");
+        assert_eq!(
+            files.keys().collect::<Vec<_>>(),
+            ["java/lang/Object.java", "p/Base.java", "p/Oops.java"]
+        );
+        let base = &files["p/Base.java"];
+        assert!(base.contains("public static final byte B = -16;"));
+        assert!(base.contains("public static final short S = -28672;"));
+        assert!(base.contains("    public abstract short size(byte[] p0, short p1) throws Oops;"));
+        assert!(base.contains("    public static final class OneShot extends Base {"));
+        // OneShot has no constructor in the surface: a package-private one calls Base(short).
+        assert!(base.contains("        OneShot() {\n            super((short) 0);\n"));
+        assert!(base.contains("public static final Base.OneShot open(byte p0) {"));
+    }
+
+    #[test]
+    fn rejects_inconsistent_constants_and_unknown_types() {
+        let bad_hex = SAMPLE.replace("(0xF0)", "(0xF1)");
+        let error = ApiSurface::parse(&bad_hex).expect_err("hex must match the value");
+        assert!(error.contains("line 10: hex F1"), "{error}");
+        let out_of_range = SAMPLE.replace("byte B = -16 (0xF0)", "byte B = 200 (0xC8)");
+        assert!(ApiSurface::parse(&out_of_range).is_err());
+        let unknown = SAMPLE.replace("throws Oops\n\n###", "throws Nope\n\n###");
+        let surface = ApiSurface::parse(&unknown).expect("unknown types parse");
+        assert!(surface.generate_sources().is_err());
+    }
+
+    #[test]
+    fn spec_surface_lists_the_expected_packages() {
+        let surface = ApiSurface::load().expect("api-surface.md parses");
+        let packages: BTreeSet<&str> = surface.classes.iter().map(|c| c.package.as_str()).collect();
+        assert_eq!(packages.into_iter().collect::<Vec<_>>(), STUB_PACKAGES);
+        assert_eq!(surface.classes.len(), 89);
+    }
+}

@@ -58,7 +58,7 @@ struct Writer<'o> {
 
 impl Writer<'_> {
     fn bytes(&mut self, bytes: &[u8]) {
-        let end = self.at + bytes.len();
+        let end = self.at.saturating_add(bytes.len());
         if let Some(slot) = self.out.get_mut(self.at..end) {
             slot.copy_from_slice(bytes);
         }
@@ -200,7 +200,10 @@ pub fn write_table_switch(
         .checked_sub(1)
         .and_then(|last| low.checked_add(last))
         .ok_or(out_of_range("high"))?;
-    let needed = opcode.layout().header_len() + 2 * offsets.len();
+    let needed = opcode
+        .layout()
+        .header_len()
+        .saturating_add(offsets.len().saturating_mul(2));
     ensure_room(out, needed)?;
     let mut w = Writer { out, at: 0 };
     w.bytes(&[opcode.value()]);
@@ -236,7 +239,10 @@ pub fn write_lookup_switch(
         opcode,
         field: "npairs",
     })?;
-    let needed = opcode.layout().header_len() + opcode.layout().switch_entry_len() * pairs.len();
+    let layout = opcode.layout();
+    let needed = layout
+        .header_len()
+        .saturating_add(layout.switch_entry_len().saturating_mul(pairs.len()));
     ensure_room(out, needed)?;
     let mut w = Writer { out, at: 0 };
     w.bytes(&[opcode.value()]);

@@ -283,12 +283,11 @@ impl OperandLayout {
 
     /// Bytes of the opcode plus the fixed fields (for a switch: before its table).
     pub const fn header_len(self) -> usize {
-        let fields = self.fields();
+        let mut fields = self.fields();
         let mut len = 1;
-        let mut i = 0;
-        while i < fields.len() {
-            len += fields[i].encoding.size();
-            i += 1;
+        while let [first, rest @ ..] = fields {
+            len += first.encoding.size();
+            fields = rest;
         }
         len
     }
@@ -597,15 +596,14 @@ impl Opcode {
 
     /// The short form of a `_w` opcode (inverse of [`Opcode::wide`]).
     pub const fn narrow(self) -> Option<Opcode> {
-        let mut i = 0;
-        while i < Opcode::ALL.len() {
-            let candidate = Opcode::ALL[i];
+        let mut opcodes: &[Opcode] = &Opcode::ALL;
+        while let [candidate, rest @ ..] = opcodes {
             if let Some(wide) = candidate.info().wide {
                 if wide as u8 == self as u8 {
-                    return Some(candidate);
+                    return Some(*candidate);
                 }
             }
-            i += 1;
+            opcodes = rest;
         }
         None
     }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what oxicard's build and tests need on a fresh Debian machine (run as root).
+# Idempotent: every step checks first and does nothing when the tool is already there.
+set -euo pipefail
+
+log() { printf '[setup] %s\n' "$*"; }
+
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" = 0 ]; then
+        log "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        apt_updated=1
+    fi
+    log "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# A JDK: javac compiles the Java Card API stubs and the applets; java runs the differential tests.
+if ! command -v javac >/dev/null 2>&1 || ! command -v jar >/dev/null 2>&1; then
+    apt_install openjdk-17-jdk-headless
+fi
+
+# Rust components and the embedded target every vm/ crate must build for.
+if command -v rustup >/dev/null 2>&1; then
+    installed_components=$(rustup component list --installed 2>/dev/null || true)
+    for component in rustfmt clippy; do
+        if ! grep -q "^$component" <<<"$installed_components"; then
+            log "rustup component add $component"
+            rustup component add "$component"
+        fi
+    done
+    if ! rustup target list --installed | grep -qx thumbv7m-none-eabi; then
+        log "rustup target add thumbv7m-none-eabi"
+        rustup target add thumbv7m-none-eabi
+    fi
+fi
+log "ready: $(javac -version 2>&1), $(cargo --version)"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every check oxicard has: formatting, clippy (-D warnings), all tests, the vm/ crates built
+# for a Cortex-M3 (thumbv7m-none-eabi), and a type-check of the fuzz targets.
+# Installs what it needs first (scripts/setup.sh), so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "Java Card API stubs (javac, jar)"
+bash scripts/build-api.sh
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+mkdir -p target
+set +e
+cargo test --workspace --locked >target/test-output.txt 2>&1
+test_status=$?
+set -e
+grep -E '^(test result|     Running|   Doc-tests)|FAILED|panicked' target/test-output.txt || true
+summary=$(awk '/^test result:/ { passed += $4; failed += $6; skipped += $8 } END { printf "tests: %d passed, %d failed, %d skipped", passed, failed, skipped }' target/test-output.txt)
+if [ "$test_status" != 0 ]; then
+    grep -B5 -A60 -E '^failures:|^error' target/test-output.txt | head -300 >&2 || true
+    echo "$summary" >&2
+    echo "cargo test failed (exit $test_status); full output in target/test-output.txt" >&2
+    exit "$test_status"
+fi
+
+step "vm/ crates for thumbv7m-none-eabi"
+vm_packages=()
+for manifest in vm/*/Cargo.toml; do
+    vm_packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
+done
+cargo build --locked --target thumbv7m-none-eabi "${vm_packages[@]}"
+
+if [ -f fuzz/Cargo.toml ]; then
+    step "fuzz targets type-check"
+    cargo check --manifest-path fuzz/Cargo.toml --bins
+fi
+
+step "all checks passed"
+echo "$summary"

@@ -288,14 +288,23 @@ impl<'a> ConstantPool<'a> {
     /// The entry at `index` (entry 0 is a real entry). `at` is the file offset of the
     /// reference, reported if the index is out of range.
     fn entry(&self, index: u16, at: usize) -> Result<CpEntry<'a>, ExportError> {
-        self.entries()
-            .nth(usize::from(index))
+        self.get(index)
             .ok_or(ExportError::at(at, "constant-pool index within the pool"))
     }
 
     /// The entry at `index`, if there is one.
+    ///
+    /// Entries have different sizes, so this walks the pool from the start; it only
+    /// decodes the entry it returns.
     pub fn get(&self, index: u16) -> Option<CpEntry<'a>> {
-        self.entries().nth(usize::from(index))
+        if index >= self.count {
+            return None;
+        }
+        let mut reader = Reader::new(self.file, self.start);
+        for _ in 0..index {
+            skip_cp_entry(&mut reader).ok()?;
+        }
+        read_cp_entry(&mut reader).ok()
     }
 
     fn utf8(&self, index: u16, at: usize, expected: &'static str) -> Result<&'a str, ExportError> {
@@ -361,6 +370,23 @@ impl<'a> Iterator for CpEntries<'a> {
         // view was built by hand; ending the iteration is then the safe answer.
         read_cp_entry(&mut self.reader).ok()
     }
+}
+
+/// Moves past one entry without decoding its content.
+fn skip_cp_entry(reader: &mut Reader<'_>) -> Result<(), ExportError> {
+    let tag_at = reader.pos;
+    let len = match reader.u1("constant-pool tag")? {
+        TAG_UTF8 => usize::from(reader.u2("CONSTANT_Utf8 length")?),
+        TAG_INTEGER => 4,
+        TAG_CLASSREF => 2,
+        TAG_PACKAGE => {
+            reader.bytes(5, "CONSTANT_Package")?;
+            usize::from(reader.u1("CONSTANT_Package aid_length")?)
+        }
+        _ => return Err(ExportError::at(tag_at, "constant-pool tag")),
+    };
+    reader.bytes(len, "constant-pool entry")?;
+    Ok(())
 }
 
 fn read_cp_entry<'a>(reader: &mut Reader<'a>) -> Result<CpEntry<'a>, ExportError> {

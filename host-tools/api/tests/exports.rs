@@ -298,7 +298,7 @@ fn committed_export_files_are_current() {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 dirs.push(path);
-            } else {
+            } else if path.extension().is_some_and(|ext| ext == "exp") {
                 found.insert(path);
             }
         }

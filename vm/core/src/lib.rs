@@ -1,2 +1,354 @@
-//! oxicard-vm (placeholder).
+//! oxicard-vm: the Java Card virtual machine: the linked image in NVM, the object model,
+//! the loader/linker and the interpreter.
+//!
+//! The VM knows nothing about APDUs or applets: the runtime (oxicard-jcre) describes the
+//! built-in API packages with an [`api::ApiCatalog`], implements their native methods with
+//! [`api::Natives`], and drives the VM through [`Vm::run`].
+//!
+//! Data flow: [`Vm::load_package`] checks and links the components of a CAP file into a
+//! package record, class records, a resolved constant pool, the method component and the
+//! static field image, all in NVM. The interpreter runs over that image; it never looks at
+//! a raw constant-pool entry.
 #![no_std]
+
+pub mod api;
+pub mod class;
+pub mod error;
+pub mod heap;
+pub mod interp;
+pub mod layout;
+pub mod link;
+mod reader;
+
+pub use api::{ApiCatalog, Natives, Value};
+pub use error::{LinkError, Trap};
+pub use heap::{ArrayType, ObjRef, NULL};
+pub use layout::{ClassId, MethodRef};
+
+use heapless::Vec;
+use oxicard_store::{Nvm, NvmError};
+
+/// Words (16-bit slots) of the operand/locals stack shared by all frames.
+pub const STACK_WORDS: usize = 1024;
+/// Maximum number of nested frames.
+pub const MAX_FRAMES: usize = 128;
+/// Bytes of RAM for transient arrays (including the APDU buffer).
+pub const TRANSIENT_BYTES: usize = 4096;
+/// Journal entries available to one transaction (commit capacity, in entries of up to
+/// [`JOURNAL_CHUNK`] bytes).
+pub const JOURNAL_ENTRIES: usize = 256;
+/// Bytes saved by one journal entry.
+pub const JOURNAL_CHUNK: usize = 8;
+/// Default instruction budget per [`Vm::run`] call.
+pub const DEFAULT_BUDGET: u64 = 200_000_000;
+
+/// Which VM-raised Java exception (the runtime provides one preallocated object for each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SystemException {
+    /// java.lang.NullPointerException
+    NullPointer = 0,
+    /// java.lang.ArrayIndexOutOfBoundsException
+    ArrayIndexOutOfBounds = 1,
+    /// java.lang.ArithmeticException
+    Arithmetic = 2,
+    /// java.lang.ClassCastException
+    ClassCast = 3,
+    /// java.lang.NegativeArraySizeException
+    NegativeArraySize = 4,
+    /// java.lang.ArrayStoreException
+    ArrayStore = 5,
+    /// java.lang.SecurityException
+    Security = 6,
+    /// javacard.framework.SystemException (reason NO_RESOURCE) on heap exhaustion
+    NoResource = 7,
+    /// javacard.framework.TransactionException (reason BUFFER_FULL)
+    TransactionBufferFull = 8,
+}
+
+/// Number of [`SystemException`] kinds.
+pub const SYSTEM_EXCEPTIONS: usize = 9;
+
+/// Cached facts about one loaded package (rebuilt from its NVM record).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PackageInfo {
+    /// NVM address of the copied Method component info.
+    pub method_addr: u32,
+    /// Length of the Method component info.
+    pub method_len: u32,
+    /// NVM address of the resolved constant pool (4 bytes per entry).
+    pub cp_addr: u32,
+    /// Number of constant-pool entries.
+    pub cp_count: u16,
+    /// NVM address of the static field image.
+    pub static_addr: u32,
+    /// Size of the static field image.
+    pub static_len: u32,
+}
+
+/// One saved value of the transaction journal.
+#[derive(Clone, Copy, Debug)]
+struct JournalEntry {
+    addr: u32,
+    len: u8,
+    old: [u8; JOURNAL_CHUNK],
+}
+
+/// An activation record. The hot copies of `pc` and `sp` live in the interpreter's locals
+/// while a frame runs; they are saved here before anything that can leave the frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    /// Address of the next instruction (for invokers: the instruction after the invoke).
+    pub pc: u32,
+    /// Stack index of local 0.
+    pub locals: u16,
+    /// Stack index of the operand stack bottom.
+    pub stack_base: u16,
+    /// Operand stack top (exclusive) when the frame is not running.
+    pub sp: u16,
+    /// Highest allowed stack index (exclusive) for this frame's operand stack.
+    pub stack_limit: u16,
+    /// Package index of the running method.
+    pub package: u8,
+    /// Context that was active in the invoker (restored on return).
+    pub saved_context: u8,
+}
+
+/// The virtual machine: NVM image and heap, transient RAM, stacks and transaction state.
+pub struct Vm<N: Nvm> {
+    /// The non-volatile memory holding the linked image and the persistent heap.
+    nvm: N,
+    /// Built-in API description.
+    catalog: &'static ApiCatalog,
+    /// Transient memory (contents of transient arrays).
+    ram: [u8; TRANSIENT_BYTES],
+    /// Operand stacks and locals of all frames.
+    stack: [i16; STACK_WORDS],
+    /// The frame stack.
+    frames: Vec<Frame, MAX_FRAMES>,
+    /// Loaded packages, by package index.
+    packages: Vec<PackageInfo, { layout::MAX_PACKAGES }>,
+    /// Cached superblock.
+    sb: layout::Superblock,
+    /// Transaction journal (undo log).
+    journal: Vec<JournalEntry, JOURNAL_ENTRIES>,
+    /// Transaction nesting depth (0 or 1).
+    tx_depth: u8,
+    /// Currently active context (owner id of newly created objects).
+    context: u8,
+    /// Instruction budget per run.
+    budget: u64,
+    /// Preallocated exception objects raised by the VM itself.
+    system_exceptions: [ObjRef; SYSTEM_EXCEPTIONS],
+}
+
+impl<N: Nvm> Vm<N> {
+    /// Creates a VM over `nvm`. If the NVM holds no formatted image, it is formatted (empty
+    /// card); otherwise the existing image is opened.
+    pub fn new(nvm: N, catalog: &'static ApiCatalog) -> Result<Self, Trap> {
+        let mut vm = Vm {
+            nvm,
+            catalog,
+            ram: [0; TRANSIENT_BYTES],
+            stack: [0; STACK_WORDS],
+            frames: Vec::new(),
+            packages: Vec::new(),
+            sb: layout::Superblock::default(),
+            journal: Vec::new(),
+            tx_depth: 0,
+            context: 0,
+            budget: DEFAULT_BUDGET,
+            system_exceptions: [NULL; SYSTEM_EXCEPTIONS],
+        };
+        vm.open_or_format()?;
+        Ok(vm)
+    }
+
+    fn open_or_format(&mut self) -> Result<(), Trap> {
+        if self.nvm.size() < layout::IMAGE_START as usize + 1024 {
+            return Err(Trap::OutOfMemory);
+        }
+        let sb = layout::Superblock::read(&self.nvm)?;
+        if sb.magic == layout::MAGIC {
+            self.sb = sb;
+            for p in 0..sb.package_count {
+                let info = layout::read_package_info(&self.nvm, p)?;
+                self.packages
+                    .push(info)
+                    .map_err(|_| Trap::Internal("packages"))?;
+            }
+        } else {
+            self.sb = layout::Superblock::empty();
+            self.sb.write(&mut self.nvm)?;
+        }
+        Ok(())
+    }
+
+    /// The underlying NVM.
+    pub fn nvm(&self) -> &N {
+        &self.nvm
+    }
+
+    /// The API catalog this VM was built with.
+    pub fn catalog(&self) -> &'static ApiCatalog {
+        self.catalog
+    }
+
+    /// Sets the instruction budget of each [`Vm::run`] call.
+    pub fn set_budget(&mut self, budget: u64) {
+        self.budget = budget;
+    }
+
+    /// The currently active context.
+    pub fn context(&self) -> u8 {
+        self.context
+    }
+
+    /// Sets the active context (used by the runtime before it calls into an applet).
+    pub fn set_context(&mut self, context: u8) {
+        self.context = context;
+    }
+
+    /// Registers the preallocated object the VM throws for `kind`.
+    pub fn set_system_exception(&mut self, kind: SystemException, obj: ObjRef) {
+        if let Some(slot) = self.system_exceptions.get_mut(kind as usize) {
+            *slot = obj;
+        }
+    }
+
+    /// The preallocated object for `kind`, as a trap to return.
+    #[cold]
+    pub fn throw(&self, kind: SystemException) -> Trap {
+        match self.system_exceptions.get(kind as usize) {
+            Some(&obj) if obj != NULL => Trap::Throw(obj),
+            _ => Trap::Internal("system exception object missing"),
+        }
+    }
+
+    /// Number of loaded packages.
+    pub fn package_count(&self) -> u8 {
+        self.sb.package_count
+    }
+
+    /// Information about package `index`.
+    pub fn package(&self, index: u8) -> Option<&PackageInfo> {
+        self.packages.get(index as usize)
+    }
+
+    /// Clears transient memory of the given kind (1 = CLEAR_ON_RESET and CLEAR_ON_DESELECT
+    /// arrays on reset: pass [`heap::TRANSIENT_RESET`] | [`heap::TRANSIENT_DESELECT`]).
+    pub fn clear_transient(&mut self, kinds: u8) -> Result<(), Trap> {
+        for handle in 1..=self.sb.object_count {
+            let addr = self.object_addr(handle)?;
+            let flags = self
+                .nvm
+                .read_u8(addr as usize + heap::HDR_FLAGS)
+                .map_err(nvm_err)?;
+            if flags & heap::TRANSIENT_MASK & kinds != 0 {
+                let (off, len) = self.transient_span(addr)?;
+                if let Some(area) = self.ram.get_mut(off..off + len) {
+                    area.fill(0);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops all frames (after a trap) so the next run starts clean.
+    pub fn reset_frames(&mut self) {
+        self.frames.clear();
+    }
+
+    /// Current transaction depth.
+    pub fn transaction_depth(&self) -> u8 {
+        self.tx_depth
+    }
+
+    /// Begins a transaction; `false` if one is already open.
+    pub fn begin_transaction(&mut self) -> bool {
+        if self.tx_depth != 0 {
+            return false;
+        }
+        self.tx_depth = 1;
+        self.journal.clear();
+        true
+    }
+
+    /// Commits the open transaction; `false` if none is open.
+    pub fn commit_transaction(&mut self) -> bool {
+        if self.tx_depth == 0 {
+            return false;
+        }
+        self.tx_depth = 0;
+        self.journal.clear();
+        true
+    }
+
+    /// Aborts the open transaction, restoring every journaled value; `false` if none is open.
+    pub fn abort_transaction(&mut self) -> Result<bool, Trap> {
+        if self.tx_depth == 0 {
+            return Ok(false);
+        }
+        while let Some(e) = self.journal.pop() {
+            let old = e.old.get(..e.len as usize).unwrap_or(&[]);
+            self.nvm.write(e.addr as usize, old).map_err(nvm_err)?;
+        }
+        self.tx_depth = 0;
+        Ok(true)
+    }
+
+    /// Bytes the journal can still take in the open transaction.
+    pub fn unused_commit_capacity(&self) -> usize {
+        (JOURNAL_ENTRIES - self.journal.len()) * JOURNAL_CHUNK
+    }
+
+    /// Total journal capacity in bytes.
+    pub fn max_commit_capacity(&self) -> usize {
+        JOURNAL_ENTRIES * JOURNAL_CHUNK
+    }
+
+    /// Writes persistent data; inside a transaction (and when `atomic`), the old value is
+    /// journaled first.
+    pub fn write_persistent(&mut self, addr: u32, data: &[u8], atomic: bool) -> Result<(), Trap> {
+        if atomic && self.tx_depth != 0 {
+            let mut off = 0usize;
+            while off < data.len() {
+                let n = (data.len() - off).min(JOURNAL_CHUNK);
+                let mut e = JournalEntry {
+                    addr: addr + off as u32,
+                    len: n as u8,
+                    old: [0; JOURNAL_CHUNK],
+                };
+                if let Some(buf) = e.old.get_mut(..n) {
+                    self.nvm.read(e.addr as usize, buf).map_err(nvm_err)?;
+                }
+                if self.journal.push(e).is_err() {
+                    return Err(self.throw(SystemException::TransactionBufferFull));
+                }
+                off += n;
+            }
+        }
+        self.nvm.write(addr as usize, data).map_err(nvm_err)
+    }
+
+    /// Free bytes of persistent memory.
+    pub fn available_persistent(&self) -> usize {
+        self.nvm.size().saturating_sub(self.sb.top as usize)
+    }
+
+    /// Free bytes of transient memory.
+    pub fn available_transient(&self) -> usize {
+        TRANSIENT_BYTES.saturating_sub(self.sb.ram_top as usize)
+    }
+
+    /// Transient RAM (for natives that copy into transient arrays).
+    pub fn ram(&self) -> &[u8] {
+        &self.ram
+    }
+}
+
+/// Maps an NVM error to a trap.
+#[cold]
+pub(crate) fn nvm_err<E: NvmError>(e: E) -> Trap {
+    Trap::Nvm(e.kind())
+}

@@ -1,2 +1,420 @@
-//! oxicard-jcre (placeholder).
+//! oxicard-jcre: the Java Card runtime environment on top of oxicard-vm: the built-in API
+//! (catalog and natives), the applet registry, SELECT and dispatch, the APDU object, the
+//! one mapping from errors to status words, and the [`Card`] facade that tests, the
+//! simulator and firmware use.
 #![no_std]
+
+pub mod api;
+mod natives;
+
+use heapless::Vec;
+use oxicard_store::Nvm;
+use oxicard_vm::heap::{ArrayType, ObjRef, GLOBAL, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
+use oxicard_vm::{LinkError, SystemException, Trap, Value, Vm};
+
+/// Maximum applet instances.
+pub const MAX_APPLETS: usize = 16;
+/// Size of the APDU buffer (5 header bytes + 255 data bytes + Le + 1).
+pub const APDU_BUFFER_LEN: usize = 261;
+/// Largest response: 256 data bytes and the status word.
+pub const MAX_RESPONSE: usize = 258;
+
+/// Status word of a successful command.
+pub const SW_OK: u16 = 0x9000;
+/// Status word of any failure that is not an ISOException (JCRE §3.3), and of VM traps.
+pub const SW_UNKNOWN: u16 = 0x6F00;
+/// Status word when no applet can take the command.
+pub const SW_FILE_NOT_FOUND: u16 = 0x6A82;
+/// Status word when select() refused.
+pub const SW_APPLET_SELECT_FAILED: u16 = 0x6999;
+
+/// Why a host-side card operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardError {
+    /// The package was refused by the loader/linker.
+    Link(LinkError),
+    /// The VM stopped (during install, or an internal failure).
+    Trap(Trap),
+    /// The package or applet AID is unknown.
+    NoSuchApplet,
+    /// The applet's install() did not register an instance, or the registry is full.
+    InstallFailed(u16),
+    /// The command APDU is malformed (shorter than 4 bytes or inconsistent Lc).
+    BadCommand,
+    /// The response buffer is too small.
+    ResponseTooSmall,
+}
+
+impl From<LinkError> for CardError {
+    fn from(e: LinkError) -> Self {
+        CardError::Link(e)
+    }
+}
+
+impl From<Trap> for CardError {
+    fn from(e: Trap) -> Self {
+        CardError::Trap(e)
+    }
+}
+
+/// A registered applet instance.
+#[derive(Clone, Debug)]
+pub(crate) struct AppletEntry {
+    pub(crate) aid: Vec<u8, 16>,
+    pub(crate) obj: ObjRef,
+    pub(crate) package: u8,
+    pub(crate) aid_obj: ObjRef,
+}
+
+/// State of the APDU object during one command.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ApduState {
+    pub(crate) state: i8,
+    pub(crate) lc: u16,
+    pub(crate) le: u16,
+    pub(crate) out_len: u16,
+    pub(crate) response: Vec<u8, MAX_RESPONSE>,
+}
+
+/// The runtime state that natives act on.
+pub(crate) struct Runtime {
+    pub(crate) applets: Vec<AppletEntry, MAX_APPLETS>,
+    pub(crate) selected: Option<usize>,
+    pub(crate) selecting: bool,
+    /// During install: the instance being installed registers here.
+    pub(crate) installing: Option<(u8, Vec<u8, 16>)>,
+    pub(crate) registered: Option<ObjRef>,
+    pub(crate) apdu_obj: ObjRef,
+    pub(crate) apdu_buffer: ObjRef,
+    pub(crate) apdu: ApduState,
+    /// Preallocated throwable of each built-in exception class, by class id.
+    pub(crate) exceptions: [ObjRef; 32],
+}
+
+/// A Java Card: VM, runtime and NVM. All a host needs: load, install, reset, transmit.
+pub struct Card<N: Nvm> {
+    vm: Vm<N>,
+    rt: Runtime,
+}
+
+impl<N: Nvm> Card<N> {
+    /// Creates a card on `nvm` (formatted if empty): no packages, no applets, none selected.
+    pub fn new(nvm: N) -> Result<Self, CardError> {
+        let mut vm = Vm::new(nvm, &api::CATALOG)?;
+        vm.set_context(0);
+        let mut exceptions = [NULL; 32];
+        for (id, slot) in exceptions.iter_mut().enumerate() {
+            let id = id as u16;
+            if id <= api::C_USER_EXCEPTION
+                && (id == api::C_THROWABLE
+                    || vm.class_is_subtype(id, api::C_THROWABLE).unwrap_or(false))
+                && !vm.class_is_interface(id).unwrap_or(true)
+            {
+                *slot = vm.new_instance(id)?;
+            }
+        }
+        let kinds = [
+            (SystemException::NullPointer, api::C_NPE),
+            (SystemException::ArrayIndexOutOfBounds, api::C_AIOOBE),
+            (SystemException::Arithmetic, api::C_ARITHMETIC),
+            (SystemException::ClassCast, api::C_CCE),
+            (SystemException::NegativeArraySize, api::C_NASE),
+            (SystemException::ArrayStore, api::C_ASE),
+            (SystemException::Security, api::C_SECURITY),
+            (SystemException::NoResource, api::C_SYSTEM_EXCEPTION),
+            (
+                SystemException::TransactionBufferFull,
+                api::C_TRANSACTION_EXCEPTION,
+            ),
+        ];
+        for (kind, class) in kinds {
+            let obj = exceptions.get(class as usize).copied().unwrap_or(NULL);
+            vm.set_system_exception(kind, obj);
+        }
+        // reasons of the two framework exceptions the VM raises
+        if let Some(&o) = exceptions.get(api::C_SYSTEM_EXCEPTION as usize) {
+            vm.put_field(o, 0, 5)?; // NO_RESOURCE
+        }
+        if let Some(&o) = exceptions.get(api::C_TRANSACTION_EXCEPTION as usize) {
+            vm.put_field(o, 0, 3)?; // BUFFER_FULL
+        }
+        let apdu_obj = vm.new_instance(api::C_APDU)?;
+        let apdu_buffer = vm.new_array(
+            ArrayType::Byte,
+            APDU_BUFFER_LEN as i16,
+            0,
+            TRANSIENT_RESET | GLOBAL,
+        )?;
+        Ok(Card {
+            vm,
+            rt: Runtime {
+                applets: Vec::new(),
+                selected: None,
+                selecting: false,
+                installing: None,
+                registered: None,
+                apdu_obj,
+                apdu_buffer,
+                apdu: ApduState::default(),
+                exceptions,
+            },
+        })
+    }
+
+    /// Sets the instruction budget per VM entry (select, process, install...).
+    pub fn set_instruction_budget(&mut self, budget: u64) {
+        self.vm.set_budget(budget);
+    }
+
+    /// The VM (for inspection and benchmarks).
+    pub fn vm(&self) -> &Vm<N> {
+        &self.vm
+    }
+
+    /// Loads and links a package from its load file: the concatenated CAP components
+    /// (tag, size, info each), e.g. in GlobalPlatform load order.
+    pub fn load_cap(&mut self, load_file: &[u8]) -> Result<(), CardError> {
+        self.vm.load_package(load_file)?;
+        Ok(())
+    }
+
+    /// Creates an applet instance: runs `install(bArray, 0, len)` of applet `applet_aid`
+    /// in package `package_aid`, with the GlobalPlatform parameter block built from
+    /// `instance_aid` and the application parameters `params`.
+    pub fn install(
+        &mut self,
+        package_aid: &[u8],
+        applet_aid: &[u8],
+        instance_aid: &[u8],
+        params: &[u8],
+    ) -> Result<(), CardError> {
+        let pkg = self
+            .vm
+            .find_package(package_aid)
+            .ok_or(CardError::NoSuchApplet)?;
+        let install = self
+            .vm
+            .find_applet_install(pkg, applet_aid)?
+            .ok_or(CardError::NoSuchApplet)?;
+        if instance_aid.len() > 16 || params.len() > 128 || self.find_applet(instance_aid).is_some()
+        {
+            return Err(CardError::InstallFailed(SW_UNKNOWN));
+        }
+        // bArray = Li | instance AID | 01 | 00 | La | params
+        let mut block: Vec<u8, 160> = Vec::new();
+        let _ = block.push(instance_aid.len() as u8);
+        let _ = block.extend_from_slice(instance_aid);
+        let _ = block.extend_from_slice(&[1, 0, params.len() as u8]);
+        let _ = block.extend_from_slice(params);
+        let ctx = Vm::<N>::package_context(pkg);
+        self.vm.set_context(0);
+        let barray = self
+            .vm
+            .new_array(ArrayType::Byte, block.len() as i16, 0, GLOBAL)?;
+        let h = self.vm.header(barray)?;
+        self.vm.write_elements(&h, 0, &block, false)?;
+        let mut aid: Vec<u8, 16> = Vec::new();
+        let _ = aid.extend_from_slice(instance_aid);
+        self.rt.installing = Some((pkg, aid));
+        self.rt.registered = None;
+        self.vm.set_context(ctx);
+        let r = self.vm.run(
+            &mut self.rt,
+            install,
+            &[barray as i16, 0, block.len() as i16],
+        );
+        self.vm.set_context(0);
+        self.rt.installing = None;
+        if self.vm.transaction_depth() != 0 {
+            let _ = self.vm.abort_transaction();
+        }
+        let sw = status_word(&self.vm, &r);
+        if sw != SW_OK || self.rt.registered.is_none() {
+            return Err(CardError::InstallFailed(sw));
+        }
+        Ok(())
+    }
+
+    /// Card reset (power cycle): transient arrays cleared, an open transaction aborted, no
+    /// applet selected. `deselect()` is not called.
+    pub fn reset(&mut self) -> Result<(), CardError> {
+        self.vm.abort_transaction()?;
+        self.vm
+            .clear_transient(TRANSIENT_RESET | TRANSIENT_DESELECT)?;
+        self.vm.reset_frames();
+        self.vm.set_context(0);
+        self.rt.selected = None;
+        self.rt.selecting = false;
+        Ok(())
+    }
+
+    /// Sends a command APDU; writes the response (data and status word) into `response`
+    /// and returns its length.
+    pub fn transmit(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, CardError> {
+        let (data, sw) = self.exchange(command)?;
+        let out = response
+            .get_mut(..data + 2)
+            .ok_or(CardError::ResponseTooSmall)?;
+        let (d, s) = out.split_at_mut(data);
+        d.copy_from_slice(self.rt.apdu.response.get(..data).unwrap_or(&[]));
+        s.copy_from_slice(&sw.to_be_bytes());
+        Ok(data + 2)
+    }
+
+    fn find_applet(&self, aid: &[u8]) -> Option<usize> {
+        self.rt.applets.iter().position(|a| a.aid.as_slice() == aid)
+    }
+
+    /// Runs one command; returns (response data length, status word).
+    fn exchange(&mut self, command: &[u8]) -> Result<(usize, u16), CardError> {
+        let (lc, le) = parse_command(command)?;
+        self.rt.apdu = ApduState {
+            state: 0,
+            lc,
+            le,
+            out_len: 0,
+            response: Vec::new(),
+        };
+        // the APDU buffer gets the header (P3 = Lc or Le) and the command data
+        let h = self.vm.header(self.rt.apdu_buffer)?;
+        let mut header = [0u8; 5];
+        for (d, s) in header.iter_mut().zip(command.iter()) {
+            *d = *s;
+        }
+        self.vm.write_elements(&h, 0, &header, false)?;
+        if lc > 0 {
+            let body = command
+                .get(5..5 + lc as usize)
+                .ok_or(CardError::BadCommand)?;
+            self.vm.write_elements(&h, 5, body, false)?;
+        }
+        let is_select = command.first() == Some(&0x00)
+            && command.get(1) == Some(&0xA4)
+            && command.get(2) == Some(&0x04);
+        if is_select {
+            let aid = command.get(5..5 + lc as usize).unwrap_or(&[]);
+            if let Some(target) = self.select_target(aid) {
+                return self.select(target);
+            }
+        }
+        let Some(current) = self.rt.selected else {
+            return Ok((0, SW_FILE_NOT_FOUND));
+        };
+        self.rt.selecting = false;
+        let sw = self.process(current);
+        Ok((self.rt.apdu.response.len(), sw))
+    }
+
+    /// The applet a SELECT by AID names: full match first, then a partial (prefix) match.
+    fn select_target(&self, aid: &[u8]) -> Option<usize> {
+        if aid.is_empty() {
+            return None;
+        }
+        self.find_applet(aid).or_else(|| {
+            self.rt
+                .applets
+                .iter()
+                .position(|a| a.aid.len() >= aid.len() && a.aid.get(..aid.len()) == Some(aid))
+        })
+    }
+
+    fn select(&mut self, target: usize) -> Result<(usize, u16), CardError> {
+        if let Some(current) = self.rt.selected.take() {
+            let _ = self.call_applet(current, 4, &[]);
+            self.vm.clear_transient(TRANSIENT_DESELECT)?;
+        }
+        let r = self.call_applet(target, 6, &[]);
+        if r != Ok(Value::Word(1)) {
+            self.abort_open_transaction();
+            return Ok((0, SW_APPLET_SELECT_FAILED));
+        }
+        self.rt.selected = Some(target);
+        self.rt.selecting = true;
+        let sw = self.process(target);
+        self.rt.selecting = false;
+        Ok((self.rt.apdu.response.len(), sw))
+    }
+
+    fn process(&mut self, applet: usize) -> u16 {
+        let apdu = self.rt.apdu_obj as i16;
+        let r = self.call_applet(applet, 7, &[apdu]);
+        self.abort_open_transaction();
+        let sw = status_word(&self.vm, &r);
+        if sw != SW_OK {
+            self.rt.apdu.response.clear();
+        }
+        sw
+    }
+
+    fn abort_open_transaction(&mut self) {
+        if self.vm.transaction_depth() != 0 {
+            let _ = self.vm.abort_transaction();
+        }
+    }
+
+    /// Invokes virtual method `token` of the applet object with `args` after `this`.
+    fn call_applet(&mut self, applet: usize, token: u8, args: &[i16]) -> Result<Value, Trap> {
+        let entry = self
+            .rt
+            .applets
+            .get(applet)
+            .ok_or(Trap::Internal("applet"))?;
+        let (obj, pkg) = (entry.obj, entry.package);
+        let h = self.vm.header(obj)?;
+        let m = self
+            .vm
+            .vtable_entry(h.class, token)?
+            .ok_or(Trap::Internal("applet method"))?;
+        let mut words = [0i16; 4];
+        words[0] = obj as i16;
+        for (d, s) in words.iter_mut().skip(1).zip(args.iter()) {
+            *d = *s;
+        }
+        self.vm.set_context(Vm::<N>::package_context(pkg));
+        let r = self
+            .vm
+            .run(&mut self.rt, m, words.get(..1 + args.len()).unwrap_or(&[]));
+        self.vm.set_context(0);
+        r
+    }
+}
+
+/// Parses a short command APDU: returns (Lc, Le) with Le = 256 for `00`, 0 when absent.
+fn parse_command(c: &[u8]) -> Result<(u16, u16), CardError> {
+    match c.len() {
+        0..=3 => Err(CardError::BadCommand),
+        4 => Ok((0, 0)),
+        5 => Ok((0, if c[4] == 0 { 256 } else { c[4] as u16 })),
+        n => {
+            let lc = c[4] as usize;
+            if lc == 0 {
+                return Err(CardError::BadCommand);
+            }
+            if n == 5 + lc {
+                Ok((lc as u16, 0))
+            } else if n == 6 + lc {
+                let le = c[5 + lc];
+                Ok((lc as u16, if le == 0 { 256 } else { le as u16 }))
+            } else {
+                Err(CardError::BadCommand)
+            }
+        }
+    }
+}
+
+/// The one mapping from the outcome of an applet entry point to a status word: normal
+/// return 9000; an uncaught ISOException (or subclass) its reason; any other uncaught
+/// exception, and every VM trap (budget, stack overflow, memory, malformed code), 6F00.
+pub fn status_word<N: Nvm>(vm: &Vm<N>, outcome: &Result<Value, Trap>) -> u16 {
+    match outcome {
+        Ok(_) => SW_OK,
+        Err(Trap::Throw(obj)) => match vm.header(*obj) {
+            Ok(h) if vm.class_is_subtype(h.class, api::C_ISO_EXCEPTION) == Ok(true) => vm
+                .get_field(*obj, 0)
+                .map(|r| r as u16)
+                .unwrap_or(SW_UNKNOWN),
+            _ => SW_UNKNOWN,
+        },
+        Err(_) => SW_UNKNOWN,
+    }
+}

@@ -1,0 +1,434 @@
+//! The object model: 16-bit references (handles) into an object table in NVM; every object
+//! has a header (class or array type, owner context, flags, length) followed by its cells
+//! (instances: one 16-bit cell per field word) or elements (arrays). The elements of
+//! transient arrays live in RAM; their header stays in NVM.
+//!
+//! ```text
+//! header: u16 class id | u8 owner | u8 flags | u16 length | u16 element class | u16 RAM offset
+//! ```
+
+use crate::error::Trap;
+use crate::layout::{self, ClassId};
+use crate::{nvm_err, SystemException, Vm};
+use oxicard_store::Nvm;
+
+/// A reference: a handle into the object table, 0 = null.
+pub type ObjRef = u16;
+/// The null reference.
+pub const NULL: ObjRef = 0;
+
+/// Header size in bytes.
+pub const HDR: usize = 10;
+pub(crate) const HDR_CLASS: usize = 0;
+pub(crate) const HDR_OWNER: usize = 2;
+pub(crate) const HDR_FLAGS: usize = 3;
+pub(crate) const HDR_LEN: usize = 4;
+pub(crate) const HDR_ELEM: usize = 6;
+pub(crate) const HDR_RAM: usize = 8;
+
+/// Object flag: transient CLEAR_ON_RESET array.
+pub const TRANSIENT_RESET: u8 = 1;
+/// Object flag: transient CLEAR_ON_DESELECT array.
+pub const TRANSIENT_DESELECT: u8 = 2;
+/// Mask of the transient kind.
+pub const TRANSIENT_MASK: u8 = 3;
+/// Object flag: global array (accessible from every context).
+pub const GLOBAL: u8 = 4;
+
+/// Class ids at or above this value denote arrays: `ARRAY_CLASS | atype`.
+pub const ARRAY_CLASS: ClassId = 0xFF00;
+
+/// Element type of an array (the `newarray` atype codes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ArrayType {
+    /// boolean[]
+    Boolean = 10,
+    /// byte[]
+    Byte = 11,
+    /// short[]
+    Short = 12,
+    /// int[]
+    Int = 13,
+    /// array of references
+    Reference = 14,
+}
+
+impl ArrayType {
+    /// From an atype code.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            10 => ArrayType::Boolean,
+            11 => ArrayType::Byte,
+            12 => ArrayType::Short,
+            13 => ArrayType::Int,
+            14 => ArrayType::Reference,
+            _ => return None,
+        })
+    }
+
+    /// Bytes per element.
+    pub fn element_size(self) -> usize {
+        match self {
+            ArrayType::Boolean | ArrayType::Byte => 1,
+            ArrayType::Short | ArrayType::Reference => 2,
+            ArrayType::Int => 4,
+        }
+    }
+}
+
+/// Decoded header of an object.
+#[derive(Clone, Copy, Debug)]
+pub struct Header {
+    /// NVM address of the object.
+    pub addr: u32,
+    /// Class id (or `ARRAY_CLASS | atype`).
+    pub class: ClassId,
+    /// Owning context.
+    pub owner: u8,
+    /// Flags.
+    pub flags: u8,
+    /// Cells (instances) or elements (arrays).
+    pub len: u16,
+    /// Component class of reference arrays.
+    pub elem_class: ClassId,
+    /// RAM offset of transient array elements.
+    pub ram: u16,
+}
+
+impl Header {
+    /// The array type, if this is an array.
+    pub fn array_type(&self) -> Option<ArrayType> {
+        if self.class >= ARRAY_CLASS {
+            ArrayType::from_code((self.class & 0xFF) as u8)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the elements are in RAM.
+    pub fn is_transient(&self) -> bool {
+        self.flags & TRANSIENT_MASK != 0
+    }
+}
+
+impl<N: Nvm> Vm<N> {
+    /// NVM address of object `handle`.
+    #[inline]
+    pub fn object_addr(&self, handle: ObjRef) -> Result<u32, Trap> {
+        if handle == NULL || handle > self.sb.object_count {
+            return Err(Trap::Internal("bad reference"));
+        }
+        self.nvm
+            .read_u32((layout::OBJ_TABLE + (handle as u32 - 1) * 4) as usize)
+            .map_err(nvm_err)
+    }
+
+    /// The header of a non-null object; null gives NullPointerException.
+    #[inline]
+    pub fn header(&self, obj: ObjRef) -> Result<Header, Trap> {
+        if obj == NULL {
+            return Err(self.throw(SystemException::NullPointer));
+        }
+        let addr = self.object_addr(obj)?;
+        let mut b = [0u8; HDR];
+        self.nvm.read(addr as usize, &mut b).map_err(nvm_err)?;
+        Ok(Header {
+            addr,
+            class: u16::from_be_bytes([b[HDR_CLASS], b[HDR_CLASS + 1]]),
+            owner: b[HDR_OWNER],
+            flags: b[HDR_FLAGS],
+            len: u16::from_be_bytes([b[HDR_LEN], b[HDR_LEN + 1]]),
+            elem_class: u16::from_be_bytes([b[HDR_ELEM], b[HDR_ELEM + 1]]),
+            ram: u16::from_be_bytes([b[HDR_RAM], b[HDR_RAM + 1]]),
+        })
+    }
+
+    pub(crate) fn transient_span(&self, addr: u32) -> Result<(usize, usize), Trap> {
+        let class = self
+            .nvm
+            .read_u16(addr as usize + HDR_CLASS)
+            .map_err(nvm_err)?;
+        let len = self
+            .nvm
+            .read_u16(addr as usize + HDR_LEN)
+            .map_err(nvm_err)?;
+        let ram = self
+            .nvm
+            .read_u16(addr as usize + HDR_RAM)
+            .map_err(nvm_err)?;
+        let size = ArrayType::from_code((class & 0xFF) as u8)
+            .map(|t| t.element_size())
+            .unwrap_or(1);
+        Ok((ram as usize, len as usize * size))
+    }
+
+    /// Bump-allocates `size` bytes of the image area.
+    pub(crate) fn alloc_bytes(&mut self, size: usize) -> Result<u32, Trap> {
+        let addr = self.sb.top;
+        let end = (addr as usize)
+            .checked_add(size)
+            .filter(|&e| e <= self.nvm.size())
+            .ok_or(Trap::OutOfMemory)?;
+        self.sb.top = end as u32;
+        Ok(addr)
+    }
+
+    fn new_object(&mut self, hdr: [u8; HDR], body_len: usize) -> Result<ObjRef, Trap> {
+        if self.sb.object_count as usize >= layout::MAX_OBJECTS {
+            return Err(self.throw(SystemException::NoResource));
+        }
+        let saved = self.sb;
+        let addr = match self.alloc_bytes(HDR + body_len) {
+            Ok(a) => a,
+            Err(_) => return Err(self.throw(SystemException::NoResource)),
+        };
+        let handle = self.sb.object_count + 1;
+        let r = (|| {
+            self.nvm.write(addr as usize, &hdr).map_err(nvm_err)?;
+            zero_fill(&mut self.nvm, addr as usize + HDR, body_len)?;
+            self.nvm
+                .write_u32((layout::OBJ_TABLE + (handle as u32 - 1) * 4) as usize, addr)
+                .map_err(nvm_err)?;
+            self.sb.object_count = handle;
+            self.sb.write(&mut self.nvm)
+        })();
+        match r {
+            Ok(()) => Ok(handle),
+            Err(e) => {
+                self.sb = saved;
+                Err(e)
+            }
+        }
+    }
+
+    /// Allocates an instance of `class` owned by the current context, fields zero/null.
+    pub fn new_instance(&mut self, class: ClassId) -> Result<ObjRef, Trap> {
+        let cells = self.class_cells(class)?;
+        let mut hdr = [0u8; HDR];
+        hdr[HDR_CLASS..HDR_CLASS + 2].copy_from_slice(&class.to_be_bytes());
+        hdr[HDR_OWNER] = self.context;
+        hdr[HDR_LEN..HDR_LEN + 2].copy_from_slice(&cells.to_be_bytes());
+        self.new_object(hdr, cells as usize * 2)
+    }
+
+    /// Allocates an array owned by the current context. `transient` is 0 (persistent),
+    /// [`TRANSIENT_RESET`] or [`TRANSIENT_DESELECT`]; `flags` may add [`GLOBAL`].
+    pub fn new_array(
+        &mut self,
+        ty: ArrayType,
+        len: i16,
+        elem_class: ClassId,
+        flags: u8,
+    ) -> Result<ObjRef, Trap> {
+        if len < 0 {
+            return Err(self.throw(SystemException::NegativeArraySize));
+        }
+        let bytes = len as usize * ty.element_size();
+        let mut hdr = [0u8; HDR];
+        hdr[HDR_CLASS..HDR_CLASS + 2].copy_from_slice(&(ARRAY_CLASS | ty as u16).to_be_bytes());
+        hdr[HDR_OWNER] = self.context;
+        hdr[HDR_FLAGS] = flags;
+        hdr[HDR_LEN..HDR_LEN + 2].copy_from_slice(&(len as u16).to_be_bytes());
+        hdr[HDR_ELEM..HDR_ELEM + 2].copy_from_slice(&elem_class.to_be_bytes());
+        if flags & TRANSIENT_MASK != 0 {
+            let off = self.sb.ram_top as usize;
+            let end = off + bytes;
+            if end > crate::TRANSIENT_BYTES {
+                return Err(self.throw(SystemException::NoResource));
+            }
+            hdr[HDR_RAM..HDR_RAM + 2].copy_from_slice(&(off as u16).to_be_bytes());
+            let saved = self.sb.ram_top;
+            self.sb.ram_top = end as u16;
+            let r = self.new_object(hdr, 0);
+            if r.is_err() {
+                self.sb.ram_top = saved;
+            } else if let Some(area) = self.ram.get_mut(off..end) {
+                area.fill(0);
+            }
+            r
+        } else {
+            self.new_object(hdr, bytes)
+        }
+    }
+
+    /// Sets the owner context of an object (used by the runtime for objects it creates on
+    /// behalf of an applet).
+    pub fn set_owner(&mut self, obj: ObjRef, owner: u8) -> Result<(), Trap> {
+        let addr = self.object_addr(obj)?;
+        self.nvm
+            .write(addr as usize + HDR_OWNER, &[owner])
+            .map_err(nvm_err)
+    }
+
+    /// Reads instance cell `cell` of `obj`.
+    #[inline]
+    pub fn get_field(&self, obj: ObjRef, cell: u16) -> Result<i16, Trap> {
+        let h = self.header(obj)?;
+        if cell >= h.len || h.class >= ARRAY_CLASS {
+            return Err(Trap::Malformed {
+                pc: 0,
+                what: "field outside object",
+            });
+        }
+        let v = self
+            .nvm
+            .read_u16(h.addr as usize + HDR + cell as usize * 2)
+            .map_err(nvm_err)?;
+        Ok(v as i16)
+    }
+
+    /// Writes instance cell `cell` of `obj` (journaled inside a transaction).
+    #[inline]
+    pub fn put_field(&mut self, obj: ObjRef, cell: u16, value: i16) -> Result<(), Trap> {
+        let h = self.header(obj)?;
+        if cell >= h.len || h.class >= ARRAY_CLASS {
+            return Err(Trap::Malformed {
+                pc: 0,
+                what: "field outside object",
+            });
+        }
+        self.write_persistent(
+            h.addr + (HDR + cell as usize * 2) as u32,
+            &value.to_be_bytes(),
+            true,
+        )
+    }
+
+    /// Writes instance cell `cell` of `obj` outside any transaction (never journaled).
+    pub fn put_field_non_atomic(&mut self, obj: ObjRef, cell: u16, value: i16) -> Result<(), Trap> {
+        let h = self.header(obj)?;
+        if cell >= h.len || h.class >= ARRAY_CLASS {
+            return Err(Trap::Malformed {
+                pc: 0,
+                what: "field outside object",
+            });
+        }
+        self.write_persistent(
+            h.addr + (HDR + cell as usize * 2) as u32,
+            &value.to_be_bytes(),
+            false,
+        )
+    }
+
+    /// Checks `index` against an array header: ArrayIndexOutOfBoundsException if outside.
+    #[inline]
+    fn element_offset(&self, h: &Header, index: i16, size: usize) -> Result<usize, Trap> {
+        if index < 0 || index as u16 >= h.len {
+            return Err(self.throw(SystemException::ArrayIndexOutOfBounds));
+        }
+        Ok(index as usize * size)
+    }
+
+    /// Reads element `index` of an array as an int (sign-extended bytes/shorts).
+    pub fn array_load(&self, obj: ObjRef, index: i16) -> Result<i32, Trap> {
+        let h = self.header(obj)?;
+        let ty = h.array_type().ok_or(Trap::Malformed {
+            pc: 0,
+            what: "not an array",
+        })?;
+        let size = ty.element_size();
+        let off = self.element_offset(&h, index, size)?;
+        let mut b = [0u8; 4];
+        let buf = b.get_mut(..size).ok_or(Trap::Internal("size"))?;
+        self.read_elements(&h, off, buf)?;
+        Ok(match ty {
+            ArrayType::Boolean | ArrayType::Byte => b[0] as i8 as i32,
+            ArrayType::Short | ArrayType::Reference => i16::from_be_bytes([b[0], b[1]]) as i32,
+            ArrayType::Int => i32::from_be_bytes(b),
+        })
+    }
+
+    /// Writes element `index` of an array (value truncated to the element size).
+    pub fn array_store(&mut self, obj: ObjRef, index: i16, value: i32) -> Result<(), Trap> {
+        let h = self.header(obj)?;
+        let ty = h.array_type().ok_or(Trap::Malformed {
+            pc: 0,
+            what: "not an array",
+        })?;
+        let size = ty.element_size();
+        let off = self.element_offset(&h, index, size)?;
+        let b = value.to_be_bytes();
+        let data = b.get(4 - size..).ok_or(Trap::Internal("size"))?;
+        self.write_elements(&h, off, data, true)
+    }
+
+    /// The header of an array, or the matching exception (NPE; `Malformed` if not an array).
+    pub fn array_header(&self, obj: ObjRef) -> Result<(Header, ArrayType), Trap> {
+        let h = self.header(obj)?;
+        match h.array_type() {
+            Some(t) => Ok((h, t)),
+            None => Err(Trap::Malformed {
+                pc: 0,
+                what: "not an array",
+            }),
+        }
+    }
+
+    /// Reads raw element bytes starting at byte offset `off`.
+    pub fn read_elements(&self, h: &Header, off: usize, buf: &mut [u8]) -> Result<(), Trap> {
+        if h.is_transient() {
+            let start = h.ram as usize + off;
+            let src = self
+                .ram
+                .get(start..start + buf.len())
+                .ok_or(Trap::Internal("transient range"))?;
+            buf.copy_from_slice(src);
+            Ok(())
+        } else {
+            self.nvm
+                .read(h.addr as usize + HDR + off, buf)
+                .map_err(nvm_err)
+        }
+    }
+
+    /// Writes raw element bytes at byte offset `off`; persistent arrays are journaled
+    /// inside a transaction when `atomic`.
+    pub fn write_elements(
+        &mut self,
+        h: &Header,
+        off: usize,
+        data: &[u8],
+        atomic: bool,
+    ) -> Result<(), Trap> {
+        if h.is_transient() {
+            let start = h.ram as usize + off;
+            let dst = self
+                .ram
+                .get_mut(start..start + data.len())
+                .ok_or(Trap::Internal("transient range"))?;
+            dst.copy_from_slice(data);
+            Ok(())
+        } else {
+            self.write_persistent(h.addr + (HDR + off) as u32, data, atomic)
+        }
+    }
+
+    /// Checks that `[off, off+len)` lies inside a byte/boolean array and returns its header;
+    /// NullPointerException / ArrayIndexOutOfBoundsException otherwise.
+    pub fn byte_array_range(&self, obj: ObjRef, off: i16, len: i16) -> Result<Header, Trap> {
+        let (h, ty) = self.array_header(obj)?;
+        if ty.element_size() != 1 {
+            return Err(Trap::Malformed {
+                pc: 0,
+                what: "not a byte array",
+            });
+        }
+        if off < 0 || len < 0 || off as u32 + len as u32 > h.len as u32 {
+            return Err(self.throw(SystemException::ArrayIndexOutOfBounds));
+        }
+        Ok(h)
+    }
+}
+
+/// Writes `len` zero bytes.
+pub(crate) fn zero_fill<N: Nvm>(nvm: &mut N, addr: usize, len: usize) -> Result<(), Trap> {
+    let zeros = [0u8; 64];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(zeros.len());
+        nvm.write(addr + done, &zeros[..n]).map_err(nvm_err)?;
+        done += n;
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Golden transcripts (../shared/golden/*/transcript.apdu, made against Oracle's converter
+//! output and checked on jCardSim) replayed through the `Card` facade: every response must
+//! match exactly. Transcripts that cannot pass yet are listed in `PENDING` with the reason;
+//! they still run, report how far they get, and fail if they start passing.
+#![allow(clippy::unwrap_used)]
+
+use oxicard_jcre::Card;
+use oxicard_store::RamNvm;
+use std::io::Read;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
+
+/// Transcripts expected to fail for now, with the reason.
+const PENDING: &[(&str, &str)] = &[
+    (
+        "crypto",
+        "javacard.security / javacardx.crypto are not implemented",
+    ),
+    (
+        "sharing",
+        "firewall and Shareable interface objects are not implemented",
+    ),
+];
+
+/// Card NVM size for the tests.
+const NVM: usize = 256 * 1024;
+
+fn cap_path(package_aid: &str) -> &'static str {
+    match package_aid {
+        "F00000010100" => "hello/hello.cap",
+        "F00000010800" => "lib/lib.cap",
+        "F00000010200" => "bytecodes/bytecodes.cap",
+        "F00000010300" => "ints/ints.cap",
+        "F00000010400" => "wallet/wallet.cap",
+        "F00000010500" => "crypto/crypto.cap",
+        "F00000010600" => "sharing/server.cap",
+        "F00000010700" => "sharing/client.cap",
+        "F00000010900" => "widecp/widecp.cap",
+        other => panic!("unknown package {other}"),
+    }
+}
+
+/// Reads a CAP file (zip) and concatenates its components in GlobalPlatform load order.
+fn load_file(path: &str) -> Vec<u8> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let order = [
+        "Header",
+        "Directory",
+        "Import",
+        "Applet",
+        "Class",
+        "Method",
+        "StaticField",
+        "Export",
+        "ConstantPool",
+        "RefLocation",
+        "Descriptor",
+    ];
+    let mut out = Vec::new();
+    for name in order {
+        let suffix = format!("/javacard/{name}.cap");
+        let entry = (0..zip.len()).find(|&i| zip.by_index(i).unwrap().name().ends_with(&suffix));
+        if let Some(i) = entry {
+            zip.by_index(i).unwrap().read_to_end(&mut out).unwrap();
+        }
+    }
+    out
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Result of replaying a transcript.
+struct Outcome {
+    passed: usize,
+    total: usize,
+    first_failure: Option<String>,
+}
+
+fn replay(name: &str) -> Outcome {
+    let text = std::fs::read_to_string(format!("{GOLDEN}/{name}/transcript.apdu")).unwrap();
+    let mut card = Card::new(RamNvm::<NVM>::new()).unwrap();
+    let mut out = Outcome {
+        passed: 0,
+        total: 0,
+        first_failure: None,
+    };
+    let mut pending_command: Option<(usize, Vec<u8>)> = None;
+    let fail = |out: &mut Outcome, msg: String| {
+        if out.first_failure.is_none() {
+            out.first_failure = Some(msg);
+        }
+    };
+    for (n, raw) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = raw.split('#').next().unwrap().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        match words.next().unwrap() {
+            "load" => {
+                let aid = words.next().unwrap();
+                let lf = load_file(&format!("{GOLDEN}/{}", cap_path(aid)));
+                if let Err(e) = card.load_cap(&lf) {
+                    fail(&mut out, format!("line {line_no}: load {aid}: {e:?}"));
+                }
+            }
+            "install" => {
+                let args: Vec<&str> = words.collect();
+                let pkg = hex(args[0]);
+                let applet = hex(args[1]);
+                let instance = args
+                    .get(2)
+                    .map(|s| hex(s))
+                    .unwrap_or_else(|| applet.clone());
+                let params = args.get(3).map(|s| hex(s)).unwrap_or_default();
+                if let Err(e) = card.install(&pkg, &applet, &instance, &params) {
+                    fail(&mut out, format!("line {line_no}: install: {e:?}"));
+                }
+            }
+            "reset" => card.reset().unwrap(),
+            ">" => pending_command = Some((line_no, hex(&line[1..]))),
+            "<" => {
+                let (cmd_line, cmd) = pending_command.take().expect("response without command");
+                let expected = hex(&line[1..]);
+                out.total += 1;
+                let mut resp = [0u8; 300];
+                match card.transmit(&cmd, &mut resp) {
+                    Ok(len) if resp[..len] == expected[..] => out.passed += 1,
+                    Ok(len) => fail(
+                        &mut out,
+                        format!(
+                            "line {cmd_line}: expected {} got {}",
+                            hexs(&expected),
+                            hexs(&resp[..len])
+                        ),
+                    ),
+                    Err(e) => fail(&mut out, format!("line {cmd_line}: {e:?}")),
+                }
+            }
+            other => panic!("line {line_no}: unknown transcript item {other}"),
+        }
+    }
+    out
+}
+
+fn hexs(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+fn check(name: &'static str) {
+    // the card lives on the heap of a thread with a large stack (RamNvm is an array)
+    let outcome = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || replay(name))
+        .unwrap()
+        .join()
+        .unwrap();
+    eprintln!(
+        "{name}: {}/{} exchanges pass; first failure: {:?}",
+        outcome.passed, outcome.total, outcome.first_failure
+    );
+    match PENDING.iter().find(|(n, _)| *n == name) {
+        Some((_, reason)) => assert!(
+            outcome.first_failure.is_some(),
+            "{name} passes now; remove it from PENDING ({reason})"
+        ),
+        None => {
+            assert!(outcome.total > 0);
+            assert_eq!(outcome.first_failure, None);
+            assert_eq!(outcome.passed, outcome.total);
+        }
+    }
+}
+
+#[test]
+fn hello() {
+    check("hello");
+}
+
+#[test]
+fn bytecodes() {
+    check("bytecodes");
+}
+
+#[test]
+fn ints() {
+    check("ints");
+}
+
+#[test]
+fn wallet() {
+    check("wallet");
+}
+
+#[test]
+fn sharing() {
+    check("sharing");
+}
+
+#[test]
+fn crypto() {
+    check("crypto");
+}
+
+#[test]
+fn widecp() {
+    check("widecp");
+}

@@ -30,6 +30,8 @@ pub mod error;
 pub mod export;
 #[cfg(feature = "std")]
 pub mod jar;
+#[cfg(feature = "alloc")]
+pub mod model;
 pub mod reader;
 
 pub use cap::{Cap, MethodEntry, Methods, LOAD_ORDER};

@@ -6,9 +6,9 @@
 
 use oxicard_jcre::Card;
 use oxicard_store::RamNvm;
-use std::io::Read;
+mod common;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
+use common::{cap_path, load_file, GOLDEN};
 
 /// Transcripts expected to fail for now, with the reason.
 const PENDING: &[(&str, &str)] = &[
@@ -24,49 +24,6 @@ const PENDING: &[(&str, &str)] = &[
 
 /// Card NVM size for the tests.
 const NVM: usize = 256 * 1024;
-
-fn cap_path(package_aid: &str) -> &'static str {
-    match package_aid {
-        "F00000010100" => "hello/hello.cap",
-        "F00000010800" => "lib/lib.cap",
-        "F00000010200" => "bytecodes/bytecodes.cap",
-        "F00000010300" => "ints/ints.cap",
-        "F00000010400" => "wallet/wallet.cap",
-        "F00000010500" => "crypto/crypto.cap",
-        "F00000010600" => "sharing/server.cap",
-        "F00000010700" => "sharing/client.cap",
-        "F00000010900" => "widecp/widecp.cap",
-        other => panic!("unknown package {other}"),
-    }
-}
-
-/// Reads a CAP file (zip) and concatenates its components in GlobalPlatform load order.
-fn load_file(path: &str) -> Vec<u8> {
-    let file = std::fs::File::open(path).unwrap();
-    let mut zip = zip::ZipArchive::new(file).unwrap();
-    let order = [
-        "Header",
-        "Directory",
-        "Import",
-        "Applet",
-        "Class",
-        "Method",
-        "StaticField",
-        "Export",
-        "ConstantPool",
-        "RefLocation",
-        "Descriptor",
-    ];
-    let mut out = Vec::new();
-    for name in order {
-        let suffix = format!("/javacard/{name}.cap");
-        let entry = (0..zip.len()).find(|&i| zip.by_index(i).unwrap().name().ends_with(&suffix));
-        if let Some(i) = entry {
-            zip.by_index(i).unwrap().read_to_end(&mut out).unwrap();
-        }
-    }
-    out
-}
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();

@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests: where the golden files are, which CAP holds
+//! which package, and how to turn a CAP file into a load file.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::Read;
+
+/// The golden reference data (a sibling of the repository).
+pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
+
+/// The CAP file (relative to [`GOLDEN`]) of a package AID.
+pub fn cap_path(package_aid: &str) -> &'static str {
+    match package_aid {
+        "F00000010100" => "hello/hello.cap",
+        "F00000010800" => "lib/lib.cap",
+        "F00000010200" => "bytecodes/bytecodes.cap",
+        "F00000010300" => "ints/ints.cap",
+        "F00000010400" => "wallet/wallet.cap",
+        "F00000010500" => "crypto/crypto.cap",
+        "F00000010600" => "sharing/server.cap",
+        "F00000010700" => "sharing/client.cap",
+        "F00000010900" => "widecp/widecp.cap",
+        other => panic!("unknown package {other}"),
+    }
+}
+
+/// Reads a CAP file (zip) and concatenates its components in GlobalPlatform load order.
+pub fn load_file(path: &str) -> Vec<u8> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let order = [
+        "Header",
+        "Directory",
+        "Import",
+        "Applet",
+        "Class",
+        "Method",
+        "StaticField",
+        "Export",
+        "ConstantPool",
+        "RefLocation",
+        "Descriptor",
+    ];
+    let mut out = Vec::new();
+    for name in order {
+        let suffix = format!("/javacard/{name}.cap");
+        let entry = (0..zip.len()).find(|&i| zip.by_index(i).unwrap().name().ends_with(&suffix));
+        if let Some(i) = entry {
+            zip.by_index(i).unwrap().read_to_end(&mut out).unwrap();
+        }
+    }
+    out
+}

@@ -19,7 +19,10 @@
 //! bytes; a 5-byte APDU is always case 2 short. Every other length is an [`ApduError`] with
 //! the offset of the offending field.
 
+use core::fmt;
+
 use crate::error::{ApduError, ErrorKind, Part};
+use crate::hex::Hex;
 use crate::writer::Writer;
 
 /// Offset of Lc (or of the short Le / extended-length marker): `ISO7816.OFFSET_LC`.
@@ -400,6 +403,34 @@ impl<'a> Command<'a> {
         let written = self.encode_into(&mut out).unwrap_or(0);
         out.truncate(written);
         out
+    }
+}
+
+/// The transcript form of the golden files: uppercase hex, one token per field.
+///
+/// Short: `80 01 00 00 08 0102030405060708 00`; extended length fields are one token each,
+/// marker included: `00 2A 9E 9A 000003 AABBCC 0000`.
+impl fmt::Display for Command<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", Hex(&self.header()))?;
+        let nc = self.data.len();
+        if self.extended {
+            if nc > 0 {
+                write!(f, " 00{nc:04X} {}", Hex(self.data))?;
+            }
+            if let Some(ne) = self.le {
+                let prefix = if nc > 0 { "" } else { "00" };
+                write!(f, " {prefix}{:04X}", ne % MAX_EXTENDED_NE)?;
+            }
+        } else {
+            if nc > 0 {
+                write!(f, " {nc:02X} {}", Hex(self.data))?;
+            }
+            if let Some(ne) = self.le {
+                write!(f, " {:02X}", ne % MAX_SHORT_NE)?;
+            }
+        }
+        Ok(())
     }
 }
 

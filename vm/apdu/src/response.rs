@@ -1,7 +1,10 @@
 //! Response APDUs (ISO/IEC 7816-4 §5.1): response data followed by the status word
 //! `SW1 SW2`. The card runtime encodes them; host tools decode them.
 
+use core::fmt;
+
 use crate::error::{ApduError, ErrorKind, Part};
+use crate::hex::Hex;
 use crate::sw::StatusWord;
 use crate::writer::Writer;
 
@@ -63,5 +66,16 @@ impl<'a> Response<'a> {
         out.extend_from_slice(self.data);
         out.extend_from_slice(&self.sw.to_bytes());
         out
+    }
+}
+
+/// The transcript form of the golden files: the data in uppercase hex, a space, then the
+/// status word (`48656C6C6F 9000`), or only the status word (`6A82`).
+impl fmt::Display for Response<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.data.is_empty() {
+            write!(f, "{} ", Hex(self.data))?;
+        }
+        write!(f, "{:04X}", self.sw.0)
     }
 }

@@ -388,3 +388,21 @@ fn case_numbers_and_flags() {
         assert_eq!(case.expects_response(), response);
     }
 }
+
+#[test]
+fn display_uses_one_token_per_field() {
+    let show = |text: &str| Command::parse(&bytes(text)).unwrap().to_string();
+    assert_eq!(show("00A40400"), "00 A4 04 00");
+    assert_eq!(show("80020000 00"), "80 02 00 00 00");
+    assert_eq!(
+        show("00A40400 06 F00000010101"),
+        "00 A4 04 00 06 F00000010101"
+    );
+    assert_eq!(show("80010000 02 AABB 10"), "80 01 00 00 02 AABB 10");
+    assert_eq!(show("00B00000 000100"), "00 B0 00 00 000100");
+    assert_eq!(show("00D60000 000001 AA"), "00 D6 00 00 000001 AA");
+    assert_eq!(
+        show("002A9E9A 000003 AABBCC 0000"),
+        "00 2A 9E 9A 000003 AABBCC 0000"
+    );
+}

@@ -62,8 +62,15 @@ fn every_golden_command_and_response_decodes() {
         if let Some(ne) = command.le() {
             assert_eq!(ne, 256, "{place}");
         }
-        // Encoding gives the transcript bytes back.
+        // Encoding gives the transcript bytes back, and Display its text (one transcript
+        // line splits its data into two tokens, so compare without spaces too).
         assert_eq!(command.to_vec(), apdu, "{place}");
+        let text = command.to_string();
+        let line: Vec<&str> = exchange.command.split_whitespace().collect();
+        assert_eq!(text.replace(' ', ""), line.concat(), "{place}");
+        if line.len() <= 7 {
+            assert_eq!(text, line.join(" "), "{place}");
+        }
 
         let response_bytes =
             hex::decode(&exchange.response).unwrap_or_else(|e| panic!("{place}: {e}"));
@@ -82,6 +89,7 @@ fn every_golden_command_and_response_decodes() {
             assert!(response.data.len() <= 256, "{place}");
         }
         assert_eq!(response.to_vec(), response_bytes, "{place}");
+        assert_eq!(response.to_string(), exchange.response, "{place}");
         *per_case.entry(format!("{:?}", command.case())).or_insert(0) += 1;
     }
     println!("golden commands per case: {per_case:?}");

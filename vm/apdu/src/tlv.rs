@@ -4,7 +4,7 @@
 //! GlobalPlatform data is BER-TLV: GET STATUS responses (`E3 { 4F AID, 9F70 …, C5 … }`),
 //! INSTALL parameters (`C9`, `EF`), the `C4` Load File Data Block of LOAD, FCI templates.
 //! The card manager and the shell read them with [`TlvReader`]; nested templates are read
-//! with [`Tlv::children`]. Supported: tags of 1 to 4 bytes (held as a [`Tag`]), lengths
+//! with [`Tlv::children`]; plain length-value lists (INSTALL data) with [`LvReader`]. Supported: tags of 1 to 4 bytes (held as a [`Tag`]), lengths
 //! `00`..`7F`, `81 xx`, `82 xxxx` and `83 xxxxxx`. Indefinite lengths (`80`) are errors.
 //! Non-minimal lengths (e.g. `81 05`) are accepted when reading; the encoders always write
 //! the shortest form.
@@ -259,6 +259,75 @@ impl<'a> Iterator for TlvReader<'a> {
                 Some(Err(e))
             }
         }
+    }
+}
+
+/// Reads length-value fields one after another, as in the data of GlobalPlatform INSTALL
+/// (`Lx load file AID | Ly security domain AID | … | L install parameters | L token`):
+/// [`LvReader::read`] takes a 1-byte length, [`LvReader::read_ber`] a BER length (the
+/// install-parameters field may use one).
+#[derive(Clone, Debug)]
+pub struct LvReader<'a> {
+    rest: &'a [u8],
+    /// Offset of `rest` in the outermost buffer.
+    offset: usize,
+}
+
+impl<'a> LvReader<'a> {
+    /// A reader over `bytes`; error offsets count from its start.
+    pub const fn new(bytes: &'a [u8]) -> Self {
+        LvReader {
+            rest: bytes,
+            offset: 0,
+        }
+    }
+
+    /// The next field with a 1-byte length (`00`..`FF`).
+    pub fn read(&mut self) -> Result<&'a [u8], ApduError> {
+        let len = *self.rest.first().ok_or(ApduError::new(
+            Part::Tlv,
+            self.offset,
+            ErrorKind::TlvLengthTruncated {
+                needed: 1,
+                available: 0,
+            },
+        ))?;
+        self.take_value(usize::from(len), 1)
+    }
+
+    /// The next field with a BER length (`00`..`7F`, `81 xx`, `82 xxxx`, `83 xxxxxx`).
+    pub fn read_ber(&mut self) -> Result<&'a [u8], ApduError> {
+        let (len, length_len) = read_length(self.rest).map_err(|(at, kind)| {
+            ApduError::new(Part::Tlv, self.offset.saturating_add(at), kind)
+        })?;
+        self.take_value(len, length_len)
+    }
+
+    /// Splits off `len` value bytes after a length field of `length_len` bytes.
+    fn take_value(&mut self, len: usize, length_len: usize) -> Result<&'a [u8], ApduError> {
+        let after_length = self.rest.get(length_len..).unwrap_or(&[]);
+        let value = after_length.get(..len).ok_or(ApduError::new(
+            Part::Tlv,
+            self.offset.saturating_add(length_len),
+            ErrorKind::TlvValueTruncated {
+                len,
+                available: after_length.len(),
+            },
+        ))?;
+        let used = length_len.saturating_add(len);
+        self.rest = self.rest.get(used..).unwrap_or(&[]);
+        self.offset = self.offset.saturating_add(used);
+        Ok(value)
+    }
+
+    /// Bytes not read yet.
+    pub const fn remaining(&self) -> &'a [u8] {
+        self.rest
+    }
+
+    /// Offset of the next field in the buffer given to [`LvReader::new`].
+    pub const fn offset(&self) -> usize {
+        self.offset
     }
 }
 

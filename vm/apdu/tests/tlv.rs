@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests fail by panicking
 
 use oxicard_apdu::hex;
-use oxicard_apdu::tlv::{self, Tag, TlvReader};
+use oxicard_apdu::tlv::{self, LvReader, Tag, TlvReader};
 use oxicard_apdu::{ErrorKind, Part};
 
 #[test]
@@ -186,4 +186,78 @@ fn encoders_check_their_buffers() {
     assert_eq!(out, [0x4F, 0x03, 1, 2, 3]);
     assert!(tlv::encode_tlv(Tag(0x9F70), &[1, 2, 3], &mut out).is_err());
     assert_eq!(tlv::tlv_encoded_len(Tag(0x9F70), 300), Ok(2 + 3 + 300));
+}
+
+#[test]
+fn install_for_install_fields_read_as_lv() {
+    // INSTALL [for install and make selectable] data (spec section 6): ELF AID, module AID,
+    // instance AID, privileges, install parameters (C9 with applet parameters), token.
+    let data = hex::decode(
+        "06 F00000010400 06 F00000010401 06 F00000010402 01 00 09 C907 04313233340064 00",
+    )
+    .unwrap();
+    let mut lv = LvReader::new(&data);
+    assert_eq!(
+        lv.read().unwrap(),
+        &hex::decode("F00000010400").unwrap()[..]
+    );
+    assert_eq!(
+        lv.read().unwrap(),
+        &hex::decode("F00000010401").unwrap()[..]
+    );
+    assert_eq!(
+        lv.read().unwrap(),
+        &hex::decode("F00000010402").unwrap()[..]
+    );
+    assert_eq!(lv.read().unwrap(), &[0x00]);
+    let params = lv.read_ber().unwrap();
+    let c9 = TlvReader::new(params).find(Tag(0xC9)).unwrap().unwrap();
+    assert_eq!(c9.value, &hex::decode("04313233340064").unwrap()[..]);
+    assert_eq!(lv.read().unwrap(), &[] as &[u8]);
+    assert!(lv.remaining().is_empty());
+    assert_eq!(lv.offset(), data.len());
+    // Past the end: a missing length byte at the end offset.
+    let e = lv.read().unwrap_err();
+    assert_eq!(
+        (e.offset, e.kind),
+        (
+            data.len(),
+            ErrorKind::TlvLengthTruncated {
+                needed: 1,
+                available: 0
+            }
+        )
+    );
+}
+
+#[test]
+fn lv_errors_name_the_offset() {
+    let data = hex::decode("02 AABB 05 CC").unwrap();
+    let mut lv = LvReader::new(&data);
+    lv.read().unwrap();
+    let e = lv.read().unwrap_err();
+    assert_eq!(
+        (e.offset, e.kind),
+        (
+            4,
+            ErrorKind::TlvValueTruncated {
+                len: 5,
+                available: 1
+            }
+        )
+    );
+    let data = hex::decode("81 80 00").unwrap();
+    let e = LvReader::new(&data).read_ber().unwrap_err();
+    assert_eq!(
+        (e.offset, e.kind),
+        (
+            2,
+            ErrorKind::TlvValueTruncated {
+                len: 128,
+                available: 1
+            }
+        )
+    );
+    let data = hex::decode("81 02 AABB").unwrap();
+    assert_eq!(LvReader::new(&data).read_ber().unwrap(), &[0xAA, 0xBB]);
 }

@@ -24,6 +24,7 @@
 extern crate alloc;
 
 pub mod cap;
+pub mod check;
 pub mod component;
 pub mod components;
 pub mod error;

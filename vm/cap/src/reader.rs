@@ -189,6 +189,10 @@ impl<'a> ByteReader<'a> {
 
 /// An item of a CAP list that can be read from component bytes.
 pub trait Decode<'a>: Sized {
+    /// `Some(n)` if every item is exactly `n` bytes and any `n` bytes are a valid item, so
+    /// lists can be validated (and skipped) by length alone.
+    const ANY_BYTES_OF_SIZE: Option<usize> = None;
+
     /// Reads one item.
     fn decode(reader: &mut ByteReader<'a>) -> Result<Self, CapError>;
 }
@@ -221,8 +225,13 @@ impl<'a, T: Decode<'a>> Items<'a, T> {
     /// Reads and validates `count` items, advancing `reader` past them.
     pub fn parse(reader: &mut ByteReader<'a>, count: usize) -> Result<Self, CapError> {
         let start = *reader;
-        for _ in 0..count {
-            T::decode(reader)?;
+        if let Some(size) = T::ANY_BYTES_OF_SIZE {
+            let len = count.saturating_mul(size);
+            reader.bytes(len, "list items")?;
+        } else {
+            for _ in 0..count {
+                T::decode(reader)?;
+            }
         }
         Ok(Items {
             reader: start,
@@ -259,6 +268,11 @@ impl<'a, T: Decode<'a>> Items<'a, T> {
     pub fn get(&self, index: usize) -> Option<T> {
         let mut all = *self;
         all.nth(index)
+    }
+
+    /// Offset (counted like [`CapError::offset`]) of the next item.
+    pub fn offset(&self) -> usize {
+        self.reader.offset()
     }
 
     /// The `count` items starting at `start`, or `None` if the list is shorter.

@@ -272,3 +272,20 @@ fn every_component_reencodes_byte_identically() {
     // 10 components each; lib trades Applet for Export, server has both.
     assert_eq!(checked, 9 * 10 + 1, "components checked");
 }
+
+#[test]
+fn every_golden_cap_passes_check() {
+    for (name, path, _, _) in GOLDEN {
+        let jar = golden_jar(path);
+        jar.cap()
+            .unwrap()
+            .check()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // A load file without the Descriptor passes the checks that do not need it.
+        let block = jar.load_file_data_block(false);
+        Cap::parse_load_file(&block)
+            .unwrap()
+            .check()
+            .unwrap_or_else(|e| panic!("{name} (no Descriptor): {e}"));
+    }
+}

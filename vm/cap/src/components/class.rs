@@ -77,6 +77,8 @@ pub struct RemoteMethodInfo {
 }
 
 impl<'a> Decode<'a> for RemoteMethodInfo {
+    const ANY_BYTES_OF_SIZE: Option<usize> = Some(5);
+
     fn decode(reader: &mut ByteReader<'a>) -> Result<Self, CapError> {
         Ok(RemoteMethodInfo {
             remote_method_hash: reader.u2("remote_method_hash")?,

@@ -30,6 +30,8 @@ pub struct FieldDebugInfo {
 }
 
 impl<'a> Decode<'a> for FieldDebugInfo {
+    const ANY_BYTES_OF_SIZE: Option<usize> = Some(10);
+
     fn decode(reader: &mut ByteReader<'a>) -> Result<Self, CapError> {
         Ok(FieldDebugInfo {
             name_index: reader.u2("field name_index")?,
@@ -56,6 +58,8 @@ pub struct VariableInfo {
 }
 
 impl<'a> Decode<'a> for VariableInfo {
+    const ANY_BYTES_OF_SIZE: Option<usize> = Some(9);
+
     fn decode(reader: &mut ByteReader<'a>) -> Result<Self, CapError> {
         Ok(VariableInfo {
             index: reader.u1("variable index")?,
@@ -79,6 +83,8 @@ pub struct LineInfo {
 }
 
 impl<'a> Decode<'a> for LineInfo {
+    const ANY_BYTES_OF_SIZE: Option<usize> = Some(6);
+
     fn decode(reader: &mut ByteReader<'a>) -> Result<Self, CapError> {
         Ok(LineInfo {
             start_pc: reader.u2("line start_pc")?,

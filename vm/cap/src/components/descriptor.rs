@@ -95,6 +95,8 @@ pub struct MethodDescriptor {
 }
 
 impl<'a> Decode<'a> for MethodDescriptor {
+    const ANY_BYTES_OF_SIZE: Option<usize> = Some(12);
+
     fn decode(reader: &mut ByteReader<'a>) -> Result<Self, CapError> {
         Ok(MethodDescriptor {
             token: reader.u1("method token")?,

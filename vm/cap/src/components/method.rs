@@ -44,6 +44,8 @@ impl ExceptionHandler {
 }
 
 impl<'a> Decode<'a> for ExceptionHandler {
+    const ANY_BYTES_OF_SIZE: Option<usize> = Some(8);
+
     fn decode(reader: &mut ByteReader<'a>) -> Result<Self, CapError> {
         let start_offset = reader.u2("handler start_offset")?;
         let bitfield = reader.u2("handler active_length")?;

@@ -1,2 +1,119 @@
-//! The `oxicard` command.
-fn main() {}
+//! The `oxicard` command: one binary for the host tools. Each subcommand lives in its own
+//! module; this file only parses the command line, runs the subcommand and turns its
+//! result into output and an exit status.
+
+mod api;
+mod cap_dump;
+mod exports;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for malformed input files (and for command-line usage errors, as clap does).
+const EXIT_MALFORMED: u8 = 2;
+/// Exit status for other failures (unreadable files, I/O errors).
+const EXIT_FAILURE: u8 = 1;
+
+/// Malformed input: the message says where (component and offset) and what was expected.
+/// Errors of this type make the command exit with status 2.
+#[derive(Debug)]
+pub struct Malformed(pub String);
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+const EXAMPLES: &str = "\
+Examples:
+  oxicard cap dump applet.cap                    listing of every component
+  oxicard cap dump applet.cap --component methods --component constant-pool
+  oxicard cap dump applet.cap --json | jq '.methods[].name'
+  oxicard cap dump client.cap --exportpath build/exp   resolve imports of your own packages
+  oxicard cap dump framework.exp                 classes and tokens of an export file
+  oxicard api exports --out applets/api/exp      write the API export files
+
+Exit status: 0 success, 1 failure (e.g. unreadable file), 2 malformed input or usage error.";
+
+/// oxicard: tools for the oxicard Java Card platform.
+#[derive(Parser, Debug)]
+#[command(name = "oxicard", version, about, long_about = None, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Inspect CAP, load and export files.
+    #[command(subcommand)]
+    Cap(CapCommand),
+    /// Java Card API export files.
+    #[command(subcommand)]
+    Api(api::ApiCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CapCommand {
+    /// List every component of a CAP (or load file, or export file): header, imports,
+    /// applets, the constant pool with names resolved, classes, each method disassembled.
+    #[command(after_help = DUMP_HELP)]
+    Dump(cap_dump::DumpArgs),
+}
+
+const DUMP_HELP: &str = "\
+Names: references into imported packages are resolved through their export files. The
+Java Card 3.0.5 API (java.lang, javacard.*, javacardx.*) is built in; give the export files
+of your own libraries with --exportpath. Classes and methods of the package itself are
+named only if its own export file is on the export path (public ones); otherwise they are
+shown by offset (class@0x0012, method@0x0040) with their types from the Descriptor.
+
+Errors: a malformed file is reported as
+  error: FILE: Method component, offset 0x1F: expected ...
+with exit status 2. Offsets count from the component's tag byte.
+
+Examples:
+  oxicard cap dump hello.cap
+  oxicard cap dump hello.cap --component methods
+  oxicard cap dump bytecodes.cap --exportpath ../lib/build --json";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Cap(CapCommand::Dump(args)) => cap_dump::run(args),
+        Command::Api(command) => api::run(command).map(|text| (text, false)),
+    };
+    match result {
+        Ok((text, problems)) => {
+            let mut stdout = std::io::stdout().lock();
+            let written = stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush());
+            if let Err(e) = written {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: writing output: {e}");
+                    return ExitCode::from(EXIT_FAILURE);
+                }
+            }
+            if problems {
+                eprintln!("error: the file has problems; see the Problems section");
+                ExitCode::from(EXIT_MALFORMED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            if error.downcast_ref::<Malformed>().is_some() {
+                ExitCode::from(EXIT_MALFORMED)
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
+        }
+    }
+}

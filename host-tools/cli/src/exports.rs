@@ -1,0 +1,215 @@
+//! Export files the host tools resolve names with: the built-in Java Card API exports
+//! (embedded in the binary, so `oxicard` works without an SDK) and the files found on an
+//! export path given by the user.
+//!
+//! A CAP file names its imports only by AID, so a directory on the export path is searched
+//! for every `.exp` file in it (Oracle's `a/b/c/javacard/c.exp` layout and flat folders
+//! alike) and the files are looked up by package AID or name. User files come before the
+//! built-in ones, so a newer API export file replaces the embedded one.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use oxicard_cap::export::model::ExportFileModel;
+use oxicard_cap::export::ExportError;
+
+/// `(path, include_bytes!(applets/api/exp/path))`.
+macro_rules! builtin {
+    ($path:literal) => {
+        (
+            $path,
+            include_bytes!(concat!("../../../applets/api/exp/", $path)),
+        )
+    };
+}
+
+/// The API export files for Java Card 3.0.5, from `applets/api/exp` (Oracle's layout path,
+/// file bytes).
+pub const BUILTIN_EXPORTS: &[(&str, &[u8])] = &[
+    builtin!("java/io/javacard/io.exp"),
+    builtin!("java/lang/javacard/lang.exp"),
+    builtin!("java/rmi/javacard/rmi.exp"),
+    builtin!("javacard/framework/javacard/framework.exp"),
+    builtin!("javacard/framework/service/javacard/service.exp"),
+    builtin!("javacard/security/javacard/security.exp"),
+    builtin!("javacardx/apdu/javacard/apdu.exp"),
+    builtin!("javacardx/apdu/util/javacard/util.exp"),
+    builtin!("javacardx/biometry/javacard/biometry.exp"),
+    builtin!("javacardx/biometry1toN/javacard/biometry1toN.exp"),
+    builtin!("javacardx/crypto/javacard/crypto.exp"),
+    builtin!("javacardx/external/javacard/external.exp"),
+    builtin!("javacardx/framework/math/javacard/math.exp"),
+    builtin!("javacardx/framework/string/javacard/string.exp"),
+    builtin!("javacardx/framework/tlv/javacard/tlv.exp"),
+    builtin!("javacardx/framework/util/intx/javacard/intx.exp"),
+    builtin!("javacardx/framework/util/javacard/util.exp"),
+    builtin!("javacardx/security/javacard/security.exp"),
+];
+
+/// Deepest directory level searched below an export-path directory.
+const MAX_SEARCH_DEPTH: usize = 12;
+
+/// Most `.exp` files read from one export-path directory (a guard against pointing the
+/// search at `/`).
+const MAX_FILES_PER_DIR: usize = 4096;
+
+/// One export file and where it came from.
+#[derive(Clone, Debug)]
+pub struct ExportEntry {
+    /// Where the file came from: a path, or `built-in:<layout path>`.
+    pub source: String,
+    /// The parsed file.
+    pub model: ExportFileModel,
+}
+
+/// Export files searched by package AID or name: user files first, then the built-in API.
+#[derive(Clone, Debug, Default)]
+pub struct ExportRegistry {
+    user: Vec<ExportEntry>,
+    builtin: Vec<ExportEntry>,
+    /// Files on the export path that could not be read or parsed (path and reason); they
+    /// are skipped.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// An export-file parse error in words: `export file, offset 0x1A: expected ...`.
+pub fn describe_export_error(error: &ExportError) -> String {
+    format!(
+        "export file, offset 0x{:X}: expected {}",
+        error.offset, error.expected
+    )
+}
+
+impl ExportRegistry {
+    /// A registry with no files.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// A registry holding the built-in API export files.
+    pub fn builtin() -> Self {
+        let builtin = BUILTIN_EXPORTS
+            .iter()
+            .filter_map(|(path, bytes)| {
+                // The embedded files are checked by a test; a broken one is left out.
+                let model = ExportFileModel::parse(bytes).ok()?;
+                Some(ExportEntry {
+                    source: format!("built-in:{path}"),
+                    model,
+                })
+            })
+            .collect();
+        ExportRegistry {
+            builtin,
+            ..Self::default()
+        }
+    }
+
+    /// Adds an export-path element: a `.exp` file, or a directory searched recursively for
+    /// `.exp` files. A file named explicitly must parse; unreadable files found in a
+    /// directory are recorded in [`skipped`](Self::skipped). Returns the number of files
+    /// added.
+    pub fn add_path(&mut self, path: &Path) -> anyhow::Result<usize> {
+        let metadata =
+            std::fs::metadata(path).with_context(|| format!("export path {}", path.display()))?;
+        if metadata.is_file() {
+            let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+            let model = ExportFileModel::parse(&bytes).map_err(|e| {
+                anyhow::Error::new(crate::Malformed(describe_export_error(&e)))
+                    .context(path.display().to_string())
+            })?;
+            self.user.push(ExportEntry {
+                source: path.display().to_string(),
+                model,
+            });
+            return Ok(1);
+        }
+        if !metadata.is_dir() {
+            bail!("export path {}: not a file or directory", path.display());
+        }
+        let mut files = Vec::new();
+        collect_exp_files(path, 0, &mut files);
+        files.sort();
+        let mut added = 0;
+        for file in files.into_iter().take(MAX_FILES_PER_DIR) {
+            match std::fs::read(&file) {
+                Ok(bytes) => match ExportFileModel::parse(&bytes) {
+                    Ok(model) => {
+                        self.user.push(ExportEntry {
+                            source: file.display().to_string(),
+                            model,
+                        });
+                        added += 1;
+                    }
+                    Err(e) => self.skipped.push((file, describe_export_error(&e))),
+                },
+                Err(e) => self.skipped.push((file, e.to_string())),
+            }
+        }
+        Ok(added)
+    }
+
+    /// All files, user files first.
+    pub fn entries(&self) -> impl Iterator<Item = &ExportEntry> {
+        self.user.iter().chain(&self.builtin)
+    }
+
+    /// The first file exporting the package with `aid`.
+    pub fn find_by_aid(&self, aid: &[u8]) -> Option<&ExportEntry> {
+        self.entries().find(|e| e.model.package.aid == aid)
+    }
+
+    /// The first file exporting the package `name` (internal form `javacard/framework` or
+    /// dotted).
+    pub fn find_by_name(&self, name: &str) -> Option<&ExportEntry> {
+        let name = name.replace('.', "/");
+        self.entries().find(|e| e.model.package.name == name)
+    }
+}
+
+/// Appends the `.exp` files below `dir` (at most [`MAX_SEARCH_DEPTH`] levels, not following
+/// directory symlinks).
+fn collect_exp_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > MAX_SEARCH_DEPTH || out.len() >= MAX_FILES_PER_DIR {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            collect_exp_files(&path, depth + 1, out);
+        } else if path.extension().is_some_and(|ext| ext == "exp") {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_exports_all_parse_and_sit_at_their_layout_path() {
+        let registry = ExportRegistry::builtin();
+        assert_eq!(registry.builtin.len(), BUILTIN_EXPORTS.len());
+        for entry in registry.entries() {
+            let name = &entry.model.package.name;
+            let last = name.rsplit('/').next().unwrap_or(name);
+            assert_eq!(
+                entry.source,
+                format!("built-in:{name}/javacard/{last}.exp"),
+                "layout path of {name}"
+            );
+        }
+        let framework = registry
+            .find_by_aid(&[0xA0, 0, 0, 0, 0x62, 1, 1])
+            .map(|e| e.model.package.name.as_str());
+        assert_eq!(framework, Some("javacard/framework"));
+        assert!(registry.find_by_name("java.lang").is_some());
+    }
+}

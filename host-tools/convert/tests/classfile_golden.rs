@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use oxicard_convert::bytecode::{JvmInstruction, Operands};
-use oxicard_convert::classfile::{ClassFile, Code};
+use oxicard_convert::classfile::{ClassFile, Code, StackMapFrame, VerificationType};
 
 #[derive(Debug, Default)]
 struct JavapMember {
@@ -464,4 +464,129 @@ fn refuses_newer_and_older_versions_with_a_clear_message() {
     longer.push(0);
     let err = ClassFile::parse("X.class", &longer).unwrap_err();
     assert_eq!(err.offset, Some(full.len()), "{err}");
+}
+
+/// A verification type as `javap -v` prints it.
+fn javap_verification_type(class: &ClassFile, ty: &VerificationType) -> String {
+    match ty {
+        VerificationType::Top => "top".into(),
+        VerificationType::Integer => "int".into(),
+        VerificationType::Float => "float".into(),
+        VerificationType::Long => "long".into(),
+        VerificationType::Double => "double".into(),
+        VerificationType::Null => "null".into(),
+        VerificationType::UninitializedThis => "this".into(),
+        VerificationType::Object(index) => {
+            let name = class.constant_pool.class_name(*index).unwrap();
+            if name.starts_with('[') {
+                format!("class \"{name}\"")
+            } else {
+                format!("class {name}")
+            }
+        }
+        VerificationType::Uninitialized(offset) => format!("uninitialized {offset}"),
+    }
+}
+
+fn javap_type_list(class: &ClassFile, label: &str, types: &[VerificationType]) -> String {
+    if types.is_empty() {
+        format!("{label} = []")
+    } else {
+        let items: Vec<String> = types
+            .iter()
+            .map(|t| javap_verification_type(class, t))
+            .collect();
+        format!("{label} = [ {} ]", items.join(", "))
+    }
+}
+
+/// The StackMapTable lines `javap -v` would print for this class (javac writes the
+/// shortest frame form, so the folded extended forms map back unambiguously).
+fn stack_map_lines(class: &ClassFile) -> Vec<String> {
+    let mut lines = Vec::new();
+    for method in &class.methods {
+        let Some(frames) = method.code().and_then(|c| c.stack_map_frames()) else {
+            continue;
+        };
+        lines.push(format!(
+            "StackMapTable: number_of_entries = {}",
+            frames.len()
+        ));
+        for frame in frames {
+            let delta = frame.offset_delta();
+            match frame {
+                StackMapFrame::Same { .. } if delta < 64 => {
+                    lines.push(format!("frame_type = {delta} /* same */"));
+                }
+                StackMapFrame::Same { .. } => {
+                    lines.push("frame_type = 251 /* same_frame_extended */".into());
+                    lines.push(format!("offset_delta = {delta}"));
+                }
+                StackMapFrame::SameLocals1StackItem { stack, .. } => {
+                    if delta < 64 {
+                        lines.push(format!(
+                            "frame_type = {} /* same_locals_1_stack_item */",
+                            64 + delta
+                        ));
+                    } else {
+                        lines.push(
+                            "frame_type = 247 /* same_locals_1_stack_item_frame_extended */".into(),
+                        );
+                        lines.push(format!("offset_delta = {delta}"));
+                    }
+                    lines.push(javap_type_list(class, "stack", std::slice::from_ref(stack)));
+                }
+                StackMapFrame::Chop { chopped, .. } => {
+                    lines.push(format!(
+                        "frame_type = {} /* chop */",
+                        251 - u16::from(*chopped)
+                    ));
+                    lines.push(format!("offset_delta = {delta}"));
+                }
+                StackMapFrame::Append { locals, .. } => {
+                    lines.push(format!("frame_type = {} /* append */", 251 + locals.len()));
+                    lines.push(format!("offset_delta = {delta}"));
+                    lines.push(javap_type_list(class, "locals", locals));
+                }
+                StackMapFrame::Full { locals, stack, .. } => {
+                    lines.push("frame_type = 255 /* full_frame */".into());
+                    lines.push(format!("offset_delta = {delta}"));
+                    lines.push(javap_type_list(class, "locals", locals));
+                    lines.push(javap_type_list(class, "stack", stack));
+                }
+            }
+        }
+    }
+    lines
+}
+
+#[test]
+fn golden_stack_map_tables_match_javap() {
+    let files = common::golden_class_files();
+    let chunks = common::javap(&["-v", "-p"], &files);
+    assert_eq!(chunks.len(), files.len());
+    let mut frames = 0;
+    for (path, chunk) in files.iter().zip(&chunks) {
+        let class = ClassFile::read(path).unwrap();
+        let expected: Vec<String> = chunk
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                [
+                    "StackMapTable:",
+                    "frame_type =",
+                    "offset_delta =",
+                    "locals = ",
+                    "stack = ",
+                ]
+                .iter()
+                .any(|p| l.starts_with(p))
+            })
+            .map(str::to_string)
+            .collect();
+        let ours = stack_map_lines(&class);
+        assert_eq!(ours, expected, "{}", path.display());
+        frames += ours.iter().filter(|l| l.starts_with("frame_type")).count();
+    }
+    assert!(frames > 300, "frames compared: {frames}");
 }

@@ -113,6 +113,20 @@ impl Header {
 }
 
 impl<N: Nvm> Vm<N> {
+    /// Reads `K` bytes at `addr`, straight from the memory-mapped NVM when there is one.
+    #[inline]
+    pub(crate) fn read_bytes<const K: usize>(&self, addr: usize) -> Result<[u8; K], Trap> {
+        if let Some(s) = self.nvm.as_slice() {
+            return s
+                .get(addr..addr.wrapping_add(K))
+                .and_then(|b| <[u8; K]>::try_from(b).ok())
+                .ok_or(Trap::Nvm(oxicard_store::NvmErrorKind::OutOfBounds));
+        }
+        let mut b = [0u8; K];
+        self.nvm.read(addr, &mut b).map_err(nvm_err)?;
+        Ok(b)
+    }
+
     /// NVM address of object `handle`.
     #[inline]
     pub fn object_addr(&self, handle: ObjRef) -> Result<u32, Trap> {
@@ -131,8 +145,7 @@ impl<N: Nvm> Vm<N> {
             return Err(self.throw(SystemException::NullPointer));
         }
         let addr = self.object_addr(obj)?;
-        let mut b = [0u8; HDR];
-        self.nvm.read(addr as usize, &mut b).map_err(nvm_err)?;
+        let b: [u8; HDR] = self.read_bytes(addr as usize)?;
         Ok(Header {
             addr,
             class: u16::from_be_bytes([b[HDR_CLASS], b[HDR_CLASS + 1]]),
@@ -321,39 +334,54 @@ impl<N: Nvm> Vm<N> {
     }
 
     /// Reads element `index` of an array as an int (sign-extended bytes/shorts).
+    #[inline]
     pub fn array_load(&self, obj: ObjRef, index: i16) -> Result<i32, Trap> {
-        let h = self.header(obj)?;
-        let ty = h.array_type().ok_or(Trap::Malformed {
-            pc: 0,
-            what: "not an array",
-        })?;
-        let size = ty.element_size();
-        let off = self.element_offset(&h, index, size)?;
-        let mut b = [0u8; 4];
-        let buf = b.get_mut(..size).ok_or(Trap::Internal("size"))?;
-        self.read_elements(&h, off, buf)?;
+        let (h, ty) = self.array_header(obj)?;
+        let i = self.element_offset(&h, index, 1)?;
         Ok(match ty {
-            ArrayType::Boolean | ArrayType::Byte => b[0] as i8 as i32,
-            ArrayType::Short | ArrayType::Reference => i16::from_be_bytes([b[0], b[1]]) as i32,
-            ArrayType::Int => i32::from_be_bytes(b),
+            ArrayType::Boolean | ArrayType::Byte => {
+                let [b] = self.element_bytes::<1>(&h, i)?;
+                b as i8 as i32
+            }
+            ArrayType::Short | ArrayType::Reference => {
+                i16::from_be_bytes(self.element_bytes::<2>(&h, i * 2)?) as i32
+            }
+            ArrayType::Int => i32::from_be_bytes(self.element_bytes::<4>(&h, i * 4)?),
         })
     }
 
+    /// The `K` element bytes at byte offset `off` (already checked against the length).
+    #[inline]
+    fn element_bytes<const K: usize>(&self, h: &Header, off: usize) -> Result<[u8; K], Trap> {
+        if h.is_transient() {
+            let start = h.ram as usize + off;
+            self.ram
+                .get(start..start + K)
+                .and_then(|b| <[u8; K]>::try_from(b).ok())
+                .ok_or(Trap::Internal("transient range"))
+        } else {
+            self.read_bytes(h.addr as usize + HDR + off)
+        }
+    }
+
     /// Writes element `index` of an array (value truncated to the element size).
+    #[inline]
     pub fn array_store(&mut self, obj: ObjRef, index: i16, value: i32) -> Result<(), Trap> {
-        let h = self.header(obj)?;
-        let ty = h.array_type().ok_or(Trap::Malformed {
-            pc: 0,
-            what: "not an array",
-        })?;
-        let size = ty.element_size();
-        let off = self.element_offset(&h, index, size)?;
-        let b = value.to_be_bytes();
-        let data = b.get(4 - size..).ok_or(Trap::Internal("size"))?;
-        self.write_elements(&h, off, data, true)
+        let (h, ty) = self.array_header(obj)?;
+        let i = self.element_offset(&h, index, 1)?;
+        match ty {
+            ArrayType::Boolean | ArrayType::Byte => {
+                self.write_elements(&h, i, &[value as u8], true)
+            }
+            ArrayType::Short | ArrayType::Reference => {
+                self.write_elements(&h, i * 2, &(value as i16).to_be_bytes(), true)
+            }
+            ArrayType::Int => self.write_elements(&h, i * 4, &value.to_be_bytes(), true),
+        }
     }
 
     /// The header of an array, or the matching exception (NPE; `Malformed` if not an array).
+    #[inline]
     pub fn array_header(&self, obj: ObjRef) -> Result<(Header, ArrayType), Trap> {
         let h = self.header(obj)?;
         match h.array_type() {
@@ -384,6 +412,7 @@ impl<N: Nvm> Vm<N> {
 
     /// Writes raw element bytes at byte offset `off`; persistent arrays are journaled
     /// inside a transaction when `atomic`.
+    #[inline]
     pub fn write_elements(
         &mut self,
         h: &Header,

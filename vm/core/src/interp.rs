@@ -15,6 +15,18 @@ use oxicard_store::Nvm;
 /// Most argument words a native method takes.
 const MAX_NATIVE_ARGS: usize = 8;
 
+/// Decoded opcode of every byte value, built at compile time from the one table in
+/// oxicard-isa, so dispatch is one indexed load instead of a call per instruction.
+static OPCODES: [Option<Op>; 256] = {
+    let mut table = [None; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = Op::from_u8(i as u8);
+        i += 1;
+    }
+    table
+};
+
 impl<N: Nvm> Vm<N> {
     /// Runs `method` with `args` (argument words, `this` first) in the current context
     /// until it returns. An uncaught Java exception is `Err(Trap::Throw(obj))`.
@@ -470,7 +482,7 @@ impl<N: Nvm> Vm<N> {
                 bad!("pc outside the method component");
             }
             let byte = t!(self.nvm.read_u8(pc).map_err(nvm_err));
-            let op = match Op::from_u8(byte) {
+            let op = match OPCODES[byte as usize] {
                 Some(op) => op,
                 None => bad!("undefined opcode"),
             };

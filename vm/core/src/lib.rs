@@ -309,26 +309,34 @@ impl<N: Nvm> Vm<N> {
 
     /// Writes persistent data; inside a transaction (and when `atomic`), the old value is
     /// journaled first.
+    #[inline]
     pub fn write_persistent(&mut self, addr: u32, data: &[u8], atomic: bool) -> Result<(), Trap> {
         if atomic && self.tx_depth != 0 {
-            let mut off = 0usize;
-            while off < data.len() {
-                let n = (data.len() - off).min(JOURNAL_CHUNK);
-                let mut e = JournalEntry {
-                    addr: addr + off as u32,
-                    len: n as u8,
-                    old: [0; JOURNAL_CHUNK],
-                };
-                if let Some(buf) = e.old.get_mut(..n) {
-                    self.nvm.read(e.addr as usize, buf).map_err(nvm_err)?;
-                }
-                if self.journal.push(e).is_err() {
-                    return Err(self.throw(SystemException::TransactionBufferFull));
-                }
-                off += n;
-            }
+            self.journal_old(addr, data.len())?;
         }
         self.nvm.write(addr as usize, data).map_err(nvm_err)
+    }
+
+    /// Saves the current `len` bytes at `addr` in the transaction journal.
+    #[cold]
+    fn journal_old(&mut self, addr: u32, len: usize) -> Result<(), Trap> {
+        let mut off = 0usize;
+        while off < len {
+            let n = (len - off).min(JOURNAL_CHUNK);
+            let mut e = JournalEntry {
+                addr: addr + off as u32,
+                len: n as u8,
+                old: [0; JOURNAL_CHUNK],
+            };
+            if let Some(buf) = e.old.get_mut(..n) {
+                self.nvm.read(e.addr as usize, buf).map_err(nvm_err)?;
+            }
+            if self.journal.push(e).is_err() {
+                return Err(self.throw(SystemException::TransactionBufferFull));
+            }
+            off += n;
+        }
+        Ok(())
     }
 
     /// Free bytes of persistent memory.

@@ -161,6 +161,22 @@ impl<const N: usize> Nvm for RamNvm<N> {
             .copied()
             .ok_or(NvmErrorKind::OutOfBounds)
     }
+
+    #[inline]
+    fn read_u16(&self, addr: usize) -> Result<u16, NvmErrorKind> {
+        match self.data.get(addr..addr.wrapping_add(2)) {
+            Some(&[a, b]) => Ok(u16::from_be_bytes([a, b])),
+            _ => Err(NvmErrorKind::OutOfBounds),
+        }
+    }
+
+    #[inline]
+    fn read_u32(&self, addr: usize) -> Result<u32, NvmErrorKind> {
+        match self.data.get(addr..addr.wrapping_add(4)) {
+            Some(&[a, b, c, d]) => Ok(u32::from_be_bytes([a, b, c, d])),
+            _ => Err(NvmErrorKind::OutOfBounds),
+        }
+    }
 }
 
 /// Wraps an NVM and fails every write after the first `writes_left` ones with

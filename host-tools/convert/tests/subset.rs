@@ -329,3 +329,23 @@ fn java_classes_match_the_api_table() {
             .collect();
     assert_eq!(members, expected);
 }
+
+#[test]
+fn indified_string_concatenation_is_refused_as_a_string_operation() {
+    // javac 9+ compiles `"hello " + who` to invokedynamic StringConcatFactory
+    let out = common::temp_dir("indy-concat");
+    let classes = common::javac(
+        &[refusals_dir().join("Strings.java")],
+        &out,
+        &["--release", "10"],
+    );
+    let class = ClassFile::read(&classes[0]).unwrap();
+    let found = check_class(&class, &Options::default());
+    let _ = std::fs::remove_dir_all(&out);
+    assert!(
+        found.iter().any(|d| d.line == Some(4)
+            && d.construct == Construct::String
+            && d.message == "string concatenation (invokedynamic) is not supported on Java Card"),
+        "{found:#?}"
+    );
+}

@@ -8,6 +8,7 @@
 //! built-in ones, so a newer API export file replaces the embedded one.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context};
 use oxicard_cap::export::model::ExportFileModel;
@@ -53,17 +54,76 @@ const MAX_SEARCH_DEPTH: usize = 12;
 /// search at `/`).
 const MAX_FILES_PER_DIR: usize = 4096;
 
-/// One export file and where it came from.
-#[derive(Clone, Debug)]
+/// One export file and where it came from. Built-in files are parsed on first use
+/// ([`ExportEntry::model`]); their package name and AID are read without a full parse.
+#[derive(Debug)]
 pub struct ExportEntry {
     /// Where the file came from: a path, or `built-in:<layout path>`.
     pub source: String,
-    /// The parsed file.
-    pub model: ExportFileModel,
+    /// Package name in internal form (`javacard/framework`).
+    pub name: String,
+    /// Package AID.
+    pub aid: Vec<u8>,
+    bytes: &'static [u8],
+    model: OnceLock<Option<ExportFileModel>>,
+}
+
+impl ExportEntry {
+    /// An entry for a file parsed already.
+    fn parsed(source: String, model: ExportFileModel) -> Self {
+        ExportEntry {
+            source,
+            name: model.package.name.clone(),
+            aid: model.package.aid.clone(),
+            bytes: &[],
+            model: OnceLock::from(Some(model)),
+        }
+    }
+
+    /// The parsed file; `None` if it does not parse (only possible for a built-in file,
+    /// which a test rules out).
+    pub fn model(&self) -> Option<&ExportFileModel> {
+        self.model
+            .get_or_init(|| ExportFileModel::parse(self.bytes).ok())
+            .as_ref()
+    }
+}
+
+/// Reads the package name and AID of an export file from its constant pool, without
+/// parsing the classes.
+fn peek_package(bytes: &[u8]) -> Option<(String, Vec<u8>)> {
+    let u2 = |at: usize| -> Option<usize> {
+        Some(usize::from(u16::from_be_bytes([
+            *bytes.get(at)?,
+            *bytes.get(at + 1)?,
+        ])))
+    };
+    let count = u2(6)?;
+    let mut starts = Vec::with_capacity(count);
+    let mut at = 8;
+    for _ in 0..count {
+        starts.push(at);
+        at += 1 + match *bytes.get(at)? {
+            1 => 2 + u2(at + 1)?,
+            3 => 4,
+            7 => 2,
+            13 => 6 + usize::from(*bytes.get(at + 6)?),
+            _ => return None,
+        };
+    }
+    let package = *starts.get(u2(at)?)?;
+    if bytes.get(package) != Some(&13) {
+        return None;
+    }
+    let name_at = *starts.get(u2(package + 2)?)?;
+    let name = bytes.get(name_at + 3..name_at + 3 + u2(name_at + 1)?)?;
+    let aid_len = usize::from(*bytes.get(package + 6)?);
+    let aid = bytes.get(package + 7..package + 7 + aid_len)?;
+    Some((String::from_utf8_lossy(name).into_owned(), aid.to_vec()))
 }
 
 /// Export files searched by package AID or name: user files first, then the built-in API.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct ExportRegistry {
     user: Vec<ExportEntry>,
     builtin: Vec<ExportEntry>,
@@ -92,10 +152,13 @@ impl ExportRegistry {
             .iter()
             .filter_map(|(path, bytes)| {
                 // The embedded files are checked by a test; a broken one is left out.
-                let model = ExportFileModel::parse(bytes).ok()?;
+                let (name, aid) = peek_package(bytes)?;
                 Some(ExportEntry {
                     source: format!("built-in:{path}"),
-                    model,
+                    name,
+                    aid,
+                    bytes,
+                    model: OnceLock::new(),
                 })
             })
             .collect();
@@ -118,10 +181,8 @@ impl ExportRegistry {
                 anyhow::Error::new(crate::Malformed(describe_export_error(&e)))
                     .context(path.display().to_string())
             })?;
-            self.user.push(ExportEntry {
-                source: path.display().to_string(),
-                model,
-            });
+            self.user
+                .push(ExportEntry::parsed(path.display().to_string(), model));
             return Ok(1);
         }
         if !metadata.is_dir() {
@@ -135,10 +196,8 @@ impl ExportRegistry {
             match std::fs::read(&file) {
                 Ok(bytes) => match ExportFileModel::parse(&bytes) {
                     Ok(model) => {
-                        self.user.push(ExportEntry {
-                            source: file.display().to_string(),
-                            model,
-                        });
+                        self.user
+                            .push(ExportEntry::parsed(file.display().to_string(), model));
                         added += 1;
                     }
                     Err(e) => self.skipped.push((file, describe_export_error(&e))),
@@ -156,14 +215,15 @@ impl ExportRegistry {
 
     /// The first file exporting the package with `aid`.
     pub fn find_by_aid(&self, aid: &[u8]) -> Option<&ExportEntry> {
-        self.entries().find(|e| e.model.package.aid == aid)
+        self.entries().find(|e| e.aid == aid && e.model().is_some())
     }
 
     /// The first file exporting the package `name` (internal form `javacard/framework` or
     /// dotted).
     pub fn find_by_name(&self, name: &str) -> Option<&ExportEntry> {
         let name = name.replace('.', "/");
-        self.entries().find(|e| e.model.package.name == name)
+        self.entries()
+            .find(|e| e.name == name && e.model().is_some())
     }
 }
 
@@ -198,7 +258,10 @@ mod tests {
         let registry = ExportRegistry::builtin();
         assert_eq!(registry.builtin.len(), BUILTIN_EXPORTS.len());
         for entry in registry.entries() {
-            let name = &entry.model.package.name;
+            let model = entry.model().expect("built-in file parses");
+            assert_eq!(model.package.name, entry.name, "peeked name");
+            assert_eq!(model.package.aid, entry.aid, "peeked AID");
+            let name = &entry.name;
             let last = name.rsplit('/').next().unwrap_or(name);
             assert_eq!(
                 entry.source,
@@ -208,7 +271,7 @@ mod tests {
         }
         let framework = registry
             .find_by_aid(&[0xA0, 0, 0, 0, 0x62, 1, 1])
-            .map(|e| e.model.package.name.as_str());
+            .map(|e| e.name.as_str());
         assert_eq!(framework, Some("javacard/framework"));
         assert!(registry.find_by_name("java.lang").is_some());
     }

@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 use oxicard_cap::export::model::ExportFileModel;
 use oxicard_cap::export::EXPORT_MAGIC;
 use oxicard_cap::jar::read_cap_jar;
-use oxicard_cap::Cap;
+use oxicard_cap::{Cap, ComponentTag, RawComponent};
 
 use crate::exports::{describe_export_error, ExportRegistry};
 use crate::Malformed;
@@ -93,8 +93,13 @@ fn detect(bytes: &[u8]) -> Option<FileKind> {
         Some(FileKind::Jar)
     } else if bytes.starts_with(&EXPORT_MAGIC.to_be_bytes()) {
         Some(FileKind::Export)
-    } else if bytes.first() == Some(&1) && bytes.get(3..7) == Some(&[0xDE, 0xCA, 0xFF, 0xED][..]) {
-        Some(FileKind::LoadFile)
+    } else if bytes.first() == Some(&1) {
+        // A Header component first; a file too short to show the whole magic is still
+        // reported as a truncated load file.
+        let magic = [0xDE, 0xCA, 0xFF, 0xED];
+        let present = bytes.get(3..).unwrap_or(&[]);
+        let shown = present.len().min(magic.len());
+        (present.get(..shown) == magic.get(..shown)).then_some(FileKind::LoadFile)
     } else {
         None
     }
@@ -155,9 +160,11 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<(String, bool)> {
         FileKind::Jar => {
             let jar = read_cap_jar(&bytes).map_err(|e| malformed(file, e))?;
             let cap = jar.cap().map_err(|e| malformed(file, e))?;
+            let applets = manifest_applets(&bytes, &jar.package_path);
+            let resolver = Resolver::new(&cap, &registry).with_applet_names(&applets);
             dump_cap(
                 &cap,
-                &registry,
+                &resolver,
                 name,
                 "cap",
                 Some(&jar.package_path),
@@ -166,23 +173,105 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<(String, bool)> {
             )
         }
         FileKind::LoadFile => {
+            check_framing(&bytes).map_err(|e| malformed(file, e))?;
             let cap = Cap::parse_load_file(&bytes).map_err(|e| malformed(file, e))?;
-            dump_cap(&cap, &registry, name, "load-file", None, args, &wanted)
+            let resolver = Resolver::new(&cap, &registry);
+            dump_cap(&cap, &resolver, name, "load-file", None, args, &wanted)
         }
     }
 }
 
+/// The applets named in the JAR manifest (`Java-Card-Applet-<n>-Name` and `-AID`), as
+/// (AID, class name in internal form). A missing or unreadable manifest gives none.
+fn manifest_applets(jar: &[u8], package_path: &str) -> Vec<(Vec<u8>, String)> {
+    use std::io::Read;
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(jar)) else {
+        return Vec::new();
+    };
+    let mut text = String::new();
+    let Ok(entry) = archive.by_name("META-INF/MANIFEST.MF") else {
+        return Vec::new();
+    };
+    if entry.take(1 << 20).read_to_string(&mut text).is_err() {
+        return Vec::new();
+    }
+    // Manifest lines longer than 72 bytes continue on lines starting with a space.
+    let text = text.replace("\r\n", "\n").replace("\n ", "");
+    let value = |key: String| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(&key).map(|v| v.trim().to_string()))
+    };
+    let mut applets = Vec::new();
+    for n in 1..=255 {
+        let (Some(class), Some(aid)) = (
+            value(format!("Java-Card-Applet-{n}-Name:")),
+            value(format!("Java-Card-Applet-{n}-AID:")),
+        ) else {
+            break;
+        };
+        let aid: Option<Vec<u8>> = aid
+            .split(':')
+            .map(|byte| u8::from_str_radix(byte.trim().trim_start_matches("0x"), 16).ok())
+            .collect();
+        let Some(aid) = aid else { continue };
+        let class = class.replace('.', "/");
+        let name = if class.contains('/') {
+            class
+        } else {
+            format!("{package_path}/{class}")
+        };
+        applets.push((aid, name));
+    }
+    applets
+}
+
+/// Checks that each component of a load file is complete, so that a truncated file is
+/// reported against the component it cuts (the parser names only the container).
+fn check_framing(bytes: &[u8]) -> Result<(), String> {
+    let mut at = 0usize;
+    while let Some(&tag) = bytes.get(at) {
+        let Some(component) = ComponentTag::from_u8(tag) else {
+            return Ok(()); // the parser reports the bad tag
+        };
+        let header = RawComponent::header_len(tag);
+        let rest = bytes.get(at + 1..).unwrap_or(&[]);
+        let Some(size_field) = rest.get(..header - 1) else {
+            return Err(format!(
+                "{component} component, offset 0x1: expected a {}-byte size field, found {} \
+                 bytes: the file ends early (at load-file offset 0x{:X})",
+                header - 1,
+                rest.len(),
+                bytes.len()
+            ));
+        };
+        let size = size_field
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let present = rest.len() - size_field.len();
+        if present < size {
+            return Err(format!(
+                "{component} component, offset 0x{:X}: expected {size} bytes of component \
+                 info (its size field), found {present}: the file ends early (at load-file \
+                 offset 0x{:X})",
+                header + present,
+                bytes.len()
+            ));
+        }
+        at += header + size;
+    }
+    Ok(())
+}
+
 fn dump_cap(
     cap: &Cap<'_>,
-    registry: &ExportRegistry,
+    resolver: &Resolver<'_, '_>,
     name: String,
     container: &'static str,
     package_path: Option<&str>,
     args: &DumpArgs,
     wanted: &dyn Fn(Section) -> bool,
 ) -> anyhow::Result<(String, bool)> {
-    let resolver = Resolver::new(cap, registry);
-    let dump = model::build(cap, &resolver, name, container, package_path, wanted);
+    let dump = model::build(cap, resolver, name, container, package_path, wanted);
     let mut out = String::new();
     if args.json {
         out = to_json(&dump)?;

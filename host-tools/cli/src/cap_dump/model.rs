@@ -490,7 +490,7 @@ fn header(cap: &Cap<'_>, resolver: &Resolver<'_, '_>, package_path: Option<&str>
         .package_name
         .map(|n| String::from_utf8_lossy(n).replace('.', "/"))
         .or_else(|| package_path.map(str::to_string))
-        .or_else(|| resolver.own().map(|e| e.model.package.name.clone()));
+        .or_else(|| resolver.own().map(|e| e.name.clone()));
     HeaderDump {
         magic: "0xDECAFFED".into(),
         cap_version: format!("{}.{}", h.major_version, h.minor_version),
@@ -546,7 +546,7 @@ fn imports(cap: &Cap<'_>, resolver: &Resolver<'_, '_>) -> Vec<ImportDump> {
                 package: PackageDump {
                     aid: aid_hex(p.aid),
                     version: format!("{}.{}", p.major_version, p.minor_version),
-                    name: found.map(|e| e.model.package.name.clone()),
+                    name: found.map(|e| e.name.clone()),
                 },
                 export_file: found.map(|e| e.source.clone()),
             }

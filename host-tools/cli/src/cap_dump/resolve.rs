@@ -14,8 +14,8 @@ use oxicard_cap::components::descriptor::{FieldRef, ACC_INIT, ACC_STATIC};
 use oxicard_cap::export::model::{ClassModel, ExportFileModel, FieldModel, MethodModel};
 use oxicard_cap::export::ACC_STATIC as EXP_ACC_STATIC;
 use oxicard_cap::{
-    Cap, ClassDescriptor, ClassRef, CpEntry, FieldDescriptor, MethodDescriptor, StaticRef,
-    TypeDescriptor,
+    Cap, ClassDescriptor, ClassEntry, ClassRef, CpEntry, FieldDescriptor, MethodDescriptor,
+    StaticRef, TypeDescriptor,
 };
 
 use crate::exports::{ExportEntry, ExportRegistry};
@@ -42,6 +42,8 @@ pub struct Resolver<'c, 'r> {
     registry: &'r ExportRegistry,
     imports: Vec<Option<&'r ExportEntry>>,
     own: Option<&'r ExportEntry>,
+    /// Names of internal classes from other sources (the JAR manifest's applet names).
+    class_hints: Vec<(u16, String)>,
 }
 
 /// The Java descriptor of a primitive type nibble (`S` for 4), without array or reference
@@ -95,7 +97,28 @@ impl<'c, 'r> Resolver<'c, 'r> {
             registry,
             imports,
             own,
+            class_hints: Vec::new(),
         }
+    }
+
+    /// Names the applet classes: `applets` pairs an applet AID with its class name in
+    /// internal form (from the JAR manifest); the class is the one declaring the applet's
+    /// `install` method.
+    pub fn with_applet_names(mut self, applets: &[(Vec<u8>, String)]) -> Self {
+        let Some(component) = self.cap.applet else {
+            return self;
+        };
+        for applet in component.applets {
+            let Some((_, name)) = applets.iter().find(|(aid, _)| aid == applet.aid) else {
+                continue;
+            };
+            if let Some((class, _)) = self.method_at(applet.install_method_offset) {
+                if let ClassRef::Internal(offset) = class.this_class_ref {
+                    self.class_hints.push((offset, name.clone()));
+                }
+            }
+        }
+        self
     }
 
     /// The export file found for the import with `token`.
@@ -111,7 +134,11 @@ impl<'c, 'r> Resolver<'c, 'r> {
     /// The exported class with `class_token` of the package imported as `package_token`.
     fn external_class(&self, package_token: u8, class_token: u8) -> Option<&'r ClassModel> {
         let entry = self.import(usize::from(package_token))?;
-        entry.model.classes.iter().find(|c| c.token == class_token)
+        entry
+            .model()?
+            .classes
+            .iter()
+            .find(|c| c.token == class_token)
     }
 
     /// The class descriptor whose `this_class_ref` is the internal `offset`.
@@ -123,7 +150,7 @@ impl<'c, 'r> Resolver<'c, 'r> {
     /// The own export file's class with the token of the internal class at `offset`.
     fn own_class(&self, offset: u16) -> Option<&'r ClassModel> {
         let descriptor = self.internal_class(offset)?;
-        own_class_by_token(self.own.map(|e| &e.model), descriptor.token)
+        own_class_by_token(self.own.and_then(ExportEntry::model), descriptor.token)
     }
 
     /// The name of a class: `javacard/framework/APDU`, or `class@0x0012` for an internal
@@ -139,7 +166,12 @@ impl<'c, 'r> Resolver<'c, 'r> {
             },
             ClassRef::Internal(offset) => match self.own_class(offset) {
                 Some(model) => model.name.clone(),
-                None => format!("class@0x{offset:04X}"),
+                None => self
+                    .class_hints
+                    .iter()
+                    .find(|(o, _)| *o == offset)
+                    .map(|(_, name)| name.clone())
+                    .unwrap_or_else(|| format!("class@0x{offset:04X}")),
             },
         }
     }
@@ -210,11 +242,71 @@ impl<'c, 'r> Resolver<'c, 'r> {
             return "<init>".into();
         }
         let is_static = method.access_flags & ACC_STATIC != 0;
-        own_class_by_token(self.own.map(|e| &e.model), class.token)
+        let exported = own_class_by_token(self.own.and_then(ExportEntry::model), class.token)
             .filter(|_| method.token != 0xFF)
             .and_then(|model| find_method(model, method.token, is_static))
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| format!("method@0x{:04X}", method.method_offset))
+            .map(|m| m.name.clone());
+        if let Some(name) = exported {
+            return name;
+        }
+        if is_static && self.is_install_method(method.method_offset) {
+            return "install".into();
+        }
+        // A public virtual method keeps the token of the method it overrides.
+        let public_virtual = !is_static && method.token < 0x80;
+        if let (true, ClassRef::Internal(offset)) = (public_virtual, class.this_class_ref) {
+            if let Some(name) = self.inherited_method_name(offset, method.token, 0) {
+                return name;
+            }
+        }
+        format!("method@0x{:04X}", method.method_offset)
+    }
+
+    /// True if an applet's `install` method is at Method component `offset`.
+    fn is_install_method(&self, offset: u16) -> bool {
+        self.cap.applet.is_some_and(|a| {
+            a.applets
+                .into_iter()
+                .any(|a| a.install_method_offset == offset)
+        })
+    }
+
+    /// The name of the public virtual method with `token` in a superclass of the internal
+    /// class at `offset`, following the superclass chain (at most 32 classes deep).
+    fn inherited_method_name(&self, offset: u16, token: u8, depth: usize) -> Option<String> {
+        if depth > 32 {
+            return None;
+        }
+        let ClassEntry::Class(info) = self.cap.class.entry_at(offset)? else {
+            return None;
+        };
+        match info.super_class_ref? {
+            ClassRef::External {
+                package_token,
+                class_token,
+            } => {
+                let model = self.external_class(package_token, class_token)?;
+                self.external_method(model, token, false)
+                    .map(|m| m.name.clone())
+            }
+            ClassRef::Internal(super_offset) => {
+                let exported = self
+                    .own_class(super_offset)
+                    .and_then(|model| find_method(model, token, false))
+                    .map(|m| m.name.clone());
+                exported
+                    .or_else(|| {
+                        let class = self.internal_class(super_offset)?;
+                        let mut methods = class.methods;
+                        let declared = methods.find(|m| {
+                            m.token == token && m.access_flags & (ACC_STATIC | ACC_INIT) == 0
+                        })?;
+                        let name = self.internal_method_name(&class, &declared);
+                        (!name.starts_with("method@")).then_some(name)
+                    })
+                    .or_else(|| self.inherited_method_name(super_offset, token, depth + 1))
+            }
+        }
     }
 
     /// The class and method descriptors of the method at Method component `offset`.
@@ -244,7 +336,7 @@ impl<'c, 'r> Resolver<'c, 'r> {
     /// offset) / `field#3` (instance token).
     fn internal_field_name(&self, class: &ClassDescriptor<'_>, field: &FieldDescriptor) -> String {
         let is_static = field.access_flags & ACC_STATIC != 0;
-        let exported = own_class_by_token(self.own.map(|e| &e.model), class.token)
+        let exported = own_class_by_token(self.own.and_then(ExportEntry::model), class.token)
             .filter(|_| field.token != 0xFF)
             .and_then(|model| find_field(model, field.token, is_static));
         match (exported, field.field_ref) {
@@ -521,7 +613,7 @@ fn class_by_name<'r>(registry: &'r ExportRegistry, name: &str) -> Option<&'r Cla
     let (package, _) = name.rsplit_once('/')?;
     registry
         .find_by_name(package)?
-        .model
+        .model()?
         .classes
         .iter()
         .find(|c| c.name == name)

@@ -9,23 +9,204 @@ use crate::error::Trap;
 use crate::heap::{ArrayType, ObjRef, NULL};
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
 use crate::{nvm_err, Frame, SystemException, Vm, MAX_FRAMES, STACK_WORDS};
-use oxicard_isa::Opcode as Op;
 use oxicard_store::Nvm;
 
 /// Most argument words a native method takes.
 const MAX_NATIVE_ARGS: usize = 8;
 
-/// Decoded opcode of every byte value, built at compile time from the one table in
-/// oxicard-isa, so dispatch is one indexed load instead of a call per instruction.
-static OPCODES: [Option<Op>; 256] = {
-    let mut table = [None; 256];
-    let mut i = 0;
-    while i < 256 {
-        table[i] = Op::from_u8(i as u8);
-        i += 1;
-    }
-    table
-};
+/// The opcode byte values as constants, derived from the one table in oxicard-isa, so the
+/// dispatch `match` is on the raw byte (one jump-table lookup per instruction).
+#[allow(non_upper_case_globals, dead_code)]
+mod ops {
+    use oxicard_isa::Opcode as Op;
+    pub const Nop: u8 = Op::Nop as u8;
+    pub const AconstNull: u8 = Op::AconstNull as u8;
+    pub const SconstM1: u8 = Op::SconstM1 as u8;
+    pub const Sconst0: u8 = Op::Sconst0 as u8;
+    pub const Sconst1: u8 = Op::Sconst1 as u8;
+    pub const Sconst2: u8 = Op::Sconst2 as u8;
+    pub const Sconst3: u8 = Op::Sconst3 as u8;
+    pub const Sconst4: u8 = Op::Sconst4 as u8;
+    pub const Sconst5: u8 = Op::Sconst5 as u8;
+    pub const IconstM1: u8 = Op::IconstM1 as u8;
+    pub const Iconst0: u8 = Op::Iconst0 as u8;
+    pub const Iconst1: u8 = Op::Iconst1 as u8;
+    pub const Iconst2: u8 = Op::Iconst2 as u8;
+    pub const Iconst3: u8 = Op::Iconst3 as u8;
+    pub const Iconst4: u8 = Op::Iconst4 as u8;
+    pub const Iconst5: u8 = Op::Iconst5 as u8;
+    pub const Bspush: u8 = Op::Bspush as u8;
+    pub const Sspush: u8 = Op::Sspush as u8;
+    pub const Bipush: u8 = Op::Bipush as u8;
+    pub const Sipush: u8 = Op::Sipush as u8;
+    pub const Iipush: u8 = Op::Iipush as u8;
+    pub const Aload: u8 = Op::Aload as u8;
+    pub const Sload: u8 = Op::Sload as u8;
+    pub const Iload: u8 = Op::Iload as u8;
+    pub const Aload0: u8 = Op::Aload0 as u8;
+    pub const Aload1: u8 = Op::Aload1 as u8;
+    pub const Aload2: u8 = Op::Aload2 as u8;
+    pub const Aload3: u8 = Op::Aload3 as u8;
+    pub const Sload0: u8 = Op::Sload0 as u8;
+    pub const Sload1: u8 = Op::Sload1 as u8;
+    pub const Sload2: u8 = Op::Sload2 as u8;
+    pub const Sload3: u8 = Op::Sload3 as u8;
+    pub const Iload0: u8 = Op::Iload0 as u8;
+    pub const Iload1: u8 = Op::Iload1 as u8;
+    pub const Iload2: u8 = Op::Iload2 as u8;
+    pub const Iload3: u8 = Op::Iload3 as u8;
+    pub const Aaload: u8 = Op::Aaload as u8;
+    pub const Baload: u8 = Op::Baload as u8;
+    pub const Saload: u8 = Op::Saload as u8;
+    pub const Iaload: u8 = Op::Iaload as u8;
+    pub const Astore: u8 = Op::Astore as u8;
+    pub const Sstore: u8 = Op::Sstore as u8;
+    pub const Istore: u8 = Op::Istore as u8;
+    pub const Astore0: u8 = Op::Astore0 as u8;
+    pub const Astore1: u8 = Op::Astore1 as u8;
+    pub const Astore2: u8 = Op::Astore2 as u8;
+    pub const Astore3: u8 = Op::Astore3 as u8;
+    pub const Sstore0: u8 = Op::Sstore0 as u8;
+    pub const Sstore1: u8 = Op::Sstore1 as u8;
+    pub const Sstore2: u8 = Op::Sstore2 as u8;
+    pub const Sstore3: u8 = Op::Sstore3 as u8;
+    pub const Istore0: u8 = Op::Istore0 as u8;
+    pub const Istore1: u8 = Op::Istore1 as u8;
+    pub const Istore2: u8 = Op::Istore2 as u8;
+    pub const Istore3: u8 = Op::Istore3 as u8;
+    pub const Aastore: u8 = Op::Aastore as u8;
+    pub const Bastore: u8 = Op::Bastore as u8;
+    pub const Sastore: u8 = Op::Sastore as u8;
+    pub const Iastore: u8 = Op::Iastore as u8;
+    pub const Pop: u8 = Op::Pop as u8;
+    pub const Pop2: u8 = Op::Pop2 as u8;
+    pub const Dup: u8 = Op::Dup as u8;
+    pub const Dup2: u8 = Op::Dup2 as u8;
+    pub const DupX: u8 = Op::DupX as u8;
+    pub const SwapX: u8 = Op::SwapX as u8;
+    pub const Sadd: u8 = Op::Sadd as u8;
+    pub const Iadd: u8 = Op::Iadd as u8;
+    pub const Ssub: u8 = Op::Ssub as u8;
+    pub const Isub: u8 = Op::Isub as u8;
+    pub const Smul: u8 = Op::Smul as u8;
+    pub const Imul: u8 = Op::Imul as u8;
+    pub const Sdiv: u8 = Op::Sdiv as u8;
+    pub const Idiv: u8 = Op::Idiv as u8;
+    pub const Srem: u8 = Op::Srem as u8;
+    pub const Irem: u8 = Op::Irem as u8;
+    pub const Sneg: u8 = Op::Sneg as u8;
+    pub const Ineg: u8 = Op::Ineg as u8;
+    pub const Sshl: u8 = Op::Sshl as u8;
+    pub const Ishl: u8 = Op::Ishl as u8;
+    pub const Sshr: u8 = Op::Sshr as u8;
+    pub const Ishr: u8 = Op::Ishr as u8;
+    pub const Sushr: u8 = Op::Sushr as u8;
+    pub const Iushr: u8 = Op::Iushr as u8;
+    pub const Sand: u8 = Op::Sand as u8;
+    pub const Iand: u8 = Op::Iand as u8;
+    pub const Sor: u8 = Op::Sor as u8;
+    pub const Ior: u8 = Op::Ior as u8;
+    pub const Sxor: u8 = Op::Sxor as u8;
+    pub const Ixor: u8 = Op::Ixor as u8;
+    pub const Sinc: u8 = Op::Sinc as u8;
+    pub const Iinc: u8 = Op::Iinc as u8;
+    pub const S2b: u8 = Op::S2b as u8;
+    pub const S2i: u8 = Op::S2i as u8;
+    pub const I2b: u8 = Op::I2b as u8;
+    pub const I2s: u8 = Op::I2s as u8;
+    pub const Icmp: u8 = Op::Icmp as u8;
+    pub const Ifeq: u8 = Op::Ifeq as u8;
+    pub const Ifne: u8 = Op::Ifne as u8;
+    pub const Iflt: u8 = Op::Iflt as u8;
+    pub const Ifge: u8 = Op::Ifge as u8;
+    pub const Ifgt: u8 = Op::Ifgt as u8;
+    pub const Ifle: u8 = Op::Ifle as u8;
+    pub const Ifnull: u8 = Op::Ifnull as u8;
+    pub const Ifnonnull: u8 = Op::Ifnonnull as u8;
+    pub const IfAcmpeq: u8 = Op::IfAcmpeq as u8;
+    pub const IfAcmpne: u8 = Op::IfAcmpne as u8;
+    pub const IfScmpeq: u8 = Op::IfScmpeq as u8;
+    pub const IfScmpne: u8 = Op::IfScmpne as u8;
+    pub const IfScmplt: u8 = Op::IfScmplt as u8;
+    pub const IfScmpge: u8 = Op::IfScmpge as u8;
+    pub const IfScmpgt: u8 = Op::IfScmpgt as u8;
+    pub const IfScmple: u8 = Op::IfScmple as u8;
+    pub const Goto: u8 = Op::Goto as u8;
+    pub const Jsr: u8 = Op::Jsr as u8;
+    pub const Ret: u8 = Op::Ret as u8;
+    pub const Stableswitch: u8 = Op::Stableswitch as u8;
+    pub const Itableswitch: u8 = Op::Itableswitch as u8;
+    pub const Slookupswitch: u8 = Op::Slookupswitch as u8;
+    pub const Ilookupswitch: u8 = Op::Ilookupswitch as u8;
+    pub const Areturn: u8 = Op::Areturn as u8;
+    pub const Sreturn: u8 = Op::Sreturn as u8;
+    pub const Ireturn: u8 = Op::Ireturn as u8;
+    pub const Return: u8 = Op::Return as u8;
+    pub const GetstaticA: u8 = Op::GetstaticA as u8;
+    pub const GetstaticB: u8 = Op::GetstaticB as u8;
+    pub const GetstaticS: u8 = Op::GetstaticS as u8;
+    pub const GetstaticI: u8 = Op::GetstaticI as u8;
+    pub const PutstaticA: u8 = Op::PutstaticA as u8;
+    pub const PutstaticB: u8 = Op::PutstaticB as u8;
+    pub const PutstaticS: u8 = Op::PutstaticS as u8;
+    pub const PutstaticI: u8 = Op::PutstaticI as u8;
+    pub const GetfieldA: u8 = Op::GetfieldA as u8;
+    pub const GetfieldB: u8 = Op::GetfieldB as u8;
+    pub const GetfieldS: u8 = Op::GetfieldS as u8;
+    pub const GetfieldI: u8 = Op::GetfieldI as u8;
+    pub const PutfieldA: u8 = Op::PutfieldA as u8;
+    pub const PutfieldB: u8 = Op::PutfieldB as u8;
+    pub const PutfieldS: u8 = Op::PutfieldS as u8;
+    pub const PutfieldI: u8 = Op::PutfieldI as u8;
+    pub const Invokevirtual: u8 = Op::Invokevirtual as u8;
+    pub const Invokespecial: u8 = Op::Invokespecial as u8;
+    pub const Invokestatic: u8 = Op::Invokestatic as u8;
+    pub const Invokeinterface: u8 = Op::Invokeinterface as u8;
+    pub const New: u8 = Op::New as u8;
+    pub const Newarray: u8 = Op::Newarray as u8;
+    pub const Anewarray: u8 = Op::Anewarray as u8;
+    pub const Arraylength: u8 = Op::Arraylength as u8;
+    pub const Athrow: u8 = Op::Athrow as u8;
+    pub const Checkcast: u8 = Op::Checkcast as u8;
+    pub const Instanceof: u8 = Op::Instanceof as u8;
+    pub const SincW: u8 = Op::SincW as u8;
+    pub const IincW: u8 = Op::IincW as u8;
+    pub const IfeqW: u8 = Op::IfeqW as u8;
+    pub const IfneW: u8 = Op::IfneW as u8;
+    pub const IfltW: u8 = Op::IfltW as u8;
+    pub const IfgeW: u8 = Op::IfgeW as u8;
+    pub const IfgtW: u8 = Op::IfgtW as u8;
+    pub const IfleW: u8 = Op::IfleW as u8;
+    pub const IfnullW: u8 = Op::IfnullW as u8;
+    pub const IfnonnullW: u8 = Op::IfnonnullW as u8;
+    pub const IfAcmpeqW: u8 = Op::IfAcmpeqW as u8;
+    pub const IfAcmpneW: u8 = Op::IfAcmpneW as u8;
+    pub const IfScmpeqW: u8 = Op::IfScmpeqW as u8;
+    pub const IfScmpneW: u8 = Op::IfScmpneW as u8;
+    pub const IfScmpltW: u8 = Op::IfScmpltW as u8;
+    pub const IfScmpgeW: u8 = Op::IfScmpgeW as u8;
+    pub const IfScmpgtW: u8 = Op::IfScmpgtW as u8;
+    pub const IfScmpleW: u8 = Op::IfScmpleW as u8;
+    pub const GotoW: u8 = Op::GotoW as u8;
+    pub const GetfieldAW: u8 = Op::GetfieldAW as u8;
+    pub const GetfieldBW: u8 = Op::GetfieldBW as u8;
+    pub const GetfieldSW: u8 = Op::GetfieldSW as u8;
+    pub const GetfieldIW: u8 = Op::GetfieldIW as u8;
+    pub const GetfieldAThis: u8 = Op::GetfieldAThis as u8;
+    pub const GetfieldBThis: u8 = Op::GetfieldBThis as u8;
+    pub const GetfieldSThis: u8 = Op::GetfieldSThis as u8;
+    pub const GetfieldIThis: u8 = Op::GetfieldIThis as u8;
+    pub const PutfieldAW: u8 = Op::PutfieldAW as u8;
+    pub const PutfieldBW: u8 = Op::PutfieldBW as u8;
+    pub const PutfieldSW: u8 = Op::PutfieldSW as u8;
+    pub const PutfieldIW: u8 = Op::PutfieldIW as u8;
+    pub const PutfieldAThis: u8 = Op::PutfieldAThis as u8;
+    pub const PutfieldBThis: u8 = Op::PutfieldBThis as u8;
+    pub const PutfieldSThis: u8 = Op::PutfieldSThis as u8;
+    pub const PutfieldIThis: u8 = Op::PutfieldIThis as u8;
+    pub const Impdep1: u8 = Op::Impdep1 as u8;
+    pub const Impdep2: u8 = Op::Impdep2 as u8;
+}
 
 impl<N: Nvm> Vm<N> {
     /// Runs `method` with `args` (argument words, `this` first) in the current context
@@ -233,6 +414,8 @@ impl<N: Nvm> Vm<N> {
     /// The interpreter loop proper: runs until the outermost frame returns or a trap.
     #[allow(unused_assignments)]
     fn interp<H: Natives<N>>(&mut self, host: &mut H, budget: &mut u64) -> Result<Value, Trap> {
+        // the instruction budget is counted in a local and written back on every exit
+        let mut left = *budget;
         let mut pc: usize;
         let mut sp: usize;
         let mut locals: usize;
@@ -246,7 +429,10 @@ impl<N: Nvm> Vm<N> {
             () => {{
                 let f = match self.frames.last() {
                     Some(f) => *f,
-                    None => return Err(Trap::Internal("no frame")),
+                    None => {
+                        *budget = left;
+                        return Err(Trap::Internal("no frame"));
+                    }
                 };
                 pc = f.pc as usize;
                 sp = f.sp as usize;
@@ -255,7 +441,10 @@ impl<N: Nvm> Vm<N> {
                 limit = f.stack_limit as usize;
                 info = match self.packages.get(f.package as usize) {
                     Some(i) => *i,
-                    None => return Err(Trap::Internal("frame package")),
+                    None => {
+                        *budget = left;
+                        return Err(Trap::Internal("frame package"));
+                    }
                 };
                 code_lo = info.method_addr as usize;
                 code_hi = code_lo + info.method_len as usize;
@@ -381,11 +570,25 @@ impl<N: Nvm> Vm<N> {
                     }
                 }};
             }
+            // The budget is charged where code can repeat: a backward branch costs the
+            // bytes it jumps back over (about the instructions of the loop body), a call 1.
+            macro_rules! charge {
+                ($n:expr) => {{
+                    let n: u64 = $n;
+                    if left < n {
+                        fail!(Trap::BudgetExhausted);
+                    }
+                    left -= n;
+                }};
+            }
             macro_rules! jump {
                 ($rel:expr) => {{
                     let target = insn as isize + $rel as isize;
                     if target < code_lo as isize || target >= code_hi as isize {
                         bad!("branch target outside the method component")
+                    }
+                    if target <= insn as isize {
+                        charge!((insn as isize - target) as u64 + 1);
                     }
                     pc = target as usize;
                     continue 'run;
@@ -422,6 +625,7 @@ impl<N: Nvm> Vm<N> {
                 ($m:expr, $nargs:expr, $len:expr) => {{
                     let m: MethodRef = $m;
                     let nargs = $nargs as usize;
+                    charge!(1);
                     if sp < base + nargs {
                         bad!("operand stack underflow")
                     }
@@ -458,10 +662,14 @@ impl<N: Nvm> Vm<N> {
                     let value: Value = $value;
                     let done = match self.frames.pop() {
                         Some(f) => f,
-                        None => return Err(Trap::Internal("no frame")),
+                        None => {
+                            *budget = left;
+                            return Err(Trap::Internal("no frame"));
+                        }
                     };
                     self.context = done.saved_context;
                     if self.frames.is_empty() {
+                        *budget = left;
                         return Ok(value);
                     }
                     load_frame!();
@@ -474,108 +682,101 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
 
-            if *budget == 0 {
-                fail!(Trap::BudgetExhausted);
-            }
-            *budget -= 1;
             if pc >= code_hi {
                 bad!("pc outside the method component");
             }
             let byte = t!(self.nvm.read_u8(pc).map_err(nvm_err));
-            let op = match OPCODES[byte as usize] {
-                Some(op) => op,
-                None => bad!("undefined opcode"),
-            };
+            let op = byte;
             match op {
-                Op::Nop => pc += 1,
-                Op::AconstNull => {
+                ops::Nop => pc += 1,
+                ops::AconstNull => {
                     push!(0);
                     pc += 1;
                 }
-                Op::SconstM1
-                | Op::Sconst0
-                | Op::Sconst1
-                | Op::Sconst2
-                | Op::Sconst3
-                | Op::Sconst4
-                | Op::Sconst5 => {
+                ops::SconstM1
+                | ops::Sconst0
+                | ops::Sconst1
+                | ops::Sconst2
+                | ops::Sconst3
+                | ops::Sconst4
+                | ops::Sconst5 => {
                     push!(byte as i16 - 3);
                     pc += 1;
                 }
-                Op::IconstM1
-                | Op::Iconst0
-                | Op::Iconst1
-                | Op::Iconst2
-                | Op::Iconst3
-                | Op::Iconst4
-                | Op::Iconst5 => {
+                ops::IconstM1
+                | ops::Iconst0
+                | ops::Iconst1
+                | ops::Iconst2
+                | ops::Iconst3
+                | ops::Iconst4
+                | ops::Iconst5 => {
                     push_int!(byte as i32 - 10);
                     pc += 1;
                 }
-                Op::Bspush => {
+                ops::Bspush => {
                     push!(u8at!(1) as i8 as i16);
                     pc += 2;
                 }
-                Op::Sspush => {
+                ops::Sspush => {
                     push!(u16at!(1) as i16);
                     pc += 3;
                 }
-                Op::Bipush => {
+                ops::Bipush => {
                     push_int!(u8at!(1) as i8 as i32);
                     pc += 2;
                 }
-                Op::Sipush => {
+                ops::Sipush => {
                     push_int!(u16at!(1) as i16 as i32);
                     pc += 3;
                 }
-                Op::Iipush => {
+                ops::Iipush => {
                     push_int!(i32at!(1));
                     pc += 5;
                 }
-                Op::Aload | Op::Sload => {
+                ops::Aload | ops::Sload => {
                     push!(local!(u8at!(1)));
                     pc += 2;
                 }
-                Op::Iload => {
+                ops::Iload => {
                     let i = u8at!(1) as usize;
                     push!(local!(i));
                     push!(local!(i + 1));
                     pc += 2;
                 }
-                Op::Aload0 | Op::Aload1 | Op::Aload2 | Op::Aload3 => {
+                ops::Aload0 | ops::Aload1 | ops::Aload2 | ops::Aload3 => {
                     push!(local!(byte - 0x18));
                     pc += 1;
                 }
-                Op::Sload0 | Op::Sload1 | Op::Sload2 | Op::Sload3 => {
+                ops::Sload0 | ops::Sload1 | ops::Sload2 | ops::Sload3 => {
                     push!(local!(byte - 0x1C));
                     pc += 1;
                 }
-                Op::Iload0 | Op::Iload1 | Op::Iload2 | Op::Iload3 => {
+                ops::Iload0 | ops::Iload1 | ops::Iload2 | ops::Iload3 => {
                     let i = (byte - 0x20) as usize;
                     push!(local!(i));
                     push!(local!(i + 1));
                     pc += 1;
                 }
-                Op::Aaload | Op::Baload | Op::Saload => {
+                ops::Aaload | ops::Baload | ops::Saload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
                     let v = t!(self.array_load(arr, index));
                     push!(v as i16);
                     pc += 1;
                 }
-                Op::Iaload => {
+                ops::Iaload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
                     let v = t!(self.array_load(arr, index));
                     push_int!(v);
                     pc += 1;
                 }
-                Op::Astore | Op::Sstore => {
+                ops::Astore | ops::Sstore => {
                     let v = pop!();
                     set_local!(u8at!(1), v);
                     pc += 2;
                 }
-                Op::Istore => {
+                ops::Istore => {
                     let i = u8at!(1) as usize;
                     let lo = pop!();
                     let hi = pop!();
@@ -583,17 +784,17 @@ impl<N: Nvm> Vm<N> {
                     set_local!(i + 1, lo);
                     pc += 2;
                 }
-                Op::Astore0 | Op::Astore1 | Op::Astore2 | Op::Astore3 => {
+                ops::Astore0 | ops::Astore1 | ops::Astore2 | ops::Astore3 => {
                     let v = pop!();
                     set_local!(byte - 0x2B, v);
                     pc += 1;
                 }
-                Op::Sstore0 | Op::Sstore1 | Op::Sstore2 | Op::Sstore3 => {
+                ops::Sstore0 | ops::Sstore1 | ops::Sstore2 | ops::Sstore3 => {
                     let v = pop!();
                     set_local!(byte - 0x2F, v);
                     pc += 1;
                 }
-                Op::Istore0 | Op::Istore1 | Op::Istore2 | Op::Istore3 => {
+                ops::Istore0 | ops::Istore1 | ops::Istore2 | ops::Istore3 => {
                     let i = (byte - 0x33) as usize;
                     let lo = pop!();
                     let hi = pop!();
@@ -601,7 +802,7 @@ impl<N: Nvm> Vm<N> {
                     set_local!(i + 1, lo);
                     pc += 1;
                 }
-                Op::Aastore => {
+                ops::Aastore => {
                     let v = pop!() as ObjRef;
                     let index = pop!();
                     let arr = pop!() as ObjRef;
@@ -623,36 +824,36 @@ impl<N: Nvm> Vm<N> {
                     t!(self.array_store(arr, index, v as i16 as i32));
                     pc += 1;
                 }
-                Op::Bastore | Op::Sastore => {
+                ops::Bastore | ops::Sastore => {
                     let v = pop!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
                     t!(self.array_store(arr, index, v as i32));
                     pc += 1;
                 }
-                Op::Iastore => {
+                ops::Iastore => {
                     let v = pop_int!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
                     t!(self.array_store(arr, index, v));
                     pc += 1;
                 }
-                Op::Pop => {
+                ops::Pop => {
                     pop!();
                     pc += 1;
                 }
-                Op::Pop2 => {
+                ops::Pop2 => {
                     pop!();
                     pop!();
                     pc += 1;
                 }
-                Op::Dup => {
+                ops::Dup => {
                     let v = pop!();
                     push!(v);
                     push!(v);
                     pc += 1;
                 }
-                Op::Dup2 => {
+                ops::Dup2 => {
                     let b = pop!();
                     let a = pop!();
                     push!(a);
@@ -661,7 +862,7 @@ impl<N: Nvm> Vm<N> {
                     push!(b);
                     pc += 1;
                 }
-                Op::DupX => {
+                ops::DupX => {
                     let mn = u8at!(1);
                     let m = (mn >> 4) as usize;
                     let n = (mn & 0x0F) as usize;
@@ -688,7 +889,7 @@ impl<N: Nvm> Vm<N> {
                     sp += m;
                     pc += 2;
                 }
-                Op::SwapX => {
+                ops::SwapX => {
                     let mn = u8at!(1);
                     let m = (mn >> 4) as usize;
                     let n = (mn & 0x0F) as usize;
@@ -714,107 +915,107 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 2;
                 }
-                Op::Sadd
-                | Op::Ssub
-                | Op::Smul
-                | Op::Sdiv
-                | Op::Srem
-                | Op::Sand
-                | Op::Sor
-                | Op::Sxor
-                | Op::Sshl
-                | Op::Sshr
-                | Op::Sushr => {
+                ops::Sadd
+                | ops::Ssub
+                | ops::Smul
+                | ops::Sdiv
+                | ops::Srem
+                | ops::Sand
+                | ops::Sor
+                | ops::Sxor
+                | ops::Sshl
+                | ops::Sshr
+                | ops::Sushr => {
                     let b = pop!();
                     let a = pop!();
                     let r = match op {
-                        Op::Sadd => a.wrapping_add(b),
-                        Op::Ssub => a.wrapping_sub(b),
-                        Op::Smul => a.wrapping_mul(b),
-                        Op::Sdiv | Op::Srem => {
+                        ops::Sadd => a.wrapping_add(b),
+                        ops::Ssub => a.wrapping_sub(b),
+                        ops::Smul => a.wrapping_mul(b),
+                        ops::Sdiv | ops::Srem => {
                             if b == 0 {
                                 fail!(self.throw(SystemException::Arithmetic));
                             }
-                            if op == Op::Sdiv {
+                            if op == ops::Sdiv {
                                 a.wrapping_div(b)
                             } else {
                                 a.wrapping_rem(b)
                             }
                         }
-                        Op::Sand => a & b,
-                        Op::Sor => a | b,
-                        Op::Sxor => a ^ b,
-                        Op::Sshl => ((a as i32) << (b & 0x1F)) as i16,
-                        Op::Sshr => ((a as i32) >> (b & 0x1F)) as i16,
+                        ops::Sand => a & b,
+                        ops::Sor => a | b,
+                        ops::Sxor => a ^ b,
+                        ops::Sshl => ((a as i32) << (b & 0x1F)) as i16,
+                        ops::Sshr => ((a as i32) >> (b & 0x1F)) as i16,
                         _ => (((a as i32) as u32) >> (b & 0x1F)) as i16,
                     };
                     push!(r);
                     pc += 1;
                 }
-                Op::Iadd
-                | Op::Isub
-                | Op::Imul
-                | Op::Idiv
-                | Op::Irem
-                | Op::Iand
-                | Op::Ior
-                | Op::Ixor
-                | Op::Ishl
-                | Op::Ishr
-                | Op::Iushr => {
+                ops::Iadd
+                | ops::Isub
+                | ops::Imul
+                | ops::Idiv
+                | ops::Irem
+                | ops::Iand
+                | ops::Ior
+                | ops::Ixor
+                | ops::Ishl
+                | ops::Ishr
+                | ops::Iushr => {
                     let b = pop_int!();
                     let a = pop_int!();
                     let r = match op {
-                        Op::Iadd => a.wrapping_add(b),
-                        Op::Isub => a.wrapping_sub(b),
-                        Op::Imul => a.wrapping_mul(b),
-                        Op::Idiv | Op::Irem => {
+                        ops::Iadd => a.wrapping_add(b),
+                        ops::Isub => a.wrapping_sub(b),
+                        ops::Imul => a.wrapping_mul(b),
+                        ops::Idiv | ops::Irem => {
                             if b == 0 {
                                 fail!(self.throw(SystemException::Arithmetic));
                             }
-                            if op == Op::Idiv {
+                            if op == ops::Idiv {
                                 a.wrapping_div(b)
                             } else {
                                 a.wrapping_rem(b)
                             }
                         }
-                        Op::Iand => a & b,
-                        Op::Ior => a | b,
-                        Op::Ixor => a ^ b,
-                        Op::Ishl => a.wrapping_shl((b & 0x1F) as u32),
-                        Op::Ishr => a >> (b & 0x1F),
+                        ops::Iand => a & b,
+                        ops::Ior => a | b,
+                        ops::Ixor => a ^ b,
+                        ops::Ishl => a.wrapping_shl((b & 0x1F) as u32),
+                        ops::Ishr => a >> (b & 0x1F),
                         _ => ((a as u32) >> (b & 0x1F)) as i32,
                     };
                     push_int!(r);
                     pc += 1;
                 }
-                Op::Sneg => {
+                ops::Sneg => {
                     let a = pop!();
                     push!(a.wrapping_neg());
                     pc += 1;
                 }
-                Op::Ineg => {
+                ops::Ineg => {
                     let a = pop_int!();
                     push_int!(a.wrapping_neg());
                     pc += 1;
                 }
-                Op::Sinc => {
+                ops::Sinc => {
                     let i = u8at!(1);
                     let c = u8at!(2) as i8 as i16;
                     let v = local!(i);
                     set_local!(i, v.wrapping_add(c));
                     pc += 3;
                 }
-                Op::SincW => {
+                ops::SincW => {
                     let i = u8at!(1);
                     let c = u16at!(2) as i16;
                     let v = local!(i);
                     set_local!(i, v.wrapping_add(c));
                     pc += 4;
                 }
-                Op::Iinc | Op::IincW => {
+                ops::Iinc | ops::IincW => {
                     let i = u8at!(1) as usize;
-                    let (c, len) = if op == Op::Iinc {
+                    let (c, len) = if op == ops::Iinc {
                         (u8at!(2) as i8 as i32, 3)
                     } else {
                         (u16at!(2) as i16 as i32, 4)
@@ -825,44 +1026,44 @@ impl<N: Nvm> Vm<N> {
                     set_local!(i + 1, r as i16);
                     pc += len;
                 }
-                Op::S2b => {
+                ops::S2b => {
                     let a = pop!();
                     push!(a as i8 as i16);
                     pc += 1;
                 }
-                Op::S2i => {
+                ops::S2i => {
                     let a = pop!();
                     push_int!(a as i32);
                     pc += 1;
                 }
-                Op::I2b => {
+                ops::I2b => {
                     let a = pop_int!();
                     push!(a as i8 as i16);
                     pc += 1;
                 }
-                Op::I2s => {
+                ops::I2s => {
                     let a = pop_int!();
                     push!(a as i16);
                     pc += 1;
                 }
-                Op::Icmp => {
+                ops::Icmp => {
                     let b = pop_int!();
                     let a = pop_int!();
                     push!(a.cmp(&b) as i16);
                     pc += 1;
                 }
-                Op::Ifeq
-                | Op::Ifne
-                | Op::Iflt
-                | Op::Ifge
-                | Op::Ifgt
-                | Op::Ifle
-                | Op::IfeqW
-                | Op::IfneW
-                | Op::IfltW
-                | Op::IfgeW
-                | Op::IfgtW
-                | Op::IfleW => {
+                ops::Ifeq
+                | ops::Ifne
+                | ops::Iflt
+                | ops::Ifge
+                | ops::Ifgt
+                | ops::Ifle
+                | ops::IfeqW
+                | ops::IfneW
+                | ops::IfltW
+                | ops::IfgeW
+                | ops::IfgtW
+                | ops::IfleW => {
                     let v = pop!();
                     let (kind, len) = if byte >= 0x98 {
                         (byte - 0x98, 3)
@@ -879,31 +1080,31 @@ impl<N: Nvm> Vm<N> {
                     };
                     branch!(c, len);
                 }
-                Op::Ifnull | Op::Ifnonnull | Op::IfnullW | Op::IfnonnullW => {
+                ops::Ifnull | ops::Ifnonnull | ops::IfnullW | ops::IfnonnullW => {
                     let v = pop!();
                     let len = if byte >= 0x98 { 3 } else { 2 };
-                    let c = (v == 0) == (op == Op::Ifnull || op == Op::IfnullW);
+                    let c = (v == 0) == (op == ops::Ifnull || op == ops::IfnullW);
                     branch!(c, len);
                 }
-                Op::IfAcmpeq | Op::IfAcmpne | Op::IfAcmpeqW | Op::IfAcmpneW => {
+                ops::IfAcmpeq | ops::IfAcmpne | ops::IfAcmpeqW | ops::IfAcmpneW => {
                     let b = pop!();
                     let a = pop!();
                     let len = if byte >= 0x98 { 3 } else { 2 };
-                    let c = (a == b) == (op == Op::IfAcmpeq || op == Op::IfAcmpeqW);
+                    let c = (a == b) == (op == ops::IfAcmpeq || op == ops::IfAcmpeqW);
                     branch!(c, len);
                 }
-                Op::IfScmpeq
-                | Op::IfScmpne
-                | Op::IfScmplt
-                | Op::IfScmpge
-                | Op::IfScmpgt
-                | Op::IfScmple
-                | Op::IfScmpeqW
-                | Op::IfScmpneW
-                | Op::IfScmpltW
-                | Op::IfScmpgeW
-                | Op::IfScmpgtW
-                | Op::IfScmpleW => {
+                ops::IfScmpeq
+                | ops::IfScmpne
+                | ops::IfScmplt
+                | ops::IfScmpge
+                | ops::IfScmpgt
+                | ops::IfScmple
+                | ops::IfScmpeqW
+                | ops::IfScmpneW
+                | ops::IfScmpltW
+                | ops::IfScmpgeW
+                | ops::IfScmpgtW
+                | ops::IfScmpleW => {
                     let b = pop!();
                     let a = pop!();
                     let (kind, len) = if byte >= 0x98 {
@@ -921,28 +1122,31 @@ impl<N: Nvm> Vm<N> {
                     };
                     branch!(c, len);
                 }
-                Op::Goto => {
+                ops::Goto => {
                     let rel = u8at!(1) as i8 as i16;
                     jump!(rel);
                 }
-                Op::GotoW => {
+                ops::GotoW => {
                     let rel = u16at!(1) as i16;
                     jump!(rel);
                 }
-                Op::Jsr => {
+                ops::Jsr => {
                     let rel = u16at!(1) as i16;
                     push!((insn + 3 - code_lo) as i16);
                     jump!(rel);
                 }
-                Op::Ret => {
+                ops::Ret => {
                     let v = local!(u8at!(1)) as u16 as usize;
                     let target = code_lo + v;
                     if target >= code_hi {
                         bad!("ret target");
                     }
+                    if target <= insn {
+                        charge!((insn - target) as u64 + 1);
+                    }
                     pc = target;
                 }
-                Op::Stableswitch => {
+                ops::Stableswitch => {
                     let key = pop!() as i32;
                     let default = u16at!(1) as i16;
                     let low = u16at!(3) as i16 as i32;
@@ -956,7 +1160,7 @@ impl<N: Nvm> Vm<N> {
                     let rel = u16at!(7 + 2 * (key - low) as usize) as i16;
                     jump!(rel);
                 }
-                Op::Itableswitch => {
+                ops::Itableswitch => {
                     let key = pop_int!() as i64;
                     let default = u16at!(1) as i16;
                     let low = i32at!(3) as i64;
@@ -970,8 +1174,8 @@ impl<N: Nvm> Vm<N> {
                     let rel = u16at!(11 + 2 * (key - low) as usize) as i16;
                     jump!(rel);
                 }
-                Op::Slookupswitch | Op::Ilookupswitch => {
-                    let int = op == Op::Ilookupswitch;
+                ops::Slookupswitch | ops::Ilookupswitch => {
+                    let int = op == ops::Ilookupswitch;
                     let key = if int { pop_int!() } else { pop!() as i32 };
                     let default = u16at!(1) as i16;
                     let npairs = u16at!(3) as usize;
@@ -991,22 +1195,22 @@ impl<N: Nvm> Vm<N> {
                     }
                     jump!(rel);
                 }
-                Op::Areturn | Op::Sreturn => {
+                ops::Areturn | ops::Sreturn => {
                     let v = pop!();
                     ret!(Value::Word(v));
                 }
-                Op::Ireturn => {
+                ops::Ireturn => {
                     let v = pop_int!();
                     ret!(Value::Int(v));
                 }
-                Op::Return => {
+                ops::Return => {
                     ret!(Value::Void);
                 }
-                Op::GetstaticA | Op::GetstaticB | Op::GetstaticS | Op::GetstaticI => {
+                ops::GetstaticA | ops::GetstaticB | ops::GetstaticS | ops::GetstaticI => {
                     let addr = cp!(u16at!(1), layout::CP_SFIELD);
                     let size = match op {
-                        Op::GetstaticB => 1,
-                        Op::GetstaticI => 4,
+                        ops::GetstaticB => 1,
+                        ops::GetstaticI => 4,
                         _ => 2,
                     };
                     let v = t!(self.get_static(addr, size));
@@ -1017,14 +1221,14 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 3;
                 }
-                Op::PutstaticA | Op::PutstaticB | Op::PutstaticS | Op::PutstaticI => {
+                ops::PutstaticA | ops::PutstaticB | ops::PutstaticS | ops::PutstaticI => {
                     let addr = cp!(u16at!(1), layout::CP_SFIELD);
                     match op {
-                        Op::PutstaticB => {
+                        ops::PutstaticB => {
                             let v = pop!();
                             t!(self.write_persistent(addr, &[v as u8], true));
                         }
-                        Op::PutstaticI => {
+                        ops::PutstaticI => {
                             let v = pop_int!();
                             t!(self.write_persistent(addr, &v.to_be_bytes(), true));
                         }
@@ -1035,18 +1239,18 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 3;
                 }
-                Op::GetfieldA
-                | Op::GetfieldB
-                | Op::GetfieldS
-                | Op::GetfieldI
-                | Op::GetfieldAW
-                | Op::GetfieldBW
-                | Op::GetfieldSW
-                | Op::GetfieldIW
-                | Op::GetfieldAThis
-                | Op::GetfieldBThis
-                | Op::GetfieldSThis
-                | Op::GetfieldIThis => {
+                ops::GetfieldA
+                | ops::GetfieldB
+                | ops::GetfieldS
+                | ops::GetfieldI
+                | ops::GetfieldAW
+                | ops::GetfieldBW
+                | ops::GetfieldSW
+                | ops::GetfieldIW
+                | ops::GetfieldAThis
+                | ops::GetfieldBThis
+                | ops::GetfieldSThis
+                | ops::GetfieldIThis => {
                     let (idx, len, this) = match byte {
                         0x83..=0x86 => (u8at!(1) as u16, 2, false),
                         0xA9..=0xAC => (u16at!(1), 3, false),
@@ -1054,38 +1258,38 @@ impl<N: Nvm> Vm<N> {
                     };
                     let cell = cp!(idx, layout::CP_IFIELD) as u16;
                     let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                    let int = matches!(op, Op::GetfieldI | Op::GetfieldIW | Op::GetfieldIThis);
+                    let int = matches!(op, ops::GetfieldI | ops::GetfieldIW | ops::GetfieldIThis);
                     let hi = t!(self.get_field(obj, cell));
                     if int {
                         let lo = t!(self.get_field(obj, cell + 1));
                         push!(hi);
                         push!(lo);
-                    } else if matches!(op, Op::GetfieldB | Op::GetfieldBW | Op::GetfieldBThis) {
+                    } else if matches!(op, ops::GetfieldB | ops::GetfieldBW | ops::GetfieldBThis) {
                         push!(hi as i8 as i16);
                     } else {
                         push!(hi);
                     }
                     pc += len;
                 }
-                Op::PutfieldA
-                | Op::PutfieldB
-                | Op::PutfieldS
-                | Op::PutfieldI
-                | Op::PutfieldAW
-                | Op::PutfieldBW
-                | Op::PutfieldSW
-                | Op::PutfieldIW
-                | Op::PutfieldAThis
-                | Op::PutfieldBThis
-                | Op::PutfieldSThis
-                | Op::PutfieldIThis => {
+                ops::PutfieldA
+                | ops::PutfieldB
+                | ops::PutfieldS
+                | ops::PutfieldI
+                | ops::PutfieldAW
+                | ops::PutfieldBW
+                | ops::PutfieldSW
+                | ops::PutfieldIW
+                | ops::PutfieldAThis
+                | ops::PutfieldBThis
+                | ops::PutfieldSThis
+                | ops::PutfieldIThis => {
                     let (idx, len, this) = match byte {
                         0x87..=0x8A => (u8at!(1) as u16, 2, false),
                         0xB1..=0xB4 => (u16at!(1), 3, false),
                         _ => (u8at!(1) as u16, 2, true),
                     };
                     let cell = cp!(idx, layout::CP_IFIELD) as u16;
-                    let int = matches!(op, Op::PutfieldI | Op::PutfieldIW | Op::PutfieldIThis);
+                    let int = matches!(op, ops::PutfieldI | ops::PutfieldIW | ops::PutfieldIThis);
                     if int {
                         let v = pop_int!();
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
@@ -1093,7 +1297,7 @@ impl<N: Nvm> Vm<N> {
                         t!(self.put_field(obj, cell + 1, v as i16));
                     } else {
                         let mut v = pop!();
-                        if matches!(op, Op::PutfieldB | Op::PutfieldBW | Op::PutfieldBThis) {
+                        if matches!(op, ops::PutfieldB | ops::PutfieldBW | ops::PutfieldBThis) {
                             v = v as i8 as i16;
                         }
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
@@ -1101,7 +1305,7 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += len;
                 }
-                Op::Invokevirtual => {
+                ops::Invokevirtual => {
                     let e = cp!(u16at!(1), layout::CP_VMETHOD);
                     let nargs = (e >> 8) as usize & 0xFF;
                     let token = e as u8;
@@ -1119,14 +1323,14 @@ impl<N: Nvm> Vm<N> {
                     };
                     invoke!(m, nargs, 3);
                 }
-                Op::Invokespecial | Op::Invokestatic => {
+                ops::Invokespecial | ops::Invokestatic => {
                     let idx = u16at!(1);
                     let e = t!(self
                         .nvm
                         .read_u32((info.cp_addr + idx as u32 * 4) as usize)
                         .map_err(nvm_err));
                     let tag = (e >> 24) as u8;
-                    let ok = if op == Op::Invokestatic {
+                    let ok = if op == ops::Invokestatic {
                         tag == layout::CP_SMETHOD
                     } else {
                         tag == layout::CP_SMETHOD || tag == layout::CP_SMETHOD_SUPER
@@ -1136,7 +1340,7 @@ impl<N: Nvm> Vm<N> {
                     }
                     let m = e & 0x00FF_FFFF;
                     let nargs = t!(self.method_nargs(m)) as usize;
-                    if op == Op::Invokespecial {
+                    if op == ops::Invokespecial {
                         if nargs == 0 || sp < base + nargs {
                             bad!("invokespecial arguments");
                         }
@@ -1146,7 +1350,7 @@ impl<N: Nvm> Vm<N> {
                     }
                     invoke!(m, nargs, 3);
                 }
-                Op::Invokeinterface => {
+                ops::Invokeinterface => {
                     let nargs = u8at!(1) as usize;
                     let iface = cp!(u16at!(2), layout::CP_CLASS) as u16;
                     let method = u8at!(4);
@@ -1171,7 +1375,7 @@ impl<N: Nvm> Vm<N> {
                     }
                     invoke!(m, nargs, 5);
                 }
-                Op::New => {
+                ops::New => {
                     let class = cp!(u16at!(1), layout::CP_CLASS) as u16;
                     if t!(self.class_is_interface(class)) {
                         bad!("new of an interface");
@@ -1181,7 +1385,7 @@ impl<N: Nvm> Vm<N> {
                     push!(obj as i16);
                     pc += 3;
                 }
-                Op::Newarray => {
+                ops::Newarray => {
                     let ty = match ArrayType::from_code(u8at!(1)) {
                         Some(t) if t != ArrayType::Reference => t,
                         _ => bad!("newarray type"),
@@ -1191,27 +1395,27 @@ impl<N: Nvm> Vm<N> {
                     push!(arr as i16);
                     pc += 2;
                 }
-                Op::Anewarray => {
+                ops::Anewarray => {
                     let class = cp!(u16at!(1), layout::CP_CLASS) as u16;
                     let n = pop!();
                     let arr = t!(self.new_array(ArrayType::Reference, n, class, 0));
                     push!(arr as i16);
                     pc += 3;
                 }
-                Op::Arraylength => {
+                ops::Arraylength => {
                     let arr = pop!() as ObjRef;
                     let (h, _) = t!(self.array_header(arr));
                     push!(h.len as i16);
                     pc += 1;
                 }
-                Op::Athrow => {
+                ops::Athrow => {
                     let obj = pop!() as ObjRef;
                     if obj == NULL {
                         fail!(self.throw(SystemException::NullPointer));
                     }
                     fail!(Trap::Throw(obj));
                 }
-                Op::Checkcast | Op::Instanceof => {
+                ops::Checkcast | ops::Instanceof => {
                     let atype = u8at!(1);
                     let idx = u16at!(2);
                     let class = match atype {
@@ -1226,7 +1430,7 @@ impl<N: Nvm> Vm<N> {
                         let h = t!(self.header(obj));
                         Some(t!(self.is_instance(&h, atype, class)))
                     };
-                    if op == Op::Checkcast {
+                    if op == ops::Checkcast {
                         if is == Some(false) {
                             fail!(self.throw(SystemException::ClassCast));
                         }
@@ -1236,13 +1440,15 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 4;
                 }
-                Op::Impdep1 | Op::Impdep2 => bad!("reserved opcode"),
+                ops::Impdep1 | ops::Impdep2 => bad!("reserved opcode"),
+                _ => bad!("undefined opcode"),
             }
         }
         if let Some(f) = self.frames.last_mut() {
             f.pc = fault_pc as u32;
             f.sp = sp as u16;
         }
+        *budget = left;
         Err(fault)
     }
 }

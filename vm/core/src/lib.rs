@@ -39,7 +39,10 @@ pub const TRANSIENT_BYTES: usize = 4096;
 pub const JOURNAL_ENTRIES: usize = 256;
 /// Bytes saved by one journal entry.
 pub const JOURNAL_CHUNK: usize = 8;
-/// Default instruction budget per [`Vm::run`] call.
+/// Default execution budget per [`Vm::run`] call. The budget is charged where code can
+/// repeat: every backward branch costs the number of bytes it jumps back over (roughly the
+/// instructions of the loop body) and every call costs 1, so straight-line code runs free
+/// and the count stays close to the number of instructions executed.
 pub const DEFAULT_BUDGET: u64 = 200_000_000;
 
 /// Which VM-raised Java exception (the runtime provides one preallocated object for each).
@@ -136,7 +139,7 @@ pub struct Vm<N: Nvm> {
     tx_depth: u8,
     /// Currently active context (owner id of newly created objects).
     context: u8,
-    /// Instruction budget per run.
+    /// Execution budget per run (see [`DEFAULT_BUDGET`]).
     budget: u64,
     /// Preallocated exception objects raised by the VM itself.
     system_exceptions: [ObjRef; SYSTEM_EXCEPTIONS],
@@ -194,7 +197,7 @@ impl<N: Nvm> Vm<N> {
         self.catalog
     }
 
-    /// Sets the instruction budget of each [`Vm::run`] call.
+    /// Sets the execution budget of each [`Vm::run`] call (see [`DEFAULT_BUDGET`] for the unit).
     pub fn set_budget(&mut self, budget: u64) {
         self.budget = budget;
     }

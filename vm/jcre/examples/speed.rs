@@ -44,6 +44,17 @@ fn card_with(packages: &[&str], install: (&str, &str)) -> Box<Card<RamNvm<{ 256 
 }
 
 fn time<F: FnMut()>(what: &str, min_iters: u32, mut f: F) {
+    // an optional argument picks the measurements whose name contains it
+    if let Some(filter) = std::env::args().nth(1) {
+        if !what.contains(filter.as_str()) {
+            return;
+        }
+    }
+    // SPEED_ONCE=1 runs each measurement once (for instruction counting under callgrind)
+    if std::env::var_os("SPEED_ONCE").is_some() {
+        f();
+        return;
+    }
     for _ in 0..min_iters.min(10) {
         f();
     }

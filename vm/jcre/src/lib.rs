@@ -161,7 +161,8 @@ impl<N: Nvm> Card<N> {
         })
     }
 
-    /// Sets the instruction budget per VM entry (select, process, install...).
+    /// Sets the execution budget per VM entry (select, process, install...): backward
+    /// branches cost the bytes they jump back over, calls 1 (see [`oxicard_vm::DEFAULT_BUDGET`]).
     pub fn set_instruction_budget(&mut self, budget: u64) {
         self.vm.set_budget(budget);
     }

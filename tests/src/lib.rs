@@ -1,2 +1,4 @@
 //! Integration tests over the golden reference files in `../shared/golden`.
 pub mod api_stub_gen;
+pub mod golden_card;
+pub mod jvm_oracle;

@@ -33,7 +33,8 @@ pub struct ExportsArgs {
     pub out: PathBuf,
 
     /// Directory holding the token tables api-packages.tsv, api-classes.tsv and
-    /// api-tokens.tsv.
+    /// api-tokens.tsv (the default is relative to the current directory: run from the
+    /// repository root, next to which the shared folder sits).
     #[arg(long, value_name = "DIR", default_value = "../shared/spec")]
     pub spec: PathBuf,
 

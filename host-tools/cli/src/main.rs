@@ -60,8 +60,12 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum CapCommand {
-    /// List every component of a CAP (or load file, or export file): header, imports,
-    /// applets, the constant pool with names resolved, classes, each method disassembled.
+    /// List every component of a CAP, load or export file, methods disassembled.
+    ///
+    /// For a CAP: header, directory, imports, applets, the constant pool with names
+    /// resolved through export files, classes, static fields, every method disassembled
+    /// with labels and resolved operands, reference locations, export and descriptor.
+    /// For an export file: the package and its classes with tokens, fields and methods.
     #[command(after_help = DUMP_HELP)]
     Dump(cap_dump::DumpArgs),
 }
@@ -72,6 +76,12 @@ Java Card 3.0.5 API (java.lang, javacard.*, javacardx.*) is built in; give the e
 of your own libraries with --exportpath. Classes and methods of the package itself are
 named only if its own export file is on the export path (public ones); otherwise they are
 shown by offset (class@0x0012, method@0x0040) with their types from the Descriptor.
+
+JSON (--json): one document with the keys file, container, header, directory, imports,
+applets, constant_pool, classes, methods, static_fields, ref_location, export, descriptor
+and problems (sections not selected by --component are left out). Each method has
+instructions: [{offset, label, mnemonic, operands, comment}]; each constant-pool entry
+{index, kind, reference, resolved, descriptor}.
 
 Errors: a malformed file is reported as
   error: FILE: Method component, offset 0x1F: expected ...

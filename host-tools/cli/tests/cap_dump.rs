@@ -50,6 +50,10 @@ fn dump_json(file: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).expect("JSON output")
 }
 
+/// An exception handler as instruction indices (start, end, handler) and
+/// `catch_type_index`.
+type HandlerRow = (Option<usize>, Option<usize>, Option<usize>, u64);
+
 /// A `.method` block of a `.jca` listing.
 #[derive(Debug, Default)]
 struct JcaMethod {
@@ -59,6 +63,10 @@ struct JcaMethod {
     locals: Option<u64>,
     /// Instruction texts with label numbers dropped (`ifeq L`).
     instructions: Vec<String>,
+    /// Label name → index of the instruction it marks.
+    labels: std::collections::HashMap<String, usize>,
+    /// `.exceptionTable` rows: start, end and handler labels, catch_type_index.
+    handlers: Vec<(String, String, String, u64)>,
 }
 
 /// Replaces branch labels by `L` (`.jca` and the dump number them differently).
@@ -84,8 +92,29 @@ fn normalize(text: &str) -> String {
 /// The `.method` blocks of a listing, in listing order (= Method component order).
 fn jca_methods(text: &str) -> Vec<JcaMethod> {
     let mut methods: Vec<JcaMethod> = Vec::new();
+    let mut in_exception_table = false;
     for line in text.lines() {
         let trimmed = line.trim();
+        if trimmed.starts_with(".exceptionTable") {
+            in_exception_table = true;
+            continue;
+        }
+        if in_exception_table {
+            if trimmed == "}" {
+                in_exception_table = false;
+            } else if let Some(current) = methods.last_mut() {
+                let words: Vec<&str> = trimmed.trim_end_matches(';').split(' ').collect();
+                if let [start, end, handler, index] = words[..] {
+                    current.handlers.push((
+                        start.into(),
+                        end.into(),
+                        handler.into(),
+                        index.parse().expect("catch_type_index"),
+                    ));
+                }
+            }
+            continue;
+        }
         if let Some(rest) = trimmed.strip_prefix(".method ") {
             // `.method public static install([BSB)V 0 {`: the word holding `(`.
             let signature = rest
@@ -114,15 +143,20 @@ fn jca_methods(text: &str) -> Vec<JcaMethod> {
         let Some(rest) = line.strip_prefix("\t\t\t\t") else {
             continue;
         };
-        let rest = match rest.split_once(":\t") {
-            Some((label, rest)) if label.starts_with('L') => rest,
+        let (label, rest) = match rest.split_once(":\t") {
+            Some((label, rest)) if label.starts_with('L') => (Some(label), rest),
             _ => match rest.strip_prefix('\t') {
-                Some(rest) => rest,
+                Some(rest) => (None, rest),
                 None => continue,
             },
         };
         if rest.starts_with('\t') {
             continue;
+        }
+        if let Some(label) = label {
+            current
+                .labels
+                .insert(label.to_string(), current.instructions.len());
         }
         let instruction = rest.split(';').next().unwrap_or("");
         current.instructions.push(normalize(instruction));
@@ -166,6 +200,7 @@ fn str_field<'v>(value: &'v Value, key: &str) -> &'v str {
 #[test]
 fn every_method_disassembles_like_the_jca_listing() {
     let (mut methods_compared, mut instructions_compared, mut names_compared) = (0, 0, 0);
+    let mut handlers_compared = 0;
     for (cap, expected_instructions) in CAPS {
         let dump = dump_json(&golden(cap), &["--component", "methods"]);
         let jca = std::fs::read_to_string(golden(cap).with_extension("jca")).expect("jca");
@@ -219,6 +254,45 @@ fn every_method_disassembles_like_the_jca_listing() {
                 theirs.locals,
                 "{where_}: .locals"
             );
+            // Exception handlers: same catch types, and the same instructions start, end
+            // and handle each covered range.
+            let offsets: Vec<u64> = method["instructions"]
+                .as_array()
+                .expect("instructions")
+                .iter()
+                .map(|i| i["offset"].as_u64().expect("offset"))
+                .collect();
+            let index_of = |offset: &Value| {
+                let offset = offset.as_u64().expect("handler offset");
+                if offset == method["bytecode_count"].as_u64().expect("count") {
+                    Some(offsets.len())
+                } else {
+                    offsets.iter().position(|&o| o == offset)
+                }
+            };
+            let ours_handlers: Vec<HandlerRow> = method["handlers"]
+                .as_array()
+                .expect("handlers")
+                .iter()
+                .map(|h| {
+                    (
+                        index_of(&h["start"]),
+                        index_of(&h["end"]),
+                        index_of(&h["handler"]),
+                        h["catch_type_index"].as_u64().expect("catch_type_index"),
+                    )
+                })
+                .collect();
+            let jca_handlers: Vec<HandlerRow> = theirs
+                .handlers
+                .iter()
+                .map(|(start, end, handler, index)| {
+                    let at = |label: &String| theirs.labels.get(label).copied();
+                    (at(start), at(end), at(handler), *index)
+                })
+                .collect();
+            assert_eq!(ours_handlers, jca_handlers, "{where_}: exception handlers");
+            handlers_compared += jca_handlers.len();
             let name = str_field(method, "name");
             if !name.starts_with("method@") {
                 let signature = format!("{name}{}", str_field(method, "descriptor"));
@@ -234,9 +308,11 @@ fn every_method_disassembles_like_the_jca_listing() {
         instructions_compared += count;
     }
     println!(
-        "{methods_compared} methods, {instructions_compared} instructions equal to the .jca \
-         listings; {names_compared} method names and descriptors equal"
+        "{methods_compared} methods, {instructions_compared} instructions and \
+         {handlers_compared} exception handlers equal to the .jca listings; {names_compared} \
+         method names and descriptors equal"
     );
+    assert!(handlers_compared > 0);
     assert_eq!(instructions_compared, 9213, "golden README §6 total");
     assert!(names_compared >= 20, "names resolved: {names_compared}");
 }

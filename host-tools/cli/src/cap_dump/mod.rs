@@ -59,8 +59,7 @@ pub struct DumpArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// Print one JSON document instead of the listing (keys are stable; see the
-    /// README for the schema).
+    /// Print one JSON document instead of the listing (stable keys; see below).
     #[arg(long)]
     pub json: bool,
 

@@ -13,7 +13,7 @@ use oxicard_cap::components::descriptor::{
 };
 use oxicard_cap::components::header::{ACC_APPLET, ACC_EXPORT, ACC_INT};
 use oxicard_cap::components::method::{ACC_ABSTRACT_HEADER, ACC_EXTENDED_HEADER};
-use oxicard_cap::{Cap, ClassEntry, ComponentTag, MethodEntry};
+use oxicard_cap::{Cap, ClassEntry, ComponentTag, ExceptionHandler, MethodEntry};
 use oxicard_isa::{instructions, BranchTarget};
 use serde::Serialize;
 
@@ -247,13 +247,15 @@ pub struct MethodDump {
 /// An exception handler.
 #[derive(Serialize)]
 pub struct HandlerDump {
-    /// First covered bytecode offset.
-    pub start: u16,
+    /// First covered bytecode offset (in the method, like instruction offsets).
+    pub start: i64,
     /// First offset after the covered range.
-    pub end: u32,
+    pub end: i64,
     /// Handler bytecode offset.
-    pub handler: u16,
-    /// Caught class (`any` for `catch_type_index` 0, i.e. finally).
+    pub handler: i64,
+    /// Constant-pool index of the caught class; 0 catches anything (finally).
+    pub catch_type_index: u16,
+    /// Caught class (`any` for `catch_type_index` 0).
     pub catch_type: String,
     /// The stop bit (last handler of a nesting level).
     pub stop: bool,
@@ -663,11 +665,12 @@ fn labels(entry: &MethodEntry<'_>) -> BTreeMap<usize, String> {
         targets.extend(instruction.branch_targets().flatten());
     }
     for handler in entry.handlers {
-        targets.push(usize::from(handler.start_offset));
-        targets.push(usize::from(handler.handler_offset));
-        if let Ok(end) = usize::try_from(handler.end_offset()) {
-            targets.push(end);
-        }
+        let (start, end, target) = handler_offsets(entry, &handler);
+        targets.extend(
+            [start, end, target]
+                .into_iter()
+                .filter_map(|o| usize::try_from(o).ok()),
+        );
     }
     targets.sort_unstable();
     targets.dedup();
@@ -676,6 +679,18 @@ fn labels(entry: &MethodEntry<'_>) -> BTreeMap<usize, String> {
         .enumerate()
         .map(|(n, offset)| (offset, format!("L{n}")))
         .collect()
+}
+
+/// A handler's start, end and handler offsets relative to the method's bytecode (the
+/// Method component stores them relative to its `info`); negative when the handler lies
+/// before the method.
+fn handler_offsets(entry: &MethodEntry<'_>, handler: &ExceptionHandler) -> (i64, i64, i64) {
+    let base = i64::try_from(entry.bytecode_offset).unwrap_or(i64::MAX);
+    (
+        i64::from(handler.start_offset) - base,
+        i64::from(handler.end_offset()) - base,
+        i64::from(handler.handler_offset) - base,
+    )
 }
 
 /// Writes a branch target as its label, or `L0x0012` when it has none.
@@ -744,12 +759,26 @@ fn methods(
                 )),
             }
         }
+        let code_len = i64::from(entry.descriptor.bytecode_count);
         let handlers = entry
             .handlers
-            .map(|h| HandlerDump {
-                start: h.start_offset,
-                end: h.end_offset(),
-                handler: h.handler_offset,
+            .map(|h| {
+                let (start, end, handler) = handler_offsets(&entry, &h);
+                let inside = |o: i64| (0..=code_len).contains(&o);
+                if !(inside(start) && inside(end) && inside(handler)) {
+                    problems.push(format!(
+                        "Method component: method {class_name}.{name}: exception handler \
+                         {start}..{end} -> {handler} lies outside the method's {code_len} \
+                         bytes"
+                    ));
+                }
+                (h, start, end, handler)
+            })
+            .map(|(h, start, end, handler)| HandlerDump {
+                start,
+                end,
+                handler,
+                catch_type_index: h.catch_type_index,
                 catch_type: if h.catch_type_index == 0 {
                     "any".into()
                 } else {

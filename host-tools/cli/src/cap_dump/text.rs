@@ -330,14 +330,25 @@ fn write_method(m: &MethodDump, out: &mut String) -> fmt::Result {
             format!(" [{}]", m.header_flags.join(" "))
         }
     )?;
+    let label = |offset: i64| {
+        m.instructions
+            .iter()
+            .find(|i| i64::try_from(i.offset).ok() == Some(offset))
+            .and_then(|i| i.label.clone())
+            .unwrap_or_else(|| format!("{offset:#06X}"))
+    };
     for h in &m.handlers {
         writeln!(
             out,
-            "    try 0x{:04X}..0x{:04X} catch {} -> 0x{:04X}{}",
-            h.start,
-            h.end,
+            "    try {}..{} catch {} -> {}{}",
+            label(h.start),
+            if h.end == i64::from(m.bytecode_count) {
+                "end".to_string()
+            } else {
+                label(h.end)
+            },
             h.catch_type,
-            h.handler,
+            label(h.handler),
             if h.stop { " (stop)" } else { "" }
         )?;
     }

@@ -181,7 +181,7 @@ impl<N: Nvm> Vm<N> {
         let addr = self.sb.top;
         let end = (addr as usize)
             .checked_add(size)
-            .filter(|&e| e <= self.nvm.size())
+            .filter(|&e| e <= self.alloc_limit)
             .ok_or(Trap::OutOfMemory)?;
         self.sb.top = end as u32;
         Ok(addr)

@@ -18,12 +18,14 @@ pub mod heap;
 pub mod interp;
 pub mod layout;
 pub mod link;
+pub mod load;
 mod reader;
 
 pub use api::{ApiCatalog, Natives, Value};
 pub use error::{LinkError, Trap};
 pub use heap::{ArrayType, ObjRef, NULL};
 pub use layout::{ClassId, MethodRef};
+pub use load::PackageLoader;
 
 use heapless::Vec;
 use oxicard_store::{Nvm, NvmError};
@@ -143,6 +145,9 @@ pub struct Vm<N: Nvm> {
     budget: u64,
     /// Preallocated exception objects raised by the VM itself.
     system_exceptions: [ObjRef; SYSTEM_EXCEPTIONS],
+    /// End of the space the allocator may use: the NVM size, or the bottom of the staging
+    /// area while a package load is open.
+    alloc_limit: usize,
 }
 
 impl<N: Nvm> Vm<N> {
@@ -162,7 +167,9 @@ impl<N: Nvm> Vm<N> {
             context: 0,
             budget: DEFAULT_BUDGET,
             system_exceptions: [NULL; SYSTEM_EXCEPTIONS],
+            alloc_limit: 0,
         };
+        vm.alloc_limit = vm.nvm.size();
         vm.open_or_format()?;
         Ok(vm)
     }
@@ -344,7 +351,7 @@ impl<N: Nvm> Vm<N> {
 
     /// Free bytes of persistent memory.
     pub fn available_persistent(&self) -> usize {
-        self.nvm.size().saturating_sub(self.sb.top as usize)
+        self.alloc_limit.saturating_sub(self.sb.top as usize)
     }
 
     /// Free bytes of transient memory.

@@ -10,7 +10,7 @@ use crate::class::native_ref;
 use crate::error::{LinkError, Trap};
 use crate::heap::{zero_fill, ArrayType};
 use crate::layout::{self, ClassId, MethodRef, FIRST_USER_CLASS, NATIVE_PACKAGE};
-use crate::reader::Reader;
+use crate::reader::{Reader, Span};
 use crate::{PackageInfo, Vm};
 use heapless::Vec;
 use oxicard_store::{Nvm, NvmError};
@@ -39,12 +39,12 @@ enum Import {
 }
 
 /// Header facts.
-struct HeaderInfo<'a> {
+struct HeaderInfo {
     minor: u8,
     flags: u8,
     pkg_minor: u8,
     pkg_major: u8,
-    aid: &'a [u8],
+    aid: Vec<u8, 16>,
 }
 
 /// Parsed class_info / interface_info (positions into the Class component).
@@ -76,44 +76,30 @@ fn nerr<E: NvmError>(e: E) -> LinkError {
     LinkError::Nvm(e.kind())
 }
 
-/// Splits a load file into its components, by tag.
-fn split(load_file: &[u8]) -> Result<[Option<&[u8]>; 13], LinkError> {
-    let mut out: [Option<&[u8]>; 13] = [None; 13];
-    let mut r = Reader::new(load_file, 0);
-    while !r.is_empty() {
-        let tag = r.u8("component tag")?;
-        let size = r.u16("component size")? as usize;
-        let info = r.bytes(size, "component info")?;
-        match out.get_mut(tag as usize) {
-            Some(slot @ None) if tag != 0 => *slot = Some(info),
-            Some(Some(_)) => return Err(r.err("each component once")),
-            _ => {} // Debug and custom components are ignored
-        }
-    }
-    Ok(out)
-}
-
-fn parse_header(info: &[u8]) -> Result<HeaderInfo<'_>, LinkError> {
+fn parse_header<N: Nvm>(nvm: &N, info: Span) -> Result<HeaderInfo, LinkError> {
     let mut r = Reader::new(info, TAG_HEADER);
-    if r.u32("magic")? != 0xDECA_FFED {
+    if r.u32(nvm, "magic")? != 0xDECA_FFED {
         return Err(Reader::new(info, TAG_HEADER).err("magic DECAFFED"));
     }
-    let minor = r.u8("minor version")?;
-    let major = r.u8("major version")?;
+    let minor = r.u8(nvm, "minor version")?;
+    let major = r.u8(nvm, "major version")?;
     if major != 2 || !(1..=3).contains(&minor) {
         return Err(Reader::at(info, TAG_HEADER, 4).err("CAP format 2.1 to 2.3"));
     }
-    let flags = r.u8("flags")?;
+    let flags = r.u8(nvm, "flags")?;
     if flags & 0x08 != 0 {
         return Err(Reader::at(info, TAG_HEADER, 6).err("compact (not extended) CAP"));
     }
-    let pkg_minor = r.u8("package minor")?;
-    let pkg_major = r.u8("package major")?;
-    let aid_len = r.u8("AID length")? as usize;
+    let pkg_minor = r.u8(nvm, "package minor")?;
+    let pkg_major = r.u8(nvm, "package major")?;
+    let aid_len = r.u8(nvm, "AID length")? as usize;
     if !(5..=16).contains(&aid_len) {
         return Err(r.err("AID length 5..16"));
     }
-    let aid = r.bytes(aid_len, "AID")?;
+    let mut aid = Vec::new();
+    aid.resize(aid_len, 0)
+        .map_err(|_| r.err("AID length 5..16"))?;
+    r.read(nvm, &mut aid, "AID")?;
     Ok(HeaderInfo {
         minor,
         flags,
@@ -123,9 +109,13 @@ fn parse_header(info: &[u8]) -> Result<HeaderInfo<'_>, LinkError> {
     })
 }
 
-fn parse_class_entry(r: &mut Reader<'_>, cap_minor: u8) -> Result<ClassEntry, LinkError> {
+fn parse_class_entry<N: Nvm>(
+    nvm: &N,
+    r: &mut Reader,
+    cap_minor: u8,
+) -> Result<ClassEntry, LinkError> {
     let offset = r.pos() as u16;
-    let bitfield = r.u8("class bitfield")?;
+    let bitfield = r.u8(nvm, "class bitfield")?;
     let flags = bitfield >> 4;
     let iface_count = bitfield & 0x0F;
     if flags & 0x2 != 0 {
@@ -150,27 +140,27 @@ fn parse_class_entry(r: &mut Reader<'_>, cap_minor: u8) -> Result<ClassEntry, Li
             ifaces,
         });
     }
-    let super_ref = r.u16("super_class_ref")?;
-    let declared_cells = r.u8("declared_instance_size")?;
-    r.u8("first_reference_token")?;
-    r.u8("reference_count")?;
-    let pub_base = r.u8("public_method_table_base")?;
-    let pub_count = r.u8("public_method_table_count")?;
-    let pkg_base = r.u8("package_method_table_base")?;
-    let pkg_count = r.u8("package_method_table_count")?;
+    let super_ref = r.u16(nvm, "super_class_ref")?;
+    let declared_cells = r.u8(nvm, "declared_instance_size")?;
+    r.u8(nvm, "first_reference_token")?;
+    r.u8(nvm, "reference_count")?;
+    let pub_base = r.u8(nvm, "public_method_table_base")?;
+    let pub_count = r.u8(nvm, "public_method_table_count")?;
+    let pkg_base = r.u8(nvm, "package_method_table_base")?;
+    let pkg_count = r.u8(nvm, "package_method_table_count")?;
     let pub_table = r.pos();
     r.skip(pub_count as usize * 2, "public_virtual_method_table")?;
     let pkg_table = r.pos();
     r.skip(pkg_count as usize * 2, "package_virtual_method_table")?;
     let ifaces = r.pos();
     for _ in 0..iface_count {
-        r.u16("interface class_ref")?;
-        let n = r.u8("interface method count")?;
+        r.u16(nvm, "interface class_ref")?;
+        let n = r.u8(nvm, "interface method count")?;
         r.skip(n as usize, "interface method index")?;
     }
     if cap_minor >= 3 {
         r.skip(pub_base as usize + pub_count as usize, "token mapping")?;
-        r.u8("inheritable token count")?;
+        r.u8(nvm, "inheritable token count")?;
     }
     Ok(ClassEntry {
         offset,
@@ -190,12 +180,12 @@ fn parse_class_entry(r: &mut Reader<'_>, cap_minor: u8) -> Result<ClassEntry, Li
 }
 
 /// Linking state of one package.
-struct Linker<'a> {
+struct Linker {
     pkg: u8,
     cap_minor: u8,
     imports: Vec<Import, 128>,
     class_map: Vec<(u16, ClassId), MAX_PACKAGE_CLASSES>,
-    class_info: &'a [u8],
+    class_info: Span,
     method_len: u32,
     static_len: u32,
     static_addr: u32,
@@ -206,9 +196,23 @@ impl<N: Nvm> Vm<N> {
     /// size included, in GlobalPlatform load order; any order of whole components is
     /// accepted). Returns the package index.
     pub fn load_package(&mut self, load_file: &[u8]) -> Result<u8, LinkError> {
+        let mut loader = crate::load::PackageLoader::begin(self);
+        if let Err(e) = loader.feed(self, load_file) {
+            loader.abort(self);
+            return Err(e);
+        }
+        loader.finish(self)
+    }
+
+    /// Links the staged components `comps` (indexed by tag). On failure the card's state
+    /// (superblock, package table) is restored.
+    pub(crate) fn link_staged(
+        &mut self,
+        comps: &[Option<Span>; crate::load::STAGED_TAGS],
+    ) -> Result<u8, LinkError> {
         let saved_sb = self.sb;
         let saved_packages = self.packages.len();
-        let r = self.load_package_inner(load_file);
+        let r = self.link_staged_inner(comps);
         if r.is_err() {
             self.sb = saved_sb;
             self.packages.truncate(saved_packages);
@@ -217,18 +221,20 @@ impl<N: Nvm> Vm<N> {
         r
     }
 
-    fn load_package_inner(&mut self, load_file: &[u8]) -> Result<u8, LinkError> {
-        let comps = split(load_file)?;
-        let get = |tag: u8| -> Result<&[u8], LinkError> {
+    fn link_staged_inner(
+        &mut self,
+        comps: &[Option<Span>; crate::load::STAGED_TAGS],
+    ) -> Result<u8, LinkError> {
+        let get = |tag: u8| -> Result<Span, LinkError> {
             comps
                 .get(tag as usize)
                 .copied()
                 .flatten()
                 .ok_or(LinkError::MissingComponent(tag))
         };
-        let header = parse_header(get(TAG_HEADER)?)?;
+        let header = parse_header(&self.nvm, get(TAG_HEADER)?)?;
         get(TAG_DIRECTORY)?;
-        if self.find_package(header.aid).is_some() {
+        if self.find_package(&header.aid).is_some() {
             return Err(LinkError::AlreadyLoaded);
         }
         if self.sb.package_count as usize >= layout::MAX_PACKAGES {
@@ -248,12 +254,17 @@ impl<N: Nvm> Vm<N> {
 
         // Import: match every imported package by AID and version.
         let mut r = Reader::new(get(TAG_IMPORT)?, TAG_IMPORT);
-        let count = r.u8("import count")?;
+        let count = r.u8(&self.nvm, "import count")?;
         for i in 0..count {
-            let minor = r.u8("import minor")?;
-            let major = r.u8("import major")?;
-            let len = r.u8("import AID length")? as usize;
-            let aid = r.bytes(len, "import AID")?;
+            let minor = r.u8(&self.nvm, "import minor")?;
+            let major = r.u8(&self.nvm, "import major")?;
+            let len = r.u8(&self.nvm, "import AID length")? as usize;
+            let mut aid_buf = [0u8; 16];
+            let aid = aid_buf
+                .get_mut(..len)
+                .ok_or(r.err("import AID length up to 16"))?;
+            r.read(&self.nvm, aid, "import AID")?;
+            let aid = &*aid;
             let target = match self.catalog.find_package(aid, major, minor) {
                 Some((p, true)) => Import::Api(p),
                 Some((_, false)) => return Err(LinkError::VersionMismatch(i)),
@@ -278,33 +289,30 @@ impl<N: Nvm> Vm<N> {
         // Method component: copied and executed in place.
         let method = get(TAG_METHOD)?;
         let method_addr = self.copy_to_nvm(method)?;
-        lk.method_len = method.len() as u32;
-        let handler_count = *method.first().ok_or(LinkError::Malformed {
-            component: TAG_METHOD,
-            offset: 0,
-            expected: "handler_count",
-        })? as usize;
-        if 1 + handler_count * 8 > method.len() {
+        lk.method_len = method.len as u32;
+        let handler_count =
+            Reader::new(method, TAG_METHOD).u8(&self.nvm, "handler_count")? as usize;
+        if 1 + handler_count * 8 > method.len {
             return Err(Reader::new(method, TAG_METHOD).err("exception handler table"));
         }
 
         // Static field image.
         let sf = get(TAG_STATIC_FIELD)?;
         let mut r = Reader::new(sf, TAG_STATIC_FIELD);
-        let image_size = r.u16("image_size")? as u32;
-        let ref_count = r.u16("reference_count")? as u32;
-        let array_init_count = r.u16("array_init_count")?;
+        let image_size = r.u16(&self.nvm, "image_size")? as u32;
+        let ref_count = r.u16(&self.nvm, "reference_count")? as u32;
+        let array_init_count = r.u16(&self.nvm, "array_init_count")?;
         let array_inits = r.pos();
         for _ in 0..array_init_count {
-            let ty = r.u8("array_init type")?;
+            let ty = r.u8(&self.nvm, "array_init type")?;
             if !(2..=5).contains(&ty) {
                 return Err(r.err("array_init type 2..5"));
             }
-            let n = r.u16("array_init count")? as usize;
+            let n = r.u16(&self.nvm, "array_init count")? as usize;
             r.skip(n, "array_init values")?;
         }
-        let default_count = r.u16("default_value_count")? as u32;
-        let nondefault_count = r.u16("non_default_value_count")? as u32;
+        let default_count = r.u16(&self.nvm, "default_value_count")? as u32;
+        let nondefault_count = r.u16(&self.nvm, "non_default_value_count")? as u32;
         let values = r.bytes(nondefault_count as usize, "non_default_values")?;
         if ref_count * 2 + default_count + nondefault_count != image_size
             || array_init_count as u32 > ref_count
@@ -314,25 +322,23 @@ impl<N: Nvm> Vm<N> {
         lk.static_addr = self.alloc_bytes(image_size as usize).map_err(lerr)?;
         lk.static_len = image_size;
         zero_fill(&mut self.nvm, lk.static_addr as usize, image_size as usize).map_err(lerr)?;
-        self.nvm
-            .write(
-                (lk.static_addr + ref_count * 2 + default_count) as usize,
-                values,
-            )
-            .map_err(nerr)?;
+        self.copy_within_nvm(
+            values,
+            (lk.static_addr + ref_count * 2 + default_count) as usize,
+        )?;
 
         let export_addr = match comps.get(TAG_EXPORT as usize).copied().flatten() {
-            Some(e) => (self.copy_to_nvm(e)?, e.len() as u32),
+            Some(e) => (self.copy_to_nvm(e)?, e.len as u32),
             None => (0, 0),
         };
         let applet_addr = match comps.get(TAG_APPLET as usize).copied().flatten() {
-            Some(a) => (self.copy_to_nvm(a)?, a.len() as u32),
+            Some(a) => (self.copy_to_nvm(a)?, a.len as u32),
             None => (0, 0),
         };
 
         // Register the package early so method headers of this package can be read.
         let cp = get(TAG_CONSTANT_POOL)?;
-        let cp_count = Reader::new(cp, TAG_CONSTANT_POOL).u16("CP count")?;
+        let cp_count = Reader::new(cp, TAG_CONSTANT_POOL).u16(&self.nvm, "CP count")?;
         let cp_addr = self.alloc_bytes(cp_count as usize * 4).map_err(lerr)?;
         self.packages
             .push(PackageInfo {
@@ -356,11 +362,12 @@ impl<N: Nvm> Vm<N> {
 
         // Constant pool.
         let mut r = Reader::new(cp, TAG_CONSTANT_POOL);
-        r.u16("CP count")?;
+        r.u16(&self.nvm, "CP count")?;
         for i in 0..cp_count as usize {
             let at = r.pos();
-            let e = r.bytes(4, "cp_info")?;
-            let v = self.resolve_cp(&lk, [e[0], e[1], e[2], e[3]], at)?;
+            let mut e = [0u8; 4];
+            r.read(&self.nvm, &mut e, "cp_info")?;
+            let v = self.resolve_cp(&lk, e, at)?;
             self.nvm
                 .write_u32(cp_addr as usize + i * 4, v)
                 .map_err(nerr)?;
@@ -370,19 +377,19 @@ impl<N: Nvm> Vm<N> {
         let rl = get(TAG_REF_LOCATION)?;
         let mut r = Reader::new(rl, TAG_REF_LOCATION);
         for width in [1usize, 2] {
-            let n = r.u16("offsets count")?;
+            let n = r.u16(&self.nvm, "offsets count")?;
             let mut loc = 0usize;
             for _ in 0..n {
-                let d = r.u8("offset delta")?;
+                let d = r.u8(&self.nvm, "offset delta")?;
                 loc += d as usize;
                 if d == 255 {
                     continue;
                 }
+                let a = method_addr as usize + loc;
                 let idx = match width {
-                    1 => method.get(loc).map(|&b| b as u16),
-                    _ => method
-                        .get(loc..loc + 2)
-                        .map(|b| u16::from_be_bytes([b[0], b[1]])),
+                    _ if loc + width > method.len => None,
+                    1 => self.nvm.read_u8(a).ok().map(u16::from),
+                    _ => self.nvm.read_u16(a).ok(),
                 };
                 match idx {
                     Some(i) if i < cp_count => {}
@@ -396,8 +403,8 @@ impl<N: Nvm> Vm<N> {
         self.context = Self::package_context(pkg);
         let mut r = Reader::at(sf, TAG_STATIC_FIELD, array_inits);
         for i in 0..array_init_count as u32 {
-            let ty = r.u8("array_init type")?;
-            let n = r.u16("array_init count")? as usize;
+            let ty = r.u8(&self.nvm, "array_init type")?;
+            let n = r.u16(&self.nvm, "array_init count")? as usize;
             let vals = r.bytes(n, "array_init values")?;
             let at = match ty {
                 2 => ArrayType::Boolean,
@@ -419,9 +426,7 @@ impl<N: Nvm> Vm<N> {
                 }
             };
             let addr = self.object_addr(arr).map_err(lerr)?;
-            self.nvm
-                .write(addr as usize + crate::heap::HDR, vals)
-                .map_err(nerr)?;
+            self.copy_within_nvm(vals, addr as usize + crate::heap::HDR)?;
             self.nvm
                 .write_u16((lk.static_addr + i * 2) as usize, arr)
                 .map_err(nerr)?;
@@ -438,7 +443,7 @@ impl<N: Nvm> Vm<N> {
         };
         b[layout::P_AID_LEN] = header.aid.len() as u8;
         if let Some(d) = b.get_mut(layout::P_AID..layout::P_AID + header.aid.len()) {
-            d.copy_from_slice(header.aid);
+            d.copy_from_slice(&header.aid);
         }
         b[layout::P_MINOR] = header.pkg_minor;
         b[layout::P_MAJOR] = header.pkg_major;
@@ -508,24 +513,41 @@ impl<N: Nvm> Vm<N> {
         Ok(None)
     }
 
-    fn copy_to_nvm(&mut self, data: &[u8]) -> Result<u32, LinkError> {
-        let addr = self.alloc_bytes(data.len()).map_err(lerr)?;
-        self.nvm.write(addr as usize, data).map_err(nerr)?;
+    /// Copies a staged span to newly allocated image space; returns its address.
+    fn copy_to_nvm(&mut self, data: Span) -> Result<u32, LinkError> {
+        let addr = self.alloc_bytes(data.len).map_err(lerr)?;
+        self.copy_within_nvm(data, addr as usize)?;
         Ok(addr)
     }
 
-    fn link_classes(&mut self, lk: &mut Linker<'_>) -> Result<(), LinkError> {
+    /// Copies a staged span to NVM address `to`, through a small RAM buffer.
+    fn copy_within_nvm(&mut self, data: Span, to: usize) -> Result<(), LinkError> {
+        let mut buf = [0u8; 64];
+        let mut done = 0;
+        while done < data.len {
+            let n = (data.len - done).min(buf.len());
+            let chunk = buf
+                .get_mut(..n)
+                .ok_or(LinkError::CapacityExceeded("copy"))?;
+            self.nvm.read(data.addr + done, chunk).map_err(nerr)?;
+            self.nvm.write(to + done, chunk).map_err(nerr)?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn link_classes(&mut self, lk: &mut Linker) -> Result<(), LinkError> {
         let info = lk.class_info;
         let mut r = Reader::new(info, TAG_CLASS);
         if lk.cap_minor >= 2 {
-            let n = r.u16("signature_pool_length")?;
+            let n = r.u16(&self.nvm, "signature_pool_length")?;
             r.skip(n as usize, "signature_pool")?;
         }
         let first = r.pos();
         // Pass 1: assign class ids.
         let mut next = self.sb.class_count;
         while !r.is_empty() {
-            let e = parse_class_entry(&mut r, lk.cap_minor)?;
+            let e = parse_class_entry(&self.nvm, &mut r, lk.cap_minor)?;
             if next as usize >= layout::MAX_CLASSES {
                 return Err(LinkError::CapacityExceeded("classes"));
             }
@@ -537,7 +559,7 @@ impl<N: Nvm> Vm<N> {
         // Pass 2: build records (supertypes come first in the component).
         let mut r = Reader::at(info, TAG_CLASS, first);
         while !r.is_empty() {
-            let e = parse_class_entry(&mut r, lk.cap_minor)?;
+            let e = parse_class_entry(&self.nvm, &mut r, lk.cap_minor)?;
             let id = self.internal_class(lk, e.offset, e.offset as usize)?;
             let mut vt: Vec<MethodRef, MAX_VTABLE> = Vec::new();
             let mut pvt: Vec<MethodRef, MAX_VTABLE> = Vec::new();
@@ -578,9 +600,9 @@ impl<N: Nvm> Vm<N> {
             let mut ir = Reader::at(info, TAG_CLASS, e.ifaces);
             let mut iface_bytes = 0usize;
             for _ in 0..e.iface_count {
-                ir.u16("interface")?;
+                ir.u16(&self.nvm, "interface")?;
                 if !e.interface {
-                    let n = ir.u8("count")?;
+                    let n = ir.u8(&self.nvm, "count")?;
                     ir.skip(n as usize, "index")?;
                     iface_bytes += 3 + n as usize;
                 } else {
@@ -606,17 +628,17 @@ impl<N: Nvm> Vm<N> {
             let mut ir = Reader::at(info, TAG_CLASS, e.ifaces);
             for _ in 0..e.iface_count {
                 let at = ir.pos();
-                let cref = ir.u16("interface")?;
+                let cref = ir.u16(&self.nvm, "interface")?;
                 let iid = self.resolve_class_ref(lk, cref, TAG_CLASS, at)?;
                 self.nvm.write_u16(p, iid).map_err(nerr)?;
                 if e.interface {
                     self.nvm.write(p + 2, &[0]).map_err(nerr)?;
                     p += 3;
                 } else {
-                    let n = ir.u8("count")?;
+                    let n = ir.u8(&self.nvm, "count")?;
                     let map = ir.bytes(n as usize, "index")?;
                     self.nvm.write(p + 2, &[n]).map_err(nerr)?;
-                    self.nvm.write(p + 3, map).map_err(nerr)?;
+                    self.copy_within_nvm(map, p + 3)?;
                     p += 3 + n as usize;
                 }
             }
@@ -632,7 +654,7 @@ impl<N: Nvm> Vm<N> {
     /// Overlays a class's own method table entries onto the inherited table.
     fn overlay(
         &self,
-        lk: &Linker<'_>,
+        lk: &Linker,
         table: &mut Vec<MethodRef, MAX_VTABLE>,
         base: u8,
         count: u8,
@@ -641,7 +663,7 @@ impl<N: Nvm> Vm<N> {
         let mut r = Reader::at(lk.class_info, TAG_CLASS, pos);
         for i in 0..count as usize {
             let at = r.pos();
-            let off = r.u16("method table entry")?;
+            let off = r.u16(&self.nvm, "method table entry")?;
             let t = base as usize + i;
             while table.len() <= t {
                 table
@@ -660,12 +682,7 @@ impl<N: Nvm> Vm<N> {
         Ok(())
     }
 
-    fn internal_class(
-        &self,
-        lk: &Linker<'_>,
-        offset: u16,
-        at: usize,
-    ) -> Result<ClassId, LinkError> {
+    fn internal_class(&self, lk: &Linker, offset: u16, at: usize) -> Result<ClassId, LinkError> {
         lk.class_map
             .iter()
             .find(|(o, _)| *o == offset)
@@ -679,7 +696,7 @@ impl<N: Nvm> Vm<N> {
 
     fn resolve_class_ref(
         &self,
-        lk: &Linker<'_>,
+        lk: &Linker,
         cref: u16,
         component: u8,
         at: usize,
@@ -806,7 +823,7 @@ impl<N: Nvm> Vm<N> {
         }
     }
 
-    fn resolve_cp(&self, lk: &Linker<'_>, e: [u8; 4], at: usize) -> Result<u32, LinkError> {
+    fn resolve_cp(&self, lk: &Linker, e: [u8; 4], at: usize) -> Result<u32, LinkError> {
         let tag = e[0];
         let cref = u16::from_be_bytes([e[1], e[2]]);
         let bad = LinkError::BadToken {

@@ -1,30 +1,45 @@
-//! A bounds-checked big-endian cursor over one CAP component's info bytes; every error
-//! names the component and the byte offset.
+//! A bounds-checked big-endian cursor over one CAP component's info bytes while they sit
+//! in the NVM staging area of a load (so a package is never held in RAM as a whole); every
+//! error names the component and the byte offset.
+//!
+//! The cursor holds no borrow: each read takes the NVM, so the linker can write the linked
+//! image between reads.
 
 use crate::error::LinkError;
+use oxicard_store::Nvm;
 
-/// Cursor over a component's info.
+/// Cursor over a component's info, stored at NVM address `base`.
 #[derive(Clone, Copy)]
-pub(crate) struct Reader<'a> {
-    data: &'a [u8],
+pub(crate) struct Reader {
+    base: usize,
+    len: usize,
     pos: usize,
     component: u8,
 }
 
-impl<'a> Reader<'a> {
-    pub(crate) fn new(data: &'a [u8], component: u8) -> Self {
+/// A byte range of a component, as an NVM address and length.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Span {
+    pub(crate) addr: usize,
+    pub(crate) len: usize,
+}
+
+impl Reader {
+    /// A cursor at the start of `span`, which holds component `component`.
+    pub(crate) fn new(span: Span, component: u8) -> Self {
         Reader {
-            data,
+            base: span.addr,
+            len: span.len,
             pos: 0,
             component,
         }
     }
 
-    pub(crate) fn at(data: &'a [u8], component: u8, pos: usize) -> Self {
+    /// A cursor at offset `pos` of `span`.
+    pub(crate) fn at(span: Span, component: u8, pos: usize) -> Self {
         Reader {
-            data,
             pos,
-            component,
+            ..Reader::new(span, component)
         }
     }
 
@@ -33,7 +48,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.pos >= self.data.len()
+        self.pos >= self.len
     }
 
     pub(crate) fn err(&self, expected: &'static str) -> LinkError {
@@ -44,27 +59,48 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], LinkError> {
-        let end = self.pos.checked_add(n).ok_or(self.err(what))?;
-        let s = self.data.get(self.pos..end).ok_or(self.err(what))?;
+    /// Takes the next `n` bytes as a span of NVM.
+    pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<Span, LinkError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.len)
+            .ok_or(self.err(what))?;
+        let s = Span {
+            addr: self.base + self.pos,
+            len: n,
+        };
         self.pos = end;
         Ok(s)
     }
 
-    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, LinkError> {
-        let b = self.data.get(self.pos).copied().ok_or(self.err(what))?;
-        self.pos += 1;
-        Ok(b)
+    /// Reads the next `buf.len()` bytes into `buf`.
+    pub(crate) fn read<N: Nvm>(
+        &mut self,
+        nvm: &N,
+        buf: &mut [u8],
+        what: &'static str,
+    ) -> Result<(), LinkError> {
+        let s = self.bytes(buf.len(), what)?;
+        nvm.read(s.addr, buf).map_err(|_| self.err(what))
     }
 
-    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, LinkError> {
-        let b = self.bytes(2, what)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
+    pub(crate) fn u8<N: Nvm>(&mut self, nvm: &N, what: &'static str) -> Result<u8, LinkError> {
+        let mut b = [0u8; 1];
+        self.read(nvm, &mut b, what)?;
+        Ok(b[0])
     }
 
-    pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32, LinkError> {
-        let b = self.bytes(4, what)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    pub(crate) fn u16<N: Nvm>(&mut self, nvm: &N, what: &'static str) -> Result<u16, LinkError> {
+        let mut b = [0u8; 2];
+        self.read(nvm, &mut b, what)?;
+        Ok(u16::from_be_bytes(b))
+    }
+
+    pub(crate) fn u32<N: Nvm>(&mut self, nvm: &N, what: &'static str) -> Result<u32, LinkError> {
+        let mut b = [0u8; 4];
+        self.read(nvm, &mut b, what)?;
+        Ok(u32::from_be_bytes(b))
     }
 
     pub(crate) fn skip(&mut self, n: usize, what: &'static str) -> Result<(), LinkError> {

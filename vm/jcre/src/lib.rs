@@ -10,7 +10,7 @@ mod natives;
 use heapless::Vec;
 use oxicard_store::Nvm;
 use oxicard_vm::heap::{ArrayType, ObjRef, GLOBAL, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
-use oxicard_vm::{LinkError, SystemException, Trap, Value, Vm};
+use oxicard_vm::{LinkError, PackageLoader, SystemException, Trap, Value, Vm};
 
 /// Maximum applet instances.
 pub const MAX_APPLETS: usize = 16;
@@ -54,6 +54,53 @@ impl From<LinkError> for CardError {
 impl From<Trap> for CardError {
     fn from(e: Trap) -> Self {
         CardError::Trap(e)
+    }
+}
+
+/// A package load in progress on a [`Card`] (see [`Card::begin_load`]).
+pub struct LoadSession<'a, N: Nvm> {
+    card: &'a mut Card<N>,
+    loader: Option<PackageLoader>,
+}
+
+impl<N: Nvm> LoadSession<'_, N> {
+    /// Takes the next block of the load file; block boundaries may fall anywhere.
+    pub fn feed(&mut self, block: &[u8]) -> Result<(), CardError> {
+        match self.loader.as_mut() {
+            Some(l) => Ok(l.feed(&mut self.card.vm, block)?),
+            None => Err(CardError::NoSuchApplet),
+        }
+    }
+
+    /// Links the package. On failure the card is as it was before the load.
+    pub fn finish(mut self) -> Result<(), CardError> {
+        match self.loader.take() {
+            Some(l) => {
+                l.finish(&mut self.card.vm)?;
+                Ok(())
+            }
+            None => Err(CardError::NoSuchApplet),
+        }
+    }
+
+    /// Abandons the load.
+    pub fn abort(mut self) {
+        if let Some(l) = self.loader.take() {
+            l.abort(&mut self.card.vm);
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn bytes_fed(&self) -> usize {
+        self.loader.as_ref().map_or(0, |l| l.bytes_fed())
+    }
+}
+
+impl<N: Nvm> Drop for LoadSession<'_, N> {
+    fn drop(&mut self) {
+        if let Some(l) = self.loader.take() {
+            l.abort(&mut self.card.vm);
+        }
     }
 }
 
@@ -173,10 +220,30 @@ impl<N: Nvm> Card<N> {
     }
 
     /// Loads and links a package from its load file: the concatenated CAP components
-    /// (tag, size, info each), e.g. in GlobalPlatform load order.
+    /// (tag, size, info each), e.g. in GlobalPlatform load order. A convenience over
+    /// [`Card::begin_load`] with the whole file as one block.
     pub fn load_cap(&mut self, load_file: &[u8]) -> Result<(), CardError> {
-        self.vm.load_package(load_file)?;
-        Ok(())
+        let mut session = self.begin_load();
+        session.feed(load_file)?;
+        session.finish()
+    }
+
+    /// Starts a streamed package load: feed the load file in blocks of any size (e.g. the
+    /// data of GlobalPlatform LOAD commands after the C4 length prefix), then finish. The
+    /// components are staged in NVM, not RAM. A failure, an abort or dropping the session
+    /// leaves the card as it was.
+    pub fn begin_load(&mut self) -> LoadSession<'_, N> {
+        let loader = PackageLoader::begin(&mut self.vm);
+        LoadSession {
+            card: self,
+            loader: Some(loader),
+        }
+    }
+
+    /// Free persistent memory in bytes (what `JCSystem.getAvailableMemory(MEMORY_TYPE_PERSISTENT)`
+    /// reports, before clamping to a short).
+    pub fn available_persistent(&self) -> usize {
+        self.vm.available_persistent()
     }
 
     /// Creates an applet instance: runs `install(bArray, 0, len)` of applet `applet_aid`

@@ -9,6 +9,7 @@ use oxicard_store::RamNvm;
 use oxicard_vm::LinkError;
 
 mod common;
+use common::in_thread;
 
 const NVM: usize = 128 * 1024;
 const HELLO_PKG: [u8; 6] = [0xF0, 0, 0, 1, 1, 0];
@@ -42,15 +43,6 @@ fn hello_with_init(code: [u8; 5]) -> Vec<u8> {
     );
     lf[m + 3..m + 8].copy_from_slice(&code);
     lf
-}
-
-fn in_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(32 << 20)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap()
 }
 
 fn install_hello(card: &mut Card<RamNvm<NVM>>) -> Result<(), CardError> {

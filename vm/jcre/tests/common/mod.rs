@@ -50,3 +50,14 @@ pub fn load_file(path: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Runs `f` on a thread with a big stack (a card with its NVM array lives on the stack in
+/// debug builds).
+pub fn in_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}

@@ -212,14 +212,22 @@ fn join_paths(paths: &[PathBuf]) -> Result<std::ffi::OsString> {
     std::env::join_paths(paths).map_err(|e| anyhow!("class path: {e}"))
 }
 
-/// Whether `java` and `javac` can be run.
-pub fn jdk_available() -> bool {
-    ["java", "javac"].iter().all(|tool| {
-        Command::new(tool)
-            .arg("-version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })
+/// The first line of `java -version` (e.g. `openjdk version "17.0.15" 2025-04-15`), or `None`
+/// if `java` or `javac` cannot be run.
+pub fn java_version() -> Option<String> {
+    let javac = Command::new("javac")
+        .arg("-version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !javac.success() {
+        return None;
+    }
+    let output = Command::new("java").arg("-version").output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stderr);
+    text.lines().next().map(|l| l.trim().to_string())
 }

@@ -1,4 +1,5 @@
 //! Integration tests over the golden reference files in `../shared/golden`.
 pub mod api_stub_gen;
+pub mod bench;
 pub mod golden_card;
 pub mod jvm_oracle;

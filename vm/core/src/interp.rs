@@ -218,32 +218,81 @@ impl<N: Nvm> Vm<N> {
         args: &[i16],
     ) -> Result<Value, Trap> {
         self.frames.clear();
-        let mut budget = self.budget;
+        self.frame_floor = 0;
+        self.budget_left = self.budget;
+        let context = self.context;
+        self.execute(host, method, args, 0, context)
+    }
+
+    /// Calls `method` from inside a native method (re-entrantly, above the frames of the
+    /// running methods), in `context`; the caller's context is restored when it returns or
+    /// throws. It shares the remaining budget of the run. Used by the runtime for
+    /// `getShareableInterfaceObject`.
+    pub fn call_nested<H: Natives<N>>(
+        &mut self,
+        host: &mut H,
+        method: MethodRef,
+        args: &[i16],
+        context: u8,
+    ) -> Result<Value, Trap> {
+        let at = self.frames.last().map_or(0, |f| f.sp as usize);
+        let saved_floor = self.frame_floor;
+        let saved_context = self.context;
+        let r = self.execute(host, method, args, at, context);
+        self.frame_floor = saved_floor;
+        self.context = saved_context;
+        r
+    }
+
+    /// The context that called into the current one: the context saved by the most recent
+    /// frame that switched contexts; `None` when the runtime called the current context.
+    pub fn previous_context(&self) -> Option<u8> {
+        self.frames
+            .iter()
+            .rev()
+            .map(|f| f.saved_context)
+            .find(|&c| c != self.context)
+    }
+
+    /// Runs `method` with its arguments at stack index `at`, switching to `context`.
+    fn execute<H: Natives<N>>(
+        &mut self,
+        host: &mut H,
+        method: MethodRef,
+        args: &[i16],
+        at: usize,
+        context: u8,
+    ) -> Result<Value, Trap> {
         if method >> 16 == NATIVE_PACKAGE {
             return host.invoke(self, (method & 0xFFFF) as u16, args);
         }
         let stack = self
             .stack
-            .get_mut(..args.len())
+            .get_mut(at..at + args.len())
             .ok_or(Trap::StackOverflow)?;
         stack.copy_from_slice(args);
-        self.push_frame(method, 0, args.len() as u8, 0)?;
+        let floor = self.frames.len();
+        self.push_frame(method, at, args.len() as u8, 0)?;
+        self.context = context;
+        self.frame_floor = floor;
+        let mut budget = self.budget_left;
         let result = loop {
             match self.interp(host, &mut budget) {
-                Err(Trap::Throw(obj)) => {
-                    if !self.unwind(obj)? {
-                        break Err(Trap::Throw(obj));
-                    }
-                }
+                Err(Trap::Throw(obj)) => match self.unwind(obj) {
+                    Ok(true) => {}
+                    Ok(false) => break Err(Trap::Throw(obj)),
+                    Err(e) => break Err(e),
+                },
                 other => break other,
             }
         };
+        self.budget_left = budget;
         if result.is_err() {
-            // restore the context of the outermost frame
-            if let Some(f) = self.frames.first() {
+            // restore the context of the invoker of this execution
+            if let Some(f) = self.frames.get(floor) {
                 self.context = f.saved_context;
             }
-            self.frames.clear();
+            self.frames.truncate(floor);
         }
         result
     }
@@ -318,7 +367,10 @@ impl<N: Nvm> Vm<N> {
     fn unwind(&mut self, obj: ObjRef) -> Result<bool, Trap> {
         let h = self.header(obj)?;
         let mut exact = true;
-        while let Some(f) = self.frames.last().copied() {
+        while self.frames.len() > self.frame_floor {
+            let Some(f) = self.frames.last().copied() else {
+                break;
+            };
             let info = *self
                 .packages
                 .get(f.package as usize)
@@ -621,8 +673,11 @@ impl<N: Nvm> Vm<N> {
                     }
                 }};
             }
+            // `$owner`: owner context of the receiver (0: no context switch). Invoking a
+            // method of an object of another applet context (a Shareable interface object)
+            // switches to that context until the method returns.
             macro_rules! invoke {
-                ($m:expr, $nargs:expr, $len:expr) => {{
+                ($m:expr, $nargs:expr, $len:expr, $owner:expr) => {{
                     let m: MethodRef = $m;
                     let nargs = $nargs as usize;
                     charge!(1);
@@ -639,12 +694,14 @@ impl<N: Nvm> Vm<N> {
                         dst.copy_from_slice(src);
                         sp -= nargs;
                         save!(insn);
-                        let v = t!(host.invoke(
+                        self.budget_left = left;
+                        let v = host.invoke(
                             self,
                             (m & 0xFFFF) as u16,
-                            args.get(..nargs).unwrap_or(&[])
-                        ));
-                        match v {
+                            args.get(..nargs).unwrap_or(&[]),
+                        );
+                        left = self.budget_left;
+                        match t!(v) {
                             Value::Void => {}
                             Value::Word(w) => push!(w),
                             Value::Int(i) => push_int!(i),
@@ -653,6 +710,10 @@ impl<N: Nvm> Vm<N> {
                     } else {
                         save!(insn + $len);
                         t!(self.push_frame(m, sp - nargs, nargs as u8, 0));
+                        let owner: u8 = $owner;
+                        if owner != 0 && owner != self.context {
+                            self.context = owner;
+                        }
                         load_frame!();
                     }
                 }};
@@ -668,7 +729,7 @@ impl<N: Nvm> Vm<N> {
                         }
                     };
                     self.context = done.saved_context;
-                    if self.frames.is_empty() {
+                    if self.frames.len() <= self.frame_floor {
                         *budget = left;
                         return Ok(value);
                     }
@@ -1321,7 +1382,7 @@ impl<N: Nvm> Vm<N> {
                         Some(m) => m,
                         None => bad!("no method for the virtual token"),
                     };
-                    invoke!(m, nargs, 3);
+                    invoke!(m, nargs, 3, h.owner);
                 }
                 ops::Invokespecial | ops::Invokestatic => {
                     let idx = u16at!(1);
@@ -1348,7 +1409,7 @@ impl<N: Nvm> Vm<N> {
                             fail!(self.throw(SystemException::NullPointer));
                         }
                     }
-                    invoke!(m, nargs, 3);
+                    invoke!(m, nargs, 3, 0);
                 }
                 ops::Invokeinterface => {
                     let nargs = u8at!(1) as usize;
@@ -1373,7 +1434,7 @@ impl<N: Nvm> Vm<N> {
                     if t!(self.method_nargs(m)) as usize != nargs {
                         bad!("invokeinterface nargs mismatch");
                     }
-                    invoke!(m, nargs, 5);
+                    invoke!(m, nargs, 5, h.owner);
                 }
                 ops::New => {
                     let class = cp!(u16at!(1), layout::CP_CLASS) as u16;

@@ -145,6 +145,10 @@ pub struct Vm<N: Nvm> {
     budget: u64,
     /// Preallocated exception objects raised by the VM itself.
     system_exceptions: [ObjRef; SYSTEM_EXCEPTIONS],
+    /// Frames below this index belong to an outer execution (see [`Vm::call_nested`]).
+    frame_floor: usize,
+    /// Budget left in the current run, shared with nested calls from natives.
+    budget_left: u64,
     /// End of the space the allocator may use: the NVM size, or the bottom of the staging
     /// area while a package load is open.
     alloc_limit: usize,
@@ -168,6 +172,8 @@ impl<N: Nvm> Vm<N> {
             budget: DEFAULT_BUDGET,
             system_exceptions: [NULL; SYSTEM_EXCEPTIONS],
             alloc_limit: 0,
+            frame_floor: 0,
+            budget_left: DEFAULT_BUDGET,
         };
         vm.alloc_limit = vm.nvm.size();
         vm.open_or_format()?;

@@ -8,6 +8,8 @@ use oxicard_vm::api::{
 };
 use oxicard_vm::ClassId;
 
+/// Virtual method token of `Applet.getShareableInterfaceObject(AID, byte)`.
+pub const APPLET_GET_SIO_TOKEN: u8 = 5;
 /// API package index of java.lang.
 pub const PKG_LANG: u8 = 0;
 /// API package index of javacard.framework.

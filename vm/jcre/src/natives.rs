@@ -52,6 +52,52 @@ impl Runtime {
         Trap::Throw(obj)
     }
 
+    /// The AID object of the applet instance active in context `ctx`: the selected applet
+    /// if it belongs to that context, else the first instance of the context's package;
+    /// null for the runtime's context.
+    fn context_aid<N: Nvm>(&self, ctx: u8) -> ObjRef {
+        let in_ctx = |a: &&AppletEntry| Vm::<N>::package_context(a.package) == ctx;
+        self.current_applet()
+            .filter(in_ctx)
+            .or_else(|| self.applets.iter().find(in_ctx))
+            .map_or(NULL, |a| a.aid_obj)
+    }
+
+    /// `JCSystem.getAppletShareableInterfaceObject(serverAID, parameter)`: calls the server
+    /// applet's `getShareableInterfaceObject(clientAID, parameter)` in the server's context
+    /// and returns its result; null when no applet has that AID.
+    fn applet_sio<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        server_aid: ObjRef,
+        parameter: i16,
+    ) -> Result<Value, Trap> {
+        if server_aid == NULL {
+            return word(0);
+        }
+        let mut want = [0u8; 16];
+        let bytes = vm.get_field(server_aid, 0)? as ObjRef;
+        let (h, _) = vm.array_header(bytes)?;
+        let len = (h.len as usize).min(16);
+        let want = want.get_mut(..len).ok_or(Trap::Internal("aid"))?;
+        vm.read_elements(&h, 0, want)?;
+        let Some(server) = self.applets.iter().find(|a| a.aid.as_slice() == &want[..]) else {
+            return word(0);
+        };
+        let (obj, pkg) = (server.obj, server.package);
+        let client = self.context_aid::<N>(vm.context());
+        let class = vm.header(obj)?.class;
+        let m = vm
+            .vtable_entry(class, api::APPLET_GET_SIO_TOKEN)?
+            .ok_or(Trap::Internal("getShareableInterfaceObject"))?;
+        let ctx = Vm::<N>::package_context(pkg);
+        let r = vm.call_nested(self, m, &[obj as i16, client as i16, parameter], ctx)?;
+        match r {
+            Value::Word(w) => word(w),
+            _ => word(0),
+        }
+    }
+
     fn current_applet(&self) -> Option<&AppletEntry> {
         self.selected.and_then(|i| self.applets.get(i))
     }
@@ -286,20 +332,12 @@ impl Runtime {
                 }
                 Ok(Value::Void)
             }
-            3 => {
-                let ctx = vm.context();
-                let aid = self
-                    .applets
-                    .iter()
-                    .find(|a| Vm::<N>::package_context(a.package) == ctx)
-                    .map(|a| a.aid_obj)
-                    .unwrap_or(NULL);
-                let sel = self
-                    .current_applet()
-                    .filter(|a| Vm::<N>::package_context(a.package) == ctx);
-                word(sel.map(|a| a.aid_obj).unwrap_or(aid) as i16)
-            }
-            4 | 6 => word(0),
+            3 => word(self.context_aid::<N>(vm.context()) as i16),
+            4 => self.applet_sio(vm, arg(args, 0) as ObjRef, arg(args, 1)),
+            6 => word(
+                vm.previous_context()
+                    .map_or(NULL, |c| self.context_aid::<N>(c)) as i16,
+            ),
             5 => word(vm.max_commit_capacity().min(i16::MAX as usize) as i16),
             7 => word(vm.transaction_depth() as i16),
             8 => word(vm.unused_commit_capacity().min(i16::MAX as usize) as i16),

@@ -24,6 +24,9 @@ import javacard.framework.ISOException;
  * and at least 3 times; answers {@code NS_PER_CALL CALLS RESPONSE_HEX}.</li>
  * </ul>
  * A request that cannot be served is answered {@code ERR message}. The program ends at end of input.
+ *
+ * <p>At start it loads the shadow API classes, checks that they (not the stubs) are in effect and
+ * prints {@code READY}: after that it needs no class of the directory it was compiled into.
  */
 public final class GoldenOracle {
     private static final Map<String, Applet> APPLETS = new HashMap<>();
@@ -35,6 +38,17 @@ public final class GoldenOracle {
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "US-ASCII"));
         PrintStream out = new PrintStream(System.out, false, "US-ASCII");
+        for (String shadow : new String[] { "APDU", "CardRuntimeException", "ISOException", "JCSystem", "Util" }) {
+            Class.forName("javacard.framework." + shadow);
+        }
+        byte[] probe = { 0x12, 0x34 };
+        if (javacard.framework.Util.getShort(probe, (short) 0) != 0x1234) {
+            out.println("ERR the API stubs come before the shadow classes on the class path");
+            out.flush();
+            return;
+        }
+        out.println("READY");
+        out.flush();
         String line;
         while ((line = in.readLine()) != null) {
             String[] words = line.trim().split("\\s+");

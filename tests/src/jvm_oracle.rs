@@ -9,7 +9,7 @@
 //! requests over a pipe, because starting a JVM takes far longer than a request.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
@@ -60,58 +60,37 @@ pub struct JvmOracle {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
-    classes: PathBuf,
 }
 
 impl JvmOracle {
     /// Compiles the harness and starts `java` with `jvm_flags` (e.g. `-Xint`).
     pub fn start(jvm_flags: &[&str]) -> Result<Self> {
-        let jar = stub_jar()?;
-        let classes = std::env::temp_dir().join(format!(
-            "oxicard-jvm-oracle-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&classes);
-        std::fs::create_dir_all(&classes)
-            .with_context(|| format!("creating {}", classes.display()))?;
-        let java_dir = repo_dir().join("tests/java");
-        let mut sources = vec![java_dir.join("GoldenOracle.java")];
-        let shadow = java_dir.join("shadow/javacard/framework");
-        for entry in
-            std::fs::read_dir(&shadow).with_context(|| format!("listing {}", shadow.display()))?
-        {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "java") {
-                sources.push(path);
-            }
-        }
-        let mut class_path = vec![jar];
+        let mut class_path = vec![stub_jar()?];
         class_path.extend(
             CLASS_FOLDERS
                 .iter()
                 .map(|f| golden_dir().join(f).join("classes")),
         );
-        let compile_path = join_paths(&class_path)?;
-        let output = Command::new("javac")
-            .args(["-nowarn", "-encoding", "UTF-8", "-d"])
-            .arg(&classes)
-            .arg("-cp")
-            .arg(&compile_path)
-            .args(&sources)
-            .output()
-            .context("running javac (is a JDK installed?)")?;
-        if !output.status.success() {
-            bail!(
-                "javac GoldenOracle failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        class_path.insert(0, classes.clone());
+        let classes = std::env::temp_dir().join(format!(
+            "oxicard-jvm-oracle-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let started = compile_harness(&classes, &class_path).and_then(|()| {
+            class_path.insert(0, classes.clone());
+            Self::spawn(jvm_flags, &class_path)
+        });
+        // the harness has loaded every class of `classes` when it is READY
+        let _ = std::fs::remove_dir_all(&classes);
+        started
+    }
+
+    /// Starts the compiled harness and waits for its READY.
+    fn spawn(jvm_flags: &[&str], class_path: &[PathBuf]) -> Result<Self> {
         let mut child = Command::new("java")
             .args(jvm_flags)
             .arg("-cp")
-            .arg(join_paths(&class_path)?)
+            .arg(join_paths(class_path)?)
             .arg("GoldenOracle")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -120,12 +99,15 @@ impl JvmOracle {
             .context("starting java")?;
         let stdin = child.stdin.take().ok_or_else(|| anyhow!("no stdin"))?;
         let stdout = BufReader::new(child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?);
-        Ok(JvmOracle {
+        let mut oracle = JvmOracle {
             child,
             stdin: Some(stdin),
             stdout,
-            classes,
-        })
+        };
+        if oracle.read_answer("start")? != "READY" {
+            bail!("the JVM oracle did not start");
+        }
+        Ok(oracle)
     }
 
     /// Sends one request line and returns the answer line; an `ERR` answer is an error.
@@ -136,13 +118,18 @@ impl JvmOracle {
             .ok_or_else(|| anyhow!("oracle closed"))?;
         writeln!(stdin, "{line}").context("writing to the JVM oracle")?;
         stdin.flush().context("writing to the JVM oracle")?;
+        self.read_answer(line)
+    }
+
+    /// Reads one answer line (to `request`); an `ERR` answer is an error.
+    fn read_answer(&mut self, request: &str) -> Result<String> {
         let mut answer = String::new();
         if self.stdout.read_line(&mut answer)? == 0 {
-            bail!("the JVM oracle exited (request {line:?})");
+            bail!("the JVM oracle exited (request {request:?})");
         }
         let answer = answer.trim_end().to_string();
         if let Some(message) = answer.strip_prefix("ERR") {
-            bail!("JVM oracle: {} (request {line:?})", message.trim());
+            bail!("JVM oracle: {} (request {request:?})", message.trim());
         }
         Ok(answer)
     }
@@ -203,8 +190,40 @@ impl Drop for JvmOracle {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-        let _ = std::fs::remove_dir_all(&self.classes);
     }
+}
+
+/// Compiles `tests/java/GoldenOracle.java` and the shadow API classes into `out`, against
+/// `class_path` (stub jar and golden class folders).
+fn compile_harness(out: &Path, class_path: &[PathBuf]) -> Result<()> {
+    let _ = std::fs::remove_dir_all(out);
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let java_dir = repo_dir().join("tests/java");
+    let mut sources = vec![java_dir.join("GoldenOracle.java")];
+    let shadow = java_dir.join("shadow/javacard/framework");
+    for entry in
+        std::fs::read_dir(&shadow).with_context(|| format!("listing {}", shadow.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "java") {
+            sources.push(path);
+        }
+    }
+    let output = Command::new("javac")
+        .args(["-nowarn", "-encoding", "UTF-8", "-d"])
+        .arg(out)
+        .arg("-cp")
+        .arg(join_paths(class_path)?)
+        .args(&sources)
+        .output()
+        .context("running javac (is a JDK installed?)")?;
+    if !output.status.success() {
+        bail!(
+            "javac GoldenOracle failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
 }
 
 /// Joins class path entries with the platform separator.

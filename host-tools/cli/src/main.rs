@@ -5,6 +5,7 @@
 mod api;
 mod cap_dump;
 mod exports;
+mod run_script;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -37,6 +38,7 @@ Examples:
   oxicard cap dump client.cap --exportpath build/exp   resolve imports of your own packages
   oxicard cap dump framework.exp                 classes and tokens of an export file
   oxicard api exports --out applets/api/exp      write the API export files
+  oxicard run --sim --cap hello.cap hello.apdu    replay an APDU script on a simulated card
 
 Exit status: 0 success, 1 failure (e.g. unreadable file), 2 malformed input or usage error.";
 
@@ -56,6 +58,9 @@ enum Command {
     /// Java Card API export files.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// Replay an APDU script on a card and check every response.
+    #[command(after_help = run_script::RUN_HELP)]
+    Run(run_script::RunArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,11 +97,24 @@ Examples:
   oxicard cap dump hello.cap --component methods
   oxicard cap dump bytecodes.cap --exportpath ../lib/build --json";
 
+/// Turns a subcommand that prints as it goes into an exit status, reporting its error.
+fn report_error(result: anyhow::Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        if error.downcast_ref::<Malformed>().is_some() {
+            ExitCode::from(EXIT_MALFORMED)
+        } else {
+            ExitCode::from(EXIT_FAILURE)
+        }
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Cap(CapCommand::Dump(args)) => cap_dump::run(args),
         Command::Api(command) => api::run(command).map(|text| (text, false)),
+        Command::Run(args) => return report_error(run_script::run(args)),
     };
     match result {
         Ok((text, problems)) => {
@@ -117,13 +135,6 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            if error.downcast_ref::<Malformed>().is_some() {
-                ExitCode::from(EXIT_MALFORMED)
-            } else {
-                ExitCode::from(EXIT_FAILURE)
-            }
-        }
+        Err(error) => report_error(Err(error)),
     }
 }

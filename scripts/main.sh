@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end: install what is needed, build the Java Card API stubs and the
-# sample applets against them, build the `oxicard` command, and show a CAP file's listing.
+# sample applets against them, build the `oxicard` command, show a CAP file's listing and
+# drive a simulated card with an APDU script.
 # It grows as oxicard grows (converter, simulated card, APDU scripts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +35,8 @@ golden=../shared/golden
 if [ -d "$golden" ]; then
     step "oxicard cap dump $golden/hello/hello.cap"
     "$oxicard" cap dump "$golden/hello/hello.cap"
+
+    step "oxicard run --sim: the golden wallet transcript on a simulated card"
+    "$oxicard" run --sim --cap "$golden/wallet/wallet.cap" "$golden/wallet/transcript.apdu"
 fi
 step "done"

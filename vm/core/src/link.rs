@@ -471,6 +471,18 @@ impl<N: Nvm> Vm<N> {
         pkg.wrapping_add(1)
     }
 
+    /// The AID of loaded package `pkg`.
+    pub fn package_aid(&self, pkg: u8) -> Option<Vec<u8, 16>> {
+        if pkg >= self.sb.package_count {
+            return None;
+        }
+        let rec = layout::package_record(pkg) as usize;
+        let mut b = [0u8; 17];
+        self.nvm.read(rec, &mut b).ok()?;
+        let aid = b.get(1..1 + b[0] as usize)?;
+        Vec::from_slice(aid).ok()
+    }
+
     /// Index of the loaded package with this AID.
     pub fn find_package(&self, aid: &[u8]) -> Option<u8> {
         (0..self.sb.package_count).find(|&p| {
@@ -485,6 +497,26 @@ impl<N: Nvm> Vm<N> {
 
     /// Finds applet `aid` in package `pkg`: the MethodRef of its `install` method.
     pub fn find_applet_install(&self, pkg: u8, aid: &[u8]) -> Result<Option<MethodRef>, Trap> {
+        for index in 0..=u8::MAX {
+            match self.package_applet(pkg, index)? {
+                Some((a, m)) if a.as_slice() == aid => return Ok(Some(m)),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        Ok(None)
+    }
+
+    /// Applet `index` of package `pkg` (in its Applet component): its AID and the
+    /// MethodRef of its `install` method; `None` past the last applet.
+    pub fn package_applet(
+        &self,
+        pkg: u8,
+        index: u8,
+    ) -> Result<Option<(Vec<u8, 16>, MethodRef)>, Trap> {
+        if pkg >= self.sb.package_count {
+            return Ok(None);
+        }
         let rec = layout::package_record(pkg) as usize;
         let addr = self
             .nvm
@@ -499,14 +531,21 @@ impl<N: Nvm> Vm<N> {
         }
         let count = self.nvm.read_u8(addr).map_err(crate::nvm_err)?;
         let mut p = addr + 1;
-        for _ in 0..count {
+        for i in 0..count {
             let l = self.nvm.read_u8(p).map_err(crate::nvm_err)? as usize;
-            let mut b = [0u8; 16];
-            let buf = b.get_mut(..l).ok_or(Trap::Internal("applet AID length"))?;
-            self.nvm.read(p + 1, buf).map_err(crate::nvm_err)?;
-            let off = self.nvm.read_u16(p + 1 + l).map_err(crate::nvm_err)?;
-            if &b[..l] == aid {
-                return Ok(Some((pkg as u32) << 16 | off as u32));
+            if p + 3 + l > addr + len {
+                return Err(Trap::Malformed {
+                    pc: p as u32,
+                    what: "applet component entry",
+                });
+            }
+            if i == index {
+                let mut aid = Vec::new();
+                aid.resize(l, 0)
+                    .map_err(|_| Trap::Internal("applet AID length"))?;
+                self.nvm.read(p + 1, &mut aid).map_err(crate::nvm_err)?;
+                let off = self.nvm.read_u16(p + 1 + l).map_err(crate::nvm_err)?;
+                return Ok(Some((aid, (pkg as u32) << 16 | off as u32)));
             }
             p += 3 + l;
         }

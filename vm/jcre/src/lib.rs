@@ -5,6 +5,7 @@
 #![no_std]
 
 pub mod api;
+pub mod fuzzing;
 mod natives;
 
 use heapless::Vec;

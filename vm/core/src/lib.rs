@@ -254,14 +254,18 @@ impl<N: Nvm> Vm<N> {
     /// Clears transient memory of the given kind (1 = CLEAR_ON_RESET and CLEAR_ON_DESELECT
     /// arrays on reset: pass [`heap::TRANSIENT_RESET`] | [`heap::TRANSIENT_DESELECT`]).
     pub fn clear_transient(&mut self, kinds: u8) -> Result<(), Trap> {
+        self.clear_transient_of(kinds, None)
+    }
+
+    /// Clears the transient arrays of the given kinds that context `owner` owns (`None`:
+    /// every context). Deselecting an applet clears the CLEAR_ON_DESELECT arrays of its
+    /// context only.
+    pub fn clear_transient_of(&mut self, kinds: u8, owner: Option<u8>) -> Result<(), Trap> {
         for handle in 1..=self.sb.object_count {
-            let addr = self.object_addr(handle)?;
-            let flags = self
-                .nvm
-                .read_u8(addr as usize + heap::HDR_FLAGS)
-                .map_err(nvm_err)?;
-            if flags & heap::TRANSIENT_MASK & kinds != 0 {
-                let (off, len) = self.transient_span(addr)?;
+            let addr = self.object_addr(handle)? as usize;
+            let [owned_by, flags]: [u8; 2] = self.read_bytes(addr + heap::HDR_OWNER)?;
+            if flags & heap::TRANSIENT_MASK & kinds != 0 && owner.is_none_or(|o| o == owned_by) {
+                let (off, len) = self.transient_span(addr as u32)?;
                 if let Some(area) = self.ram.get_mut(off..off + len) {
                     area.fill(0);
                 }

@@ -117,6 +117,12 @@ pub(crate) struct AppletEntry {
 /// State of the APDU object during one command.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ApduState {
+    /// The command's CLA byte (the applet may overwrite the buffer).
+    pub(crate) cla: u8,
+    /// setOutgoingNoChaining was used.
+    pub(crate) no_chaining: bool,
+    /// setOutgoingAndSend sent the whole response.
+    pub(crate) sent_all: bool,
     pub(crate) state: i8,
     pub(crate) lc: u16,
     pub(crate) le: u16,
@@ -338,6 +344,9 @@ impl<N: Nvm> Card<N> {
     fn exchange(&mut self, command: &[u8]) -> Result<(usize, u16), CardError> {
         let (lc, le) = parse_command(command)?;
         self.rt.apdu = ApduState {
+            cla: command.first().copied().unwrap_or(0),
+            no_chaining: false,
+            sent_all: false,
             state: 0,
             lc,
             le,
@@ -390,7 +399,11 @@ impl<N: Nvm> Card<N> {
     fn select(&mut self, target: usize) -> Result<(usize, u16), CardError> {
         if let Some(current) = self.rt.selected.take() {
             let _ = self.call_applet(current, 4, &[]);
-            self.vm.clear_transient(TRANSIENT_DESELECT)?;
+            // single channel: no other applet of the deselected applet's context is active
+            if let Some(a) = self.rt.applets.get(current) {
+                let ctx = Vm::<N>::package_context(a.package);
+                self.vm.clear_transient_of(TRANSIENT_DESELECT, Some(ctx))?;
+            }
         }
         let r = self.call_applet(target, 6, &[]);
         if r != Ok(Value::Word(1)) {

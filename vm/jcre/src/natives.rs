@@ -10,6 +10,8 @@ use oxicard_vm::heap::{ArrayType, ObjRef, NULL, TRANSIENT_DESELECT, TRANSIENT_RE
 use oxicard_vm::{SystemException, Trap, Vm};
 
 /// APDU states (APDU.STATE_*).
+const STATE_INITIAL: i8 = 0;
+const STATE_PARTIAL_INCOMING: i8 = 1;
 const STATE_FULL_INCOMING: i8 = 2;
 const STATE_OUTGOING: i8 = 3;
 const STATE_OUTGOING_LENGTH_KNOWN: i8 = 4;
@@ -18,9 +20,29 @@ const STATE_FULL_OUTGOING: i8 = 6;
 
 /// APDUException reasons.
 const APDU_ILLEGAL_USE: i16 = 1;
+const APDU_BUFFER_BOUNDS: i16 = 2;
 const APDU_BAD_LENGTH: i16 = 3;
+/// ISO7816.OFFSET_CDATA
+const OFFSET_CDATA: i16 = 5;
+/// APDU.PROTOCOL_T1 (media: default, contacts)
+const PROTOCOL_T1: i16 = 1;
+
+/// The logical channel a CLA byte names (ISO 7816-4 §5.4.1): b2b1 of a first
+/// interindustry CLA, 4 + b4..b1 of a further interindustry CLA, 0 for proprietary CLAs.
+fn cla_channel(cla: u8) -> u8 {
+    match cla {
+        0x00..=0x3F => cla & 0x03,
+        0x40..=0x7F => 4 + (cla & 0x0F),
+        _ => 0,
+    }
+}
 /// SystemException reasons.
 const SYS_ILLEGAL_VALUE: i16 = 1;
+const SYS_ILLEGAL_USE: i16 = 6;
+/// JCSystem.MEMORY_TYPE_*
+const MEMORY_TYPE_PERSISTENT: i16 = 0;
+const MEMORY_TYPE_TRANSIENT_RESET: i16 = 1;
+const MEMORY_TYPE_TRANSIENT_DESELECT: i16 = 2;
 /// TransactionException reasons.
 const TX_IN_PROGRESS: i16 = 1;
 const TX_NOT_IN_PROGRESS: i16 = 2;
@@ -29,6 +51,17 @@ const PIN_ILLEGAL_VALUE: i16 = 1;
 
 fn arg(args: &[i16], i: usize) -> i16 {
     args.get(i).copied().unwrap_or(0)
+}
+
+/// The bytes of an AID object (its first cell is the byte array).
+fn aid_bytes<N: Nvm>(vm: &Vm<N>, aid: ObjRef) -> Result<heapless::Vec<u8, 16>, Trap> {
+    let bytes = vm.get_field(aid, 0)? as ObjRef;
+    let (h, _) = vm.array_header(bytes)?;
+    let mut out = heapless::Vec::new();
+    out.resize((h.len as usize).min(16), 0)
+        .map_err(|_| Trap::Internal("aid"))?;
+    vm.read_elements(&h, 0, &mut out)?;
+    Ok(out)
 }
 
 fn word(v: i16) -> Result<Value, Trap> {
@@ -75,13 +108,8 @@ impl Runtime {
         if server_aid == NULL {
             return word(0);
         }
-        let mut want = [0u8; 16];
-        let bytes = vm.get_field(server_aid, 0)? as ObjRef;
-        let (h, _) = vm.array_header(bytes)?;
-        let len = (h.len as usize).min(16);
-        let want = want.get_mut(..len).ok_or(Trap::Internal("aid"))?;
-        vm.read_elements(&h, 0, want)?;
-        let Some(server) = self.applets.iter().find(|a| a.aid.as_slice() == &want[..]) else {
+        let want = aid_bytes(vm, server_aid)?;
+        let Some(server) = self.applets.iter().find(|a| a.aid == want) else {
             return word(0);
         };
         let (obj, pkg) = (server.obj, server.package);
@@ -102,40 +130,61 @@ impl Runtime {
         self.selected.and_then(|i| self.applets.get(i))
     }
 
+    /// Throws APDUException with `reason`.
+    fn apdu_error<N: Nvm>(&self, vm: &mut Vm<N>, reason: i16) -> Trap {
+        self.throw_reason(vm, api::C_APDU_EXCEPTION, reason)
+    }
+
+    /// The APDU methods (virtual tokens of javacard.framework.APDU). Short APDUs over T=1:
+    /// the whole command is in the buffer before `process()` runs, so receiving only moves
+    /// the state, and the response is collected for the runtime to send.
     fn apdu_native<N: Nvm>(
         &mut self,
         vm: &mut Vm<N>,
         token: u16,
         args: &[i16],
     ) -> Result<Value, Trap> {
-        let a = &mut self.apdu;
+        let state = self.apdu.state;
+        let cla = self.apdu.cla;
         match token {
             1 => word(self.apdu_buffer as i16),
-            2 => word(0),
+            2 => word(0), // getNAD: no node addresses
             3 => {
-                // receiveBytes(bOff): everything was received by setIncomingAndReceive
-                if a.state < STATE_FULL_INCOMING - 1 {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+                // receiveBytes(bOff): setIncomingAndReceive already received everything
+                if !(STATE_PARTIAL_INCOMING..STATE_OUTGOING).contains(&state) {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
+                let off = arg(args, 1);
+                if off < 0 || off as usize > APDU_BUFFER_LEN {
+                    return Err(self.apdu_error(vm, APDU_BUFFER_BOUNDS));
+                }
+                self.apdu.state = STATE_FULL_INCOMING;
                 word(0)
             }
             4 | 5 => {
-                if a.state < STATE_OUTGOING_LENGTH_KNOWN {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+                // sendBytes(bOff, len) / sendBytesLong(outData, bOff, len)
+                if !(STATE_OUTGOING_LENGTH_KNOWN..=STATE_FULL_OUTGOING).contains(&state)
+                    || self.apdu.sent_all
+                {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
                 let (src, off, len) = if token == 4 {
-                    (self.apdu_buffer, arg(args, 1), arg(args, 2))
+                    let (off, len) = (arg(args, 1), arg(args, 2));
+                    if off < 0 || len < 0 || off as usize + len as usize > APDU_BUFFER_LEN {
+                        return Err(self.apdu_error(vm, APDU_BUFFER_BOUNDS));
+                    }
+                    (self.apdu_buffer, off, len)
                 } else {
                     (arg(args, 1) as ObjRef, arg(args, 2), arg(args, 3))
                 };
                 let h = vm.byte_array_range(src, off, len)?;
-                let a = &mut self.apdu;
-                if a.response.len() + len as usize > a.out_len as usize {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_BAD_LENGTH));
+                if self.apdu.response.len() + len as usize > self.apdu.out_len as usize {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
                 let mut buf = [0u8; 256];
                 let chunk = buf.get_mut(..len as usize).ok_or(Trap::Internal("len"))?;
                 vm.read_elements(&h, off as usize, chunk)?;
+                let a = &mut self.apdu;
                 let _ = a.response.extend_from_slice(chunk);
                 a.state = if a.response.len() == a.out_len as usize {
                     STATE_FULL_OUTGOING
@@ -145,60 +194,86 @@ impl Runtime {
                 Ok(Value::Void)
             }
             6 => {
-                if a.state != 0 {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+                // setIncomingAndReceive
+                if state != STATE_INITIAL {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
-                a.state = STATE_FULL_INCOMING;
-                word(a.lc as i16)
+                self.apdu.state = STATE_FULL_INCOMING;
+                word(self.apdu.lc as i16)
             }
             7 | 10 => {
-                if a.state >= STATE_OUTGOING {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+                // setOutgoing / setOutgoingNoChaining: returns Ne
+                if !(STATE_INITIAL..STATE_OUTGOING).contains(&state) {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
-                a.state = STATE_OUTGOING;
-                word(if a.le == 0 { 256 } else { a.le as i16 })
+                self.apdu.state = STATE_OUTGOING;
+                self.apdu.no_chaining = token == 10;
+                word(if self.apdu.le == 0 {
+                    256
+                } else {
+                    self.apdu.le as i16
+                })
             }
             8 => {
                 // setOutgoingAndSend(bOff, len)
-                if a.state >= STATE_OUTGOING {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+                if !(STATE_INITIAL..STATE_OUTGOING).contains(&state) {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
                 let len = arg(args, 2);
                 if !(0..=256).contains(&len) {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_BAD_LENGTH));
+                    return Err(self.apdu_error(vm, APDU_BAD_LENGTH));
                 }
-                a.state = STATE_OUTGOING_LENGTH_KNOWN;
-                a.out_len = len as u16;
-                self.apdu_native(vm, 4, &[0, arg(args, 1), len])
+                self.apdu.state = STATE_OUTGOING_LENGTH_KNOWN;
+                self.apdu.out_len = len as u16;
+                let r = self.apdu_native(vm, 4, &[0, arg(args, 1), len]);
+                self.apdu.sent_all = true;
+                r
             }
             9 => {
+                // setOutgoingLength(len)
                 let len = arg(args, 1);
-                if a.state != STATE_OUTGOING {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+                if state != STATE_OUTGOING {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
                 if !(0..=256).contains(&len) {
-                    return Err(self.throw_reason(vm, api::C_APDU_EXCEPTION, APDU_BAD_LENGTH));
+                    return Err(self.apdu_error(vm, APDU_BAD_LENGTH));
                 }
-                a.out_len = len as u16;
-                a.state = STATE_OUTGOING_LENGTH_KNOWN;
+                self.apdu.out_len = len as u16;
+                self.apdu.state = STATE_OUTGOING_LENGTH_KNOWN;
                 Ok(Value::Void)
             }
-            11 => word(a.state as i16),
-            12 | 13 | 14 | 17 => {
-                let h = vm.header(self.apdu_buffer)?;
-                let mut cla = [0u8; 1];
-                vm.read_elements(&h, 0, &mut cla)?;
-                let cla = cla[0];
-                boolean(match token {
-                    12 => cla & 0x10 != 0,
-                    13 => cla & 0x80 == 0 && cla & 0x0C != 0,
-                    14 => cla & 0x80 == 0,
-                    _ => cla != 0xFF,
-                })
+            11 => word(state as i16),
+            12 => boolean(cla & 0x80 == 0 && cla & 0x10 != 0),
+            13 => boolean(match cla {
+                0x00..=0x3F => cla & 0x0C != 0,
+                0x40..=0x7F => cla & 0x20 != 0,
+                _ => false,
+            }),
+            14 => boolean(cla & 0x80 == 0),
+            15 => word(self.apdu.lc as i16),
+            16 => word(OFFSET_CDATA),
+            17 => boolean(cla != 0xFF),
+            18 => word(cla_channel(cla) as i16),
+            _ => Err(Trap::Internal("APDU method")),
+        }
+    }
+
+    /// The static APDU methods (static tokens of javacard.framework.APDU).
+    fn apdu_static<N: Nvm>(&mut self, vm: &mut Vm<N>, token: u16) -> Result<Value, Trap> {
+        match token {
+            0 | 1 => word(APDU_BUFFER_LEN as i16 - 5), // getInBlockSize, getOutBlockSize
+            2 => word(PROTOCOL_T1),
+            3 => {
+                // waitExtension: nothing to do in-process; refused after setOutgoingNoChaining
+                if self.apdu.no_chaining && self.apdu.state >= STATE_OUTGOING {
+                    return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
+                }
+                Ok(Value::Void)
             }
-            15 => word(a.lc as i16),
-            16 => word(5),
-            _ => word(0),
+            4 => word(self.apdu_obj as i16),
+            5 => word(self.apdu_buffer as i16),
+            6 => word(cla_channel(self.apdu.cla) as i16),
+            _ => Err(Trap::Internal("APDU static method")),
         }
     }
 
@@ -389,18 +464,48 @@ impl Runtime {
                 word(vm.new_array(ty, len, api::C_OBJECT, kind)? as i16)
             }
             16 => {
-                let free = match arg(args, 0) {
-                    0 => vm.available_persistent(),
-                    _ => vm.available_transient(),
-                };
+                // getAvailableMemory(memoryType), clamped to Short.MAX_VALUE
+                let free = self.available_memory(vm, arg(args, 0))?;
                 word(free.min(i16::MAX as usize) as i16)
             }
             17 => boolean(false),
-            18 => Ok(Value::Void),
+            // requestObjectDeletion: object deletion is not supported yet
+            // (isObjectDeletionSupported() is false), so by the API it throws ILLEGAL_USE
+            18 => Err(self.throw_reason(vm, api::C_SYSTEM_EXCEPTION, SYS_ILLEGAL_USE)),
             19 => word(0),
-            20 => boolean(false),
+            20 => {
+                // isAppletActive(AID): only the basic channel, so only the selected applet
+                let aid = arg(args, 0) as ObjRef;
+                if aid == NULL {
+                    return boolean(false);
+                }
+                let want = aid_bytes(vm, aid)?;
+                boolean(self.current_applet().is_some_and(|a| a.aid == want))
+            }
             21 => word(0),
+            22 => {
+                // getAvailableMemory(short[] buffer, offset, memoryType): the full value as
+                // an int, high short at buffer[offset], low short at buffer[offset + 1]
+                let (buf, off) = (arg(args, 0) as ObjRef, arg(args, 1));
+                let free = self.available_memory(vm, arg(args, 2))?;
+                let free = free.min(i32::MAX as usize) as i32;
+                vm.array_store(buf, off, free >> 16)?;
+                vm.array_store(buf, off.wrapping_add(1), free & 0xFFFF)?;
+                Ok(Value::Void)
+            }
             _ => Err(Trap::Internal("JCSystem method")),
+        }
+    }
+
+    /// Free bytes of memory type `kind` (JCSystem.MEMORY_TYPE_*): persistent heap, or the
+    /// transient RAM that both kinds of transient arrays share.
+    fn available_memory<N: Nvm>(&self, vm: &mut Vm<N>, kind: i16) -> Result<usize, Trap> {
+        match kind {
+            MEMORY_TYPE_PERSISTENT => Ok(vm.available_persistent()),
+            MEMORY_TYPE_TRANSIENT_RESET | MEMORY_TYPE_TRANSIENT_DESELECT => {
+                Ok(vm.available_transient())
+            }
+            _ => Err(self.throw_reason(vm, api::C_SYSTEM_EXCEPTION, SYS_ILLEGAL_VALUE)),
         }
     }
 
@@ -731,19 +836,250 @@ impl<N: Nvm> Natives<N> for Runtime {
             _ if (n::APDU_VIRTUAL..n::APDU_VIRTUAL + 19).contains(&id) => {
                 self.apdu_native(vm, id - n::APDU_VIRTUAL, args)
             }
-            _ if (n::APDU_STATIC..n::APDU_STATIC + 7).contains(&id) => match id - n::APDU_STATIC {
-                0 | 1 => word(APDU_BUFFER_LEN as i16 - 5),
-                2 => word(0),
-                3 => Ok(Value::Void),
-                4 => word(self.apdu_obj as i16),
-                5 => word(self.apdu_buffer as i16),
-                _ => word(0),
-            },
+            _ if (n::APDU_STATIC..n::APDU_STATIC + 7).contains(&id) => {
+                self.apdu_static(vm, id - n::APDU_STATIC)
+            }
             _ if (n::UTIL..n::UTIL + 8).contains(&id) => self.util(vm, id - n::UTIL, args),
             _ if (n::JCSYSTEM..n::JCSYSTEM + 23).contains(&id) => {
                 self.jcsystem(vm, id - n::JCSYSTEM, args)
             }
             _ => Err(Trap::Internal("unknown native")),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! The APDU and JCSystem natives against the state rules and reason codes of the
+    //! Java Card 3.0.5 API (javacard.framework.APDU, APDUException, JCSystem).
+    extern crate std;
+    use super::*;
+    use crate::{ApduState, Card};
+    use oxicard_store::RamNvm;
+    use std::boxed::Box;
+    use std::vec;
+
+    type TestCard = Card<RamNvm<{ 32 * 1024 }>>;
+
+    fn with_card(f: impl FnOnce(&mut TestCard) + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || {
+                let mut card = Box::new(Card::new(RamNvm::new()).unwrap());
+                f(&mut card)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn call(card: &mut TestCard, id: NativeId, args: &[i16]) -> Result<Value, Trap> {
+        card.rt.invoke(&mut card.vm, id, args)
+    }
+
+    fn apdu(card: &mut TestCard, token: u16, args: &[i16]) -> Result<Value, Trap> {
+        let this = card.rt.apdu_obj as i16;
+        let mut all = vec![this];
+        all.extend_from_slice(args);
+        call(card, n::APDU_VIRTUAL + token, &all)
+    }
+
+    /// (exception class, reason) of a thrown framework exception.
+    fn thrown(card: &TestCard, r: Result<Value, Trap>) -> (u16, i16) {
+        match r {
+            Err(Trap::Throw(obj)) => (
+                card.vm.header(obj).unwrap().class,
+                card.vm.get_field(obj, 0).unwrap(),
+            ),
+            other => panic!("expected an exception, got {other:?}"),
+        }
+    }
+
+    fn command(card: &mut TestCard, cla: u8, lc: u16, le: u16) {
+        card.rt.apdu = ApduState {
+            cla,
+            lc,
+            le,
+            ..ApduState::default()
+        };
+    }
+
+    #[test]
+    fn incoming_state_rules() {
+        with_card(|card| {
+            command(card, 0x80, 3, 0);
+            // receiveBytes before setIncomingAndReceive: ILLEGAL_USE
+            let r = apdu(card, 3, &[5]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+            assert_eq!(apdu(card, 6, &[]), Ok(Value::Word(3)));
+            assert_eq!(
+                apdu(card, 11, &[]),
+                Ok(Value::Word(STATE_FULL_INCOMING as i16))
+            );
+            assert_eq!(apdu(card, 3, &[5]), Ok(Value::Word(0)));
+            let r = apdu(card, 3, &[-1]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_BUFFER_BOUNDS));
+            // setIncomingAndReceive twice: ILLEGAL_USE
+            let r = apdu(card, 6, &[]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+            assert_eq!(apdu(card, 15, &[]), Ok(Value::Word(3)));
+            assert_eq!(apdu(card, 16, &[]), Ok(Value::Word(5)));
+            assert_eq!(apdu(card, 2, &[]), Ok(Value::Word(0)));
+        });
+    }
+
+    #[test]
+    fn outgoing_state_rules_and_lengths() {
+        with_card(|card| {
+            command(card, 0x00, 0, 4);
+            // setOutgoingLength before setOutgoing: ILLEGAL_USE
+            let r = apdu(card, 9, &[2]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+            assert_eq!(apdu(card, 7, &[]), Ok(Value::Word(4)));
+            let r = apdu(card, 7, &[]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+            let r = apdu(card, 9, &[257]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_BAD_LENGTH));
+            // sendBytes before the length is known: ILLEGAL_USE
+            let r = apdu(card, 4, &[0, 1]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+            assert_eq!(apdu(card, 9, &[3]), Ok(Value::Void));
+            let r = apdu(card, 4, &[-1, 1]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_BUFFER_BOUNDS));
+            let r = apdu(card, 4, &[260, 2]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_BUFFER_BOUNDS));
+            assert_eq!(apdu(card, 4, &[0, 2]), Ok(Value::Void));
+            assert_eq!(
+                apdu(card, 11, &[]),
+                Ok(Value::Word(STATE_PARTIAL_OUTGOING as i16))
+            );
+            // more than the announced length: ILLEGAL_USE
+            let r = apdu(card, 4, &[0, 2]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+            assert_eq!(apdu(card, 4, &[0, 1]), Ok(Value::Void));
+            assert_eq!(
+                apdu(card, 11, &[]),
+                Ok(Value::Word(STATE_FULL_OUTGOING as i16))
+            );
+            assert_eq!(card.rt.apdu.response.len(), 3);
+        });
+    }
+
+    #[test]
+    fn set_outgoing_and_send_then_nothing_more() {
+        with_card(|card| {
+            command(card, 0x00, 0, 0);
+            assert_eq!(apdu(card, 8, &[0, 2]), Ok(Value::Void));
+            let r = apdu(card, 4, &[0, 0]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+            command(card, 0x00, 0, 0);
+            let r = apdu(card, 8, &[0, 300]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_BAD_LENGTH));
+            // setOutgoingNoChaining, then waitExtension is refused
+            command(card, 0x00, 0, 0);
+            assert_eq!(apdu(card, 10, &[]), Ok(Value::Word(256)));
+            let r = call(card, n::APDU_STATIC + 3, &[]);
+            assert_eq!(thrown(card, r), (api::C_APDU_EXCEPTION, APDU_ILLEGAL_USE));
+        });
+    }
+
+    #[test]
+    fn cla_queries_follow_iso_7816_4() {
+        with_card(|card| {
+            // (CLA, chaining, secure messaging, interindustry, channel)
+            let cases = [
+                (0x00, false, false, true, 0),
+                (0x10, true, false, true, 0),
+                (0x0C, false, true, true, 0),
+                (0x03, false, false, true, 3),
+                (0x40, false, false, true, 4),
+                (0x6F, false, true, true, 19),
+                (0x80, false, false, false, 0),
+            ];
+            for (cla, chaining, sm, iso, channel) in cases {
+                command(card, cla, 0, 0);
+                assert_eq!(
+                    apdu(card, 12, &[]),
+                    Ok(Value::Word(chaining as i16)),
+                    "{cla:02X}"
+                );
+                assert_eq!(apdu(card, 13, &[]), Ok(Value::Word(sm as i16)), "{cla:02X}");
+                assert_eq!(
+                    apdu(card, 14, &[]),
+                    Ok(Value::Word(iso as i16)),
+                    "{cla:02X}"
+                );
+                assert_eq!(
+                    call(card, n::APDU_STATIC + 6, &[]),
+                    Ok(Value::Word(channel)),
+                    "{cla:02X}"
+                );
+            }
+            assert_eq!(call(card, n::APDU_STATIC + 2, &[]), Ok(Value::Word(1)));
+            let buffer = card.rt.apdu_buffer as i16;
+            assert_eq!(call(card, n::APDU_STATIC + 5, &[]), Ok(Value::Word(buffer)));
+        });
+    }
+
+    #[test]
+    fn available_memory_is_truthful() {
+        with_card(|card| {
+            let persistent = card.vm.available_persistent();
+            let transient = card.vm.available_transient();
+            assert!(persistent > 0 && transient > 0);
+            let get = |card: &mut TestCard, kind: i16| call(card, n::JCSYSTEM + 16, &[kind]);
+            let clamp = |v: usize| Value::Word(v.min(32767) as i16);
+            assert_eq!(get(card, 0), Ok(clamp(persistent)));
+            assert_eq!(get(card, 1), Ok(clamp(transient)));
+            assert_eq!(get(card, 2), Ok(clamp(transient)));
+            let r = get(card, 3);
+            assert_eq!(
+                thrown(card, r),
+                (api::C_SYSTEM_EXCEPTION, SYS_ILLEGAL_VALUE)
+            );
+            // the int overload into a short[2]
+            let arr = card.vm.new_array(ArrayType::Short, 2, 0, 0).unwrap();
+            let r = call(card, n::JCSYSTEM + 22, &[arr as i16, 0, 0]);
+            assert_eq!(r, Ok(Value::Void));
+            let hi = card.vm.array_load(arr, 0).unwrap() as u16 as usize;
+            let lo = card.vm.array_load(arr, 1).unwrap() as u16 as usize;
+            // the array itself took a header and 4 bytes
+            assert_eq!(hi << 16 | lo, persistent - oxicard_vm::heap::HDR - 4);
+            // allocating 100 transient bytes lowers the transient figure by 100
+            card.vm
+                .new_array(ArrayType::Byte, 100, 0, TRANSIENT_DESELECT)
+                .unwrap();
+            assert_eq!(get(card, 2), Ok(clamp(transient - 100)));
+            let r = call(card, n::JCSYSTEM + 18, &[]);
+            assert_eq!(thrown(card, r), (api::C_SYSTEM_EXCEPTION, SYS_ILLEGAL_USE));
+        });
+    }
+
+    #[test]
+    fn clear_on_deselect_clears_only_the_owning_context() {
+        with_card(|card| {
+            card.vm.set_context(2);
+            let mine = card
+                .vm
+                .new_array(ArrayType::Byte, 4, 0, TRANSIENT_DESELECT)
+                .unwrap();
+            card.vm.set_context(3);
+            let other = card
+                .vm
+                .new_array(ArrayType::Byte, 4, 0, TRANSIENT_DESELECT)
+                .unwrap();
+            card.vm.array_store(mine, 0, 7).unwrap();
+            card.vm.array_store(other, 0, 9).unwrap();
+            card.vm
+                .clear_transient_of(TRANSIENT_DESELECT, Some(2))
+                .unwrap();
+            assert_eq!(card.vm.array_load(mine, 0), Ok(0));
+            assert_eq!(card.vm.array_load(other, 0), Ok(9));
+            card.vm.clear_transient_of(TRANSIENT_RESET, None).unwrap();
+            assert_eq!(card.vm.array_load(other, 0), Ok(9));
+            card.vm.clear_transient(TRANSIENT_DESELECT).unwrap();
+            assert_eq!(card.vm.array_load(other, 0), Ok(0));
+        });
     }
 }

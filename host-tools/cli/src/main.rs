@@ -6,6 +6,7 @@ mod api;
 mod cap_dump;
 mod exports;
 mod run_script;
+mod sim;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ Examples:
   oxicard cap dump framework.exp                 classes and tokens of an export file
   oxicard api exports --out applets/api/exp      write the API export files
   oxicard run --sim --cap hello.cap hello.apdu    replay an APDU script on a simulated card
+  oxicard sim --cap hello.cap --install F00000010100:F00000010101 -v
+                                                 a card in pcscd's reader \"Virtual PCD 00 00\"
 
 Exit status: 0 success, 1 failure (e.g. unreadable file), 2 malformed input or usage error.";
 
@@ -61,6 +64,9 @@ enum Command {
     /// Replay an APDU script on a card and check every response.
     #[command(after_help = run_script::RUN_HELP)]
     Run(run_script::RunArgs),
+    /// Put a simulated card into pcscd through vsmartcard's vpcd driver.
+    #[command(after_help = sim::SIM_HELP)]
+    Sim(sim::SimArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
         Command::Cap(CapCommand::Dump(args)) => cap_dump::run(args),
         Command::Api(command) => api::run(command).map(|text| (text, false)),
         Command::Run(args) => return report_error(run_script::run(args)),
+        Command::Sim(args) => return report_error(sim::run(args)),
     };
     match result {
         Ok((text, problems)) => {

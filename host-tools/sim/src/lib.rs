@@ -1,6 +1,6 @@
 //! The desktop card. Today: an in-process simulated card (the runtime on a RAM NVM) that loads
-//! CAP files, and the golden transcript format that scripts drive it with. The file-backed NVM and
-//! the vpcd/TCP front ends come with the PC/SC work.
+//! CAP files, the golden transcript format that scripts drive it with, and the vpcd front end
+//! ([`vpcd`]) that puts the card into pcscd. The file-backed NVM comes with later PC/SC work.
 //!
 //! Everything here is host-side (std): it owns the files, the parsing of text scripts and the
 //! formatting of what happened, so that the card runtime stays `no_std`.
@@ -9,6 +9,7 @@ pub mod card;
 pub mod nvm;
 pub mod runner;
 pub mod transcript;
+pub mod vpcd;
 
 pub use card::{CapPackage, SimCard, SimError};
 pub use runner::{run_transcript, Event, RunSummary};

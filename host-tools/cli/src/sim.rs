@@ -1,0 +1,181 @@
+//! `oxicard sim`: the simulated card attached to vsmartcard's vpcd driver, so that it sits in a
+//! PC/SC reader ("Virtual PCD 00 00") for every PC/SC program. The card has no persistent
+//! storage or card manager yet, so the applets it should hold are loaded and installed from
+//! CAP files at start.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use oxicard_apdu::hex::{decode, Hex};
+use oxicard_apdu::Aid;
+use oxicard_sim::vpcd::{self, VpcdEvent};
+use oxicard_sim::{CapPackage, SimCard};
+
+/// How long to wait before connecting again when vpcd is not there or went away.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// Arguments of `oxicard sim`.
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// Host where pcscd with the vpcd driver runs.
+    #[arg(long, default_value = "localhost")]
+    host: String,
+    /// vpcd's port: 35963 for its first slot ("Virtual PCD 00 00"), one more for each next slot.
+    #[arg(long, default_value_t = vpcd::DEFAULT_PORT)]
+    port: u16,
+    /// A CAP file to load at start, in the order given (libraries before their users).
+    #[arg(long = "cap", value_name = "FILE.cap")]
+    caps: Vec<PathBuf>,
+    /// An applet instance to install after loading: package AID, applet AID, and optionally
+    /// instance AID and install parameters, in hex, separated by colons.
+    #[arg(long = "install", value_name = "PKG:APPLET[:INSTANCE[:PARAMS]]")]
+    installs: Vec<String>,
+    /// Log every APDU and control message.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+/// Help text shown after the options of `oxicard sim`.
+pub const SIM_HELP: &str = "\
+Needs pcscd running with vsmartcard's vpcd driver (Debian/Ubuntu: apt-get install pcscd
+vsmartcard-vpcd). The card connects to vpcd, retries every second while vpcd is not there,
+and comes back by itself when pcscd restarts. Its applets stay installed for as long as
+`oxicard sim` runs. Ctrl-C ends it.
+
+ATR: 3B 89 80 01 80 67 6F 78 69 63 61 72 64 85 (T=1, historical bytes \"oxicard\").
+
+Examples:
+  oxicard sim --cap hello.cap --install F00000010100:F00000010101 -v
+  opensc-tool -r 'Virtual PCD 00 00' -s 00A4040006F00000010101 -s 8002000000";
+
+/// One `--install` argument, parsed.
+#[derive(Debug, PartialEq)]
+struct Install {
+    package: Aid,
+    applet: Aid,
+    instance: Aid,
+    params: Vec<u8>,
+}
+
+fn parse_install(spec: &str) -> anyhow::Result<Install> {
+    let fields: Vec<&str> = spec.split(':').collect();
+    let aid = |name: &str, text: &str| {
+        Aid::from_hex(text)
+            .map_err(|e| anyhow::anyhow!("--install {spec}: {name} AID {text:?}: {e}"))
+    };
+    let (package, applet) = match fields.as_slice() {
+        [package, applet, ..] if fields.len() <= 4 => {
+            (aid("package", package)?, aid("applet", applet)?)
+        }
+        _ => bail!("--install {spec}: expected PKG:APPLET[:INSTANCE[:PARAMS]] (AIDs in hex)"),
+    };
+    let instance = match fields.get(2) {
+        Some(text) if !text.is_empty() => aid("instance", text)?,
+        _ => applet,
+    };
+    let params = match fields.get(3) {
+        Some(text) => decode(text)
+            .map_err(|e| anyhow::anyhow!("--install {spec}: install parameters {text:?}: {e}"))?,
+        None => Vec::new(),
+    };
+    Ok(Install {
+        package,
+        applet,
+        instance,
+        params,
+    })
+}
+
+/// Prepares the card and serves it to vpcd until the process is ended.
+pub fn run(args: &SimArgs) -> anyhow::Result<std::process::ExitCode> {
+    let installs = args
+        .installs
+        .iter()
+        .map(|spec| parse_install(spec))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map_err(|e| crate::Malformed(format!("{e:#}")))?;
+    let mut card = SimCard::new()?;
+    for path in &args.caps {
+        let package = CapPackage::read(path).map_err(|e| crate::Malformed(e.to_string()))?;
+        let aid = package.aid;
+        card.add_cap(package);
+        card.load(&aid)
+            .with_context(|| format!("loading {}", path.display()))?;
+        eprintln!("loaded {} ({aid})", path.display());
+    }
+    for install in &installs {
+        card.install(
+            &install.package,
+            &install.applet,
+            &install.instance,
+            &install.params,
+        )?;
+        eprintln!("installed {}", install.instance);
+    }
+    let address = format!("{}:{}", args.host, args.port);
+    let verbose = args.verbose;
+    let mut last_failure = None;
+    let never = AtomicBool::new(false);
+    vpcd::run_client(&address, &mut card, RETRY, &never, &mut |event| {
+        log_event(event, verbose, &mut last_failure)
+    });
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Connection changes always; power, reset and APDUs with -v. A failed connection attempt is
+/// reported once, not every second.
+fn log_event(event: &VpcdEvent<'_>, verbose: bool, last_failure: &mut Option<String>) {
+    match event {
+        VpcdEvent::Connected(address) => {
+            *last_failure = None;
+            eprintln!("connected to vpcd at {address}");
+        }
+        VpcdEvent::ConnectFailed(address, error) => {
+            if last_failure.as_deref() != Some(error.as_str()) {
+                eprintln!("vpcd at {address}: {error}; retrying every second");
+                *last_failure = Some(error.clone());
+            }
+        }
+        VpcdEvent::Disconnected(reason) => eprintln!("{reason}; reconnecting"),
+        VpcdEvent::CardError(error) => eprintln!("card error: {error}"),
+        VpcdEvent::Apdu { command, response } => {
+            if verbose {
+                eprintln!("> {:#}", Hex(command));
+                eprintln!("< {:#}", Hex(response));
+            }
+        }
+        other => {
+            if verbose {
+                eprintln!("{other:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_specs_default_the_instance_and_parse_params() {
+        let short = parse_install("F00000010100:F00000010101").unwrap();
+        assert_eq!(short.instance, short.applet);
+        assert_eq!(short.package.as_bytes(), [0xF0, 0, 0, 1, 1, 0]);
+        assert!(short.params.is_empty());
+        let full = parse_install("F00000010400:F00000010401:F00000010402:0431323334").unwrap();
+        assert_eq!(full.instance.as_bytes(), [0xF0, 0, 0, 1, 4, 2]);
+        assert_eq!(full.params, [4, 0x31, 0x32, 0x33, 0x34]);
+        for bad in [
+            "F000000101",
+            "F0:F1:F2:00:00",
+            "XYZ:F00000010101",
+            "F0:F1:F2:0",
+        ] {
+            assert!(parse_install(bad).is_err(), "{bad}");
+        }
+    }
+}

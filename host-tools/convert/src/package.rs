@@ -1141,19 +1141,36 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                     }
                 }
             }
-            let table = |d: &BTreeMap<u8, u16>, count: u8| -> (u8, Vec<u16>) {
+            // a token inherited from a class of this package: that method's offset
+            let inherited = |token: u8| -> u16 {
+                let mut at = own.cf.super_name().map(str::to_string);
+                while let Some(Found::Own(s)) = at.as_deref().and_then(|n| pkg.find(n)) {
+                    let sup = &pkg.own[s];
+                    for (mi, m) in sup.cf.methods.iter().enumerate() {
+                        if !m.is_static()
+                            && m.name != "<init>"
+                            && sup.method_token[mi] == Some(token)
+                        {
+                            return method_offset.get(&(s, mi)).copied().unwrap_or(0xFFFF);
+                        }
+                    }
+                    at = sup.cf.super_name().map(str::to_string);
+                }
+                0xFFFF
+            };
+            let table = |d: &BTreeMap<u8, u16>, count: u8, high: u8| -> (u8, Vec<u16>) {
                 match (d.keys().next(), d.keys().last()) {
                     (Some(&lo), Some(&hi)) => (
                         lo,
                         (lo..=hi)
-                            .map(|t| d.get(&t).copied().unwrap_or(0xFFFF))
+                            .map(|t| d.get(&t).copied().unwrap_or_else(|| inherited(t | high)))
                             .collect(),
                     ),
                     _ => (count, Vec::new()),
                 }
             };
-            let (pbase, ptable) = table(&defined, own.public_count);
-            let (kbase, ktable) = table(&defined_pkg, own.package_count);
+            let (pbase, ptable) = table(&defined, own.public_count, 0);
+            let (kbase, ktable) = table(&defined_pkg, own.package_count, 0x80);
             let super_ref = own
                 .cf
                 .super_name()

@@ -319,8 +319,7 @@ impl<N: Nvm> Vm<N> {
             });
         }
         let a = (info.method_addr + off) as usize;
-        let mut h = [0u8; 4];
-        let _ = self.nvm.read(a, &mut h);
+        let h: [u8; 4] = self.read_bytes(a)?;
         let (max_stack, margs, max_locals, code) = if h[0] & 0x80 != 0 {
             (h[1], h[2], h[3], a + 4)
         } else {

@@ -530,31 +530,23 @@ impl<N: Nvm> Vm<N> {
                     })
                 };
             }
+            // Operands are not checked against the end of the method component: a read
+            // past it stays inside the NVM (which checks its bounds), every operand value
+            // is validated where it is used (locals, CP indexes, branch targets), and the
+            // pc check of the next instruction stops a method that runs off its end.
             macro_rules! u8at {
                 ($off:expr) => {{
-                    let a = insn + $off;
-                    if a >= code_hi {
-                        bad!("operand past the end of the code")
-                    }
-                    t!(self.nvm.read_u8(a).map_err(nvm_err))
+                    t!(self.nvm.read_u8(insn + $off).map_err(nvm_err))
                 }};
             }
             macro_rules! u16at {
                 ($off:expr) => {{
-                    let a = insn + $off;
-                    if a + 2 > code_hi {
-                        bad!("operand past the end of the code")
-                    }
-                    t!(self.nvm.read_u16(a).map_err(nvm_err))
+                    t!(self.nvm.read_u16(insn + $off).map_err(nvm_err))
                 }};
             }
             macro_rules! i32at {
                 ($off:expr) => {{
-                    let a = insn + $off;
-                    if a + 4 > code_hi {
-                        bad!("operand past the end of the code")
-                    }
-                    t!(self.nvm.read_u32(a).map_err(nvm_err)) as i32
+                    t!(self.nvm.read_u32(insn + $off).map_err(nvm_err)) as i32
                 }};
             }
             macro_rules! push {
@@ -619,6 +611,28 @@ impl<N: Nvm> Vm<N> {
                         Some(s) => *s = v,
                         None => bad!("stack"),
                     }
+                }};
+            }
+            // One handler per opcode (no second dispatch inside a handler).
+            macro_rules! short_op {
+                ($a:ident, $b:ident, $e:expr) => {{
+                    let $b = pop!();
+                    let $a = pop!();
+                    push!($e);
+                    pc += 1;
+                }};
+            }
+            macro_rules! if_short {
+                ($v:ident, $cond:expr, $len:expr) => {{
+                    let $v = pop!();
+                    branch!($cond, $len);
+                }};
+            }
+            macro_rules! if_shorts {
+                ($a:ident, $b:ident, $cond:expr, $len:expr) => {{
+                    let $b = pop!();
+                    let $a = pop!();
+                    branch!($cond, $len);
                 }};
             }
             // The budget is charged where code can repeat: a backward branch costs the
@@ -975,43 +989,28 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 2;
                 }
-                ops::Sadd
-                | ops::Ssub
-                | ops::Smul
-                | ops::Sdiv
-                | ops::Srem
-                | ops::Sand
-                | ops::Sor
-                | ops::Sxor
-                | ops::Sshl
-                | ops::Sshr
-                | ops::Sushr => {
+                ops::Sadd => short_op!(a, b, a.wrapping_add(b)),
+                ops::Ssub => short_op!(a, b, a.wrapping_sub(b)),
+                ops::Smul => short_op!(a, b, a.wrapping_mul(b)),
+                ops::Sdiv | ops::Srem => {
                     let b = pop!();
                     let a = pop!();
-                    let r = match op {
-                        ops::Sadd => a.wrapping_add(b),
-                        ops::Ssub => a.wrapping_sub(b),
-                        ops::Smul => a.wrapping_mul(b),
-                        ops::Sdiv | ops::Srem => {
-                            if b == 0 {
-                                fail!(self.throw(SystemException::Arithmetic));
-                            }
-                            if op == ops::Sdiv {
-                                a.wrapping_div(b)
-                            } else {
-                                a.wrapping_rem(b)
-                            }
-                        }
-                        ops::Sand => a & b,
-                        ops::Sor => a | b,
-                        ops::Sxor => a ^ b,
-                        ops::Sshl => ((a as i32) << (b & 0x1F)) as i16,
-                        ops::Sshr => ((a as i32) >> (b & 0x1F)) as i16,
-                        _ => (((a as i32) as u32) >> (b & 0x1F)) as i16,
-                    };
-                    push!(r);
+                    if b == 0 {
+                        fail!(self.throw(SystemException::Arithmetic));
+                    }
+                    push!(if op == ops::Sdiv {
+                        a.wrapping_div(b)
+                    } else {
+                        a.wrapping_rem(b)
+                    });
                     pc += 1;
                 }
+                ops::Sand => short_op!(a, b, a & b),
+                ops::Sor => short_op!(a, b, a | b),
+                ops::Sxor => short_op!(a, b, a ^ b),
+                ops::Sshl => short_op!(a, b, ((a as i32) << (b & 0x1F)) as i16),
+                ops::Sshr => short_op!(a, b, ((a as i32) >> (b & 0x1F)) as i16),
+                ops::Sushr => short_op!(a, b, (((a as i32) as u32) >> (b & 0x1F)) as i16),
                 ops::Iadd
                 | ops::Isub
                 | ops::Imul
@@ -1112,76 +1111,34 @@ impl<N: Nvm> Vm<N> {
                     push!(a.cmp(&b) as i16);
                     pc += 1;
                 }
-                ops::Ifeq
-                | ops::Ifne
-                | ops::Iflt
-                | ops::Ifge
-                | ops::Ifgt
-                | ops::Ifle
-                | ops::IfeqW
-                | ops::IfneW
-                | ops::IfltW
-                | ops::IfgeW
-                | ops::IfgtW
-                | ops::IfleW => {
-                    let v = pop!();
-                    let (kind, len) = if byte >= 0x98 {
-                        (byte - 0x98, 3)
-                    } else {
-                        (byte - 0x60, 2)
-                    };
-                    let c = match kind {
-                        0 => v == 0,
-                        1 => v != 0,
-                        2 => v < 0,
-                        3 => v >= 0,
-                        4 => v > 0,
-                        _ => v <= 0,
-                    };
-                    branch!(c, len);
-                }
-                ops::Ifnull | ops::Ifnonnull | ops::IfnullW | ops::IfnonnullW => {
-                    let v = pop!();
-                    let len = if byte >= 0x98 { 3 } else { 2 };
-                    let c = (v == 0) == (op == ops::Ifnull || op == ops::IfnullW);
-                    branch!(c, len);
-                }
-                ops::IfAcmpeq | ops::IfAcmpne | ops::IfAcmpeqW | ops::IfAcmpneW => {
-                    let b = pop!();
-                    let a = pop!();
-                    let len = if byte >= 0x98 { 3 } else { 2 };
-                    let c = (a == b) == (op == ops::IfAcmpeq || op == ops::IfAcmpeqW);
-                    branch!(c, len);
-                }
-                ops::IfScmpeq
-                | ops::IfScmpne
-                | ops::IfScmplt
-                | ops::IfScmpge
-                | ops::IfScmpgt
-                | ops::IfScmple
-                | ops::IfScmpeqW
-                | ops::IfScmpneW
-                | ops::IfScmpltW
-                | ops::IfScmpgeW
-                | ops::IfScmpgtW
-                | ops::IfScmpleW => {
-                    let b = pop!();
-                    let a = pop!();
-                    let (kind, len) = if byte >= 0x98 {
-                        (byte - 0xA2, 3)
-                    } else {
-                        (byte - 0x6A, 2)
-                    };
-                    let c = match kind {
-                        0 => a == b,
-                        1 => a != b,
-                        2 => a < b,
-                        3 => a >= b,
-                        4 => a > b,
-                        _ => a <= b,
-                    };
-                    branch!(c, len);
-                }
+                ops::Ifeq => if_short!(v, v == 0, 2),
+                ops::Ifne => if_short!(v, v != 0, 2),
+                ops::Iflt => if_short!(v, v < 0, 2),
+                ops::Ifge => if_short!(v, v >= 0, 2),
+                ops::Ifgt => if_short!(v, v > 0, 2),
+                ops::Ifle => if_short!(v, v <= 0, 2),
+                ops::IfeqW => if_short!(v, v == 0, 3),
+                ops::IfneW => if_short!(v, v != 0, 3),
+                ops::IfltW => if_short!(v, v < 0, 3),
+                ops::IfgeW => if_short!(v, v >= 0, 3),
+                ops::IfgtW => if_short!(v, v > 0, 3),
+                ops::IfleW => if_short!(v, v <= 0, 3),
+                ops::Ifnull => if_short!(v, v == 0, 2),
+                ops::Ifnonnull => if_short!(v, v != 0, 2),
+                ops::IfnullW => if_short!(v, v == 0, 3),
+                ops::IfnonnullW => if_short!(v, v != 0, 3),
+                ops::IfAcmpeq | ops::IfScmpeq => if_shorts!(a, b, a == b, 2),
+                ops::IfAcmpne | ops::IfScmpne => if_shorts!(a, b, a != b, 2),
+                ops::IfScmplt => if_shorts!(a, b, a < b, 2),
+                ops::IfScmpge => if_shorts!(a, b, a >= b, 2),
+                ops::IfScmpgt => if_shorts!(a, b, a > b, 2),
+                ops::IfScmple => if_shorts!(a, b, a <= b, 2),
+                ops::IfAcmpeqW | ops::IfScmpeqW => if_shorts!(a, b, a == b, 3),
+                ops::IfAcmpneW | ops::IfScmpneW => if_shorts!(a, b, a != b, 3),
+                ops::IfScmpltW => if_shorts!(a, b, a < b, 3),
+                ops::IfScmpgeW => if_shorts!(a, b, a >= b, 3),
+                ops::IfScmpgtW => if_shorts!(a, b, a > b, 3),
+                ops::IfScmpleW => if_shorts!(a, b, a <= b, 3),
                 ops::Goto => {
                     let rel = u8at!(1) as i8 as i16;
                     jump!(rel);

@@ -14,22 +14,26 @@ bash scripts/setup.sh
 step "Java Card API stubs"
 bash scripts/build-api.sh
 
-step "sample applets (javac against the API stubs)"
-for applet in applets/*/; do
-    name=$(basename "$applet")
-    [ "$name" = api ] && continue
-    [ -d "$applet/src" ] || continue
-    out="build/applets/$name/classes"
-    rm -rf "$out" && mkdir -p "$out"
-    mapfile -t sources < <(find "$applet/src" -name '*.java' | sort)
-    javac -nowarn -Xlint:-options -g -source 7 -target 7 -encoding UTF-8 \
-        -cp build/api/oxicard-api.jar -d "$out" "${sources[@]}"
-    echo "$name: ${#sources[@]} source file(s) -> $out"
-done
-
 step "oxicard (release build)"
 cargo build --release -p oxicard
 oxicard=target/release/oxicard
+
+step "sample applets: javac against the API stubs, then oxicard convert"
+# Each sample applet folder has src/ and an applet.conf: PACKAGE PACKAGE_AID VERSION APPLET_AID:CLASS
+for applet in applets/*/; do
+    name=$(basename "$applet")
+    [ -f "$applet/applet.conf" ] || continue
+    read -r package package_aid version applet_spec < "$applet/applet.conf"
+    classes="build/applets/$name/classes"
+    rm -rf "$classes" && mkdir -p "$classes"
+    mapfile -t sources < <(find "$applet/src" -name '*.java' | sort)
+    javac -nowarn -Xlint:-options -g -source 7 -target 7 -encoding UTF-8 \
+        -cp build/api/oxicard-api.jar -d "$classes" "${sources[@]}"
+    "$oxicard" convert --classdir "$classes" --applet "$applet_spec" --listing \
+        --out "build/applets/$name" "$package" "$package_aid" "$version"
+    step "oxicard run --sim: $name's script on a simulated card"
+    "$oxicard" run --sim --cap "build/applets/$name/${package##*.}.cap" "$applet/$name.apdu"
+done
 
 golden=../shared/golden
 if [ -d "$golden" ]; then

@@ -4,6 +4,7 @@
 
 mod api;
 mod cap_dump;
+mod convert;
 mod exports;
 mod run_script;
 mod sim;
@@ -39,6 +40,8 @@ Examples:
   oxicard cap dump client.cap --exportpath build/exp   resolve imports of your own packages
   oxicard cap dump framework.exp                 classes and tokens of an export file
   oxicard api exports --out applets/api/exp      write the API export files
+  oxicard convert --classdir classes --applet F00000010101:org.example.Hello --out build \
+      org.example F00000010100 1.0                 class files to CAP + export file
   oxicard run --sim --cap hello.cap hello.apdu    replay an APDU script on a simulated card
   oxicard sim --cap hello.cap --install F00000010100:F00000010101 -v
                                                  a card in pcscd's reader \"Virtual PCD 00 00\"
@@ -61,6 +64,9 @@ enum Command {
     /// Java Card API export files.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// Convert javac class files of one package to a CAP file and an export file.
+    #[command(after_help = convert::CONVERT_HELP)]
+    Convert(convert::ConvertArgs),
     /// Replay an APDU script on a card and check every response.
     #[command(after_help = run_script::RUN_HELP)]
     Run(run_script::RunArgs),
@@ -120,6 +126,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Cap(CapCommand::Dump(args)) => cap_dump::run(args),
         Command::Api(command) => api::run(command).map(|text| (text, false)),
+        Command::Convert(args) => convert::run(args).map(|text| (text, false)),
         Command::Run(args) => return report_error(run_script::run(args)),
         Command::Sim(args) => return report_error(sim::run(args)),
     };

@@ -1442,7 +1442,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
     }
     let components = cap.encode_components().map_err(enc_err)?;
     let load_file = cap.load_file_data_block(true).map_err(enc_err)?;
-    let package_path = format!("{internal_name}/javacard");
+    let package_path = internal_name.clone();
     let info = oxicard_cap::jar::ManifestInfo {
         created_by: "oxicard".into(),
         creation_time: "1970-01-01T00:00:00".into(),

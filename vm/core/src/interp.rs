@@ -756,9 +756,9 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
 
-            if pc >= code_hi {
-                bad!("pc outside the method component");
-            }
+            // No end check: pc only leaves the method component by falling through past
+            // its last instruction, onto the reserved-opcode guard the linker puts after
+            // it (link::METHOD_GUARD); branches, returns and handlers are checked.
             let byte = t!(self.nvm.read_u8(pc).map_err(nvm_err));
             let op = byte;
             match op {

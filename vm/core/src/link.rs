@@ -26,6 +26,11 @@ const TAG_STATIC_FIELD: u8 = 8;
 const TAG_REF_LOCATION: u8 = 9;
 const TAG_EXPORT: u8 = 10;
 
+/// Bytes written after every linked Method component: the reserved opcode `impdep1`, as
+/// many times as the longest instruction that advances the pc sequentially (5 bytes), so a
+/// fall-through past the last instruction always lands on it.
+pub(crate) const METHOD_GUARD: [u8; 8] = [0xFE; 8];
+
 /// Maximum classes in one package.
 const MAX_PACKAGE_CLASSES: usize = 64;
 /// Maximum virtual table length.
@@ -289,6 +294,12 @@ impl<N: Nvm> Vm<N> {
         // Method component: copied and executed in place.
         let method = get(TAG_METHOD)?;
         let method_addr = self.copy_to_nvm(method)?;
+        // the guard after the code: a method that runs off the end of the component hits a
+        // reserved opcode, so the interpreter needs no end check per instruction
+        let guard = self.alloc_bytes(METHOD_GUARD.len()).map_err(lerr)?;
+        self.nvm
+            .write(guard as usize, &METHOD_GUARD)
+            .map_err(nerr)?;
         lk.method_len = method.len as u32;
         let handler_count =
             Reader::new(method, TAG_METHOD).u8(&self.nvm, "handler_count")? as usize;

@@ -176,3 +176,33 @@ fn runaway_code_is_stopped_by_the_budget_and_the_card_keeps_working() {
         );
     });
 }
+
+#[test]
+fn running_off_the_end_of_the_method_component_stops_the_method() {
+    in_thread(|| {
+        // hello.jca: process() ends the Method component with the default case
+        // `sspush 0x6D00; invokestatic 6 (ISOException.throwIt); return`; make the last
+        // four bytes nops, so an unknown INS falls through past the end of the component
+        let mut lf = golden("F00000010100");
+        let m = component(&lf, 7);
+        let len = u16::from_be_bytes([lf[m - 2], lf[m - 1]]) as usize;
+        let end = m + len;
+        assert_eq!(
+            &lf[end - 7..end],
+            &[0x11, 0x6D, 0x00, 0x8D, 0x00, 0x06, 0x7A],
+            "the default case per hello.jca"
+        );
+        lf[end - 4..end].fill(0x00);
+        let mut card = Card::new(RamNvm::<NVM>::new()).unwrap();
+        card.load_cap(&lf).unwrap();
+        install_hello(&mut card).unwrap();
+        let mut resp = [0u8; 8];
+        let select = [0x00, 0xA4, 0x04, 0x00, 0x06, 0xF0, 0, 0, 1, 1, 1];
+        let n = card.transmit(&select, &mut resp).unwrap();
+        assert_eq!(&resp[..n], &[0x90, 0x00]);
+        let n = card.transmit(&[0x80, 0x7F, 0, 0], &mut resp).unwrap();
+        assert_eq!(&resp[..n], &[0x6F, 0x00]);
+        let n = card.transmit(&[0x80, 0x03, 0x63, 0xC1], &mut resp).unwrap();
+        assert_eq!(&resp[..n], &[0x63, 0xC1], "the card keeps working");
+    });
+}

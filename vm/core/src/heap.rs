@@ -78,7 +78,7 @@ impl ArrayType {
 }
 
 /// Decoded header of an object.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Header {
     /// NVM address of the object.
     pub addr: u32,
@@ -138,9 +138,29 @@ impl<N: Nvm> Vm<N> {
             .map_err(nvm_err)
     }
 
-    /// The header of a non-null object; null gives NullPointerException.
+    /// The header of a non-null object; null gives NullPointerException. The last header
+    /// decoded is cached (loops touch the same array again and again); see
+    /// [`Vm::forget_headers`] for when the cache is dropped.
     #[inline]
     pub fn header(&self, obj: ObjRef) -> Result<Header, Trap> {
+        let (cached, h) = self.header_cache.get();
+        if cached == obj && obj != NULL {
+            return Ok(h);
+        }
+        let h = self.read_header(obj)?;
+        self.header_cache.set((obj, h));
+        Ok(h)
+    }
+
+    /// Drops the cached header. Called whenever a header or the object table changes
+    /// (allocation, owner change, a failed load that gives handles back); an object
+    /// collector must call it too.
+    pub(crate) fn forget_headers(&self) {
+        self.header_cache.set((NULL, Header::default()));
+    }
+
+    /// Reads and decodes the header of a non-null object from NVM.
+    fn read_header(&self, obj: ObjRef) -> Result<Header, Trap> {
         if obj == NULL {
             return Err(self.throw(SystemException::NullPointer));
         }
@@ -188,6 +208,7 @@ impl<N: Nvm> Vm<N> {
     }
 
     fn new_object(&mut self, hdr: [u8; HDR], body_len: usize) -> Result<ObjRef, Trap> {
+        self.forget_headers();
         if self.sb.object_count as usize >= layout::MAX_OBJECTS {
             return Err(self.throw(SystemException::NoResource));
         }
@@ -268,6 +289,7 @@ impl<N: Nvm> Vm<N> {
     /// Sets the owner context of an object (used by the runtime for objects it creates on
     /// behalf of an applet).
     pub fn set_owner(&mut self, obj: ObjRef, owner: u8) -> Result<(), Trap> {
+        self.forget_headers();
         let addr = self.object_addr(obj)?;
         self.nvm
             .write(addr as usize + HDR_OWNER, &[owner])

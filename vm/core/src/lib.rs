@@ -149,6 +149,8 @@ pub struct Vm<N: Nvm> {
     frame_floor: usize,
     /// Budget left in the current run, shared with nested calls from natives.
     budget_left: u64,
+    /// The last object header decoded: (handle, header); handle 0 when empty.
+    header_cache: core::cell::Cell<(ObjRef, heap::Header)>,
     /// End of the space the allocator may use: the NVM size, or the bottom of the staging
     /// area while a package load is open.
     alloc_limit: usize,
@@ -173,6 +175,7 @@ impl<N: Nvm> Vm<N> {
             system_exceptions: [NULL; SYSTEM_EXCEPTIONS],
             alloc_limit: 0,
             frame_floor: 0,
+            header_cache: core::cell::Cell::new((NULL, heap::Header::default())),
             budget_left: DEFAULT_BUDGET,
         };
         vm.alloc_limit = vm.nvm.size();

@@ -219,6 +219,7 @@ impl<N: Nvm> Vm<N> {
         let saved_packages = self.packages.len();
         let r = self.link_staged_inner(comps);
         if r.is_err() {
+            self.forget_headers();
             self.sb = saved_sb;
             self.packages.truncate(saved_packages);
             let _ = self.sb.write(&mut self.nvm);

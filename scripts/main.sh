@@ -16,7 +16,7 @@ bash scripts/build-api.sh
 
 step "oxicard (release build)"
 cargo build --release -p oxicard
-oxicard=target/release/oxicard
+oxicard="${CARGO_TARGET_DIR:-target}/release/oxicard"
 
 step "sample applets: javac against the API stubs, then oxicard convert"
 # Each sample applet folder has src/ and an applet.conf: PACKAGE PACKAGE_AID VERSION APPLET_AID:CLASS

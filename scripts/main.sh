@@ -21,6 +21,7 @@ oxicard="${CARGO_TARGET_DIR:-target}/release/oxicard"
 step "sample applets: javac against the API stubs, then oxicard convert"
 # Each sample applet folder has src/ and an applet.conf: PACKAGE PACKAGE_AID VERSION APPLET_AID:CLASS
 for applet in applets/*/; do
+    applet=${applet%/}
     name=$(basename "$applet")
     [ -f "$applet/applet.conf" ] || continue
     read -r package package_aid version applet_spec < "$applet/applet.conf"

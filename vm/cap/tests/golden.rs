@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{golden_bytes, golden_jar, instruction_len, GOLDEN, NAMES};
+use common::{golden_bytes, golden_jar, GOLDEN};
 use oxicard_cap::{Cap, ComponentTag, RawComponent};
 
 #[test]
@@ -147,8 +147,8 @@ fn method_listing_matches_jca_and_instruction_counts_match_readme() {
             }
             // Walk the instructions: they must end exactly at the end of the bytecode.
             let mut pc = 0;
-            while pc < m.bytecode.len() {
-                pc += instruction_len(m.bytecode, pc).unwrap();
+            for instruction in oxicard_isa::instructions(m.bytecode) {
+                pc = instruction.unwrap().next_offset();
                 instructions += 1;
             }
             assert_eq!(pc, m.bytecode.len(), "{name}: {line}");
@@ -160,7 +160,8 @@ fn method_listing_matches_jca_and_instruction_counts_match_readme() {
     }
 }
 
-/// Locations of CP indices found by decoding every instruction (JCVM spec operand layouts).
+/// Locations of CP indices found by decoding every instruction with oxicard-isa's table
+/// (itself checked against the spec's opcode table).
 fn cp_index_locations(cap: &Cap<'_>) -> (Vec<u32>, Vec<u32>) {
     let (mut one, mut two) = (Vec::new(), Vec::new());
     for (i, h) in cap.method.handlers.enumerate() {
@@ -170,34 +171,14 @@ fn cp_index_locations(cap: &Cap<'_>) -> (Vec<u32>, Vec<u32>) {
     }
     for m in cap.methods() {
         let m = m.unwrap();
-        let code = m.bytecode;
-        let mut pc = 0;
-        while pc < code.len() {
-            let name = NAMES[code[pc] as usize];
-            let at = (m.bytecode_offset + pc) as u32;
-            let field = name.starts_with("getfield_") || name.starts_with("putfield_");
-            if field && !name.ends_with("_w") {
-                one.push(at + 1);
-            } else if field
-                || name.starts_with("getstatic_")
-                || name.starts_with("putstatic_")
-                || name == "invokevirtual"
-                || name == "invokespecial"
-                || name == "invokestatic"
-                || name == "new"
-                || name == "anewarray"
-            {
-                two.push(at + 1);
-            } else if name == "invokeinterface" {
-                // nargs, index (u2), method token
-                two.push(at + 2);
-            } else if (name == "checkcast" || name == "instanceof")
-                && !(10..=13).contains(&code[pc + 1])
-            {
-                // atype, index (u2)
-                two.push(at + 2);
+        for instruction in oxicard_isa::instructions(m.bytecode) {
+            if let Some(cp) = instruction.unwrap().cp_index() {
+                let at = (m.bytecode_offset + cp.position) as u32;
+                match cp.width {
+                    1 => one.push(at),
+                    _ => two.push(at),
+                }
             }
-            pc += instruction_len(code, pc).unwrap();
         }
     }
     one.sort();

@@ -2,8 +2,6 @@
 //! which package, and how to turn a CAP file into a load file.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::Read;
-
 /// The golden reference data (a sibling of the repository).
 pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
 
@@ -23,32 +21,13 @@ pub fn cap_path(package_aid: &str) -> &'static str {
     }
 }
 
-/// Reads a CAP file (zip) and concatenates its components in GlobalPlatform load order.
+/// Reads a CAP file (zip) and concatenates its components in GlobalPlatform load order
+/// (Descriptor included), with oxicard-cap's JAR reader.
 pub fn load_file(path: &str) -> Vec<u8> {
-    let file = std::fs::File::open(path).unwrap();
-    let mut zip = zip::ZipArchive::new(file).unwrap();
-    let order = [
-        "Header",
-        "Directory",
-        "Import",
-        "Applet",
-        "Class",
-        "Method",
-        "StaticField",
-        "Export",
-        "ConstantPool",
-        "RefLocation",
-        "Descriptor",
-    ];
-    let mut out = Vec::new();
-    for name in order {
-        let suffix = format!("/javacard/{name}.cap");
-        let entry = (0..zip.len()).find(|&i| zip.by_index(i).unwrap().name().ends_with(&suffix));
-        if let Some(i) = entry {
-            zip.by_index(i).unwrap().read_to_end(&mut out).unwrap();
-        }
-    }
-    out
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    oxicard_cap::jar::read_cap_jar(&bytes)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .load_file_data_block(true)
 }
 
 /// Runs `f` on a thread with a big stack (a card with its NVM array lives on the stack in

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use oxicard_cap::export::model::ExportEncodeError;
 
+pub mod exports;
 mod generate;
 mod tables;
 

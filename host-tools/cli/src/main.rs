@@ -5,7 +5,6 @@
 mod api;
 mod cap_dump;
 mod convert;
-mod exports;
 mod run_script;
 mod sim;
 

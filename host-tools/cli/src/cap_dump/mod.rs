@@ -16,8 +16,8 @@ use oxicard_cap::export::EXPORT_MAGIC;
 use oxicard_cap::jar::read_cap_jar;
 use oxicard_cap::{Cap, ComponentTag, RawComponent};
 
-use crate::exports::{describe_export_error, ExportRegistry};
 use crate::Malformed;
+use oxicard_api::exports::{describe_export_error, ExportRegistry};
 
 use resolve::Resolver;
 
@@ -136,7 +136,13 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<(String, bool)> {
         ExportRegistry::builtin()
     };
     for path in &args.export_path {
-        registry.add_path(path)?;
+        registry.add_path(path).map_err(|e| {
+            if e.is_malformed() {
+                anyhow::Error::new(crate::Malformed(e.to_string()))
+            } else {
+                anyhow::Error::new(e)
+            }
+        })?;
     }
     for (path, why) in &registry.skipped {
         eprintln!("warning: skipping {}: {why}", path.display());

@@ -18,7 +18,7 @@ use oxicard_cap::{
     StaticRef, TypeDescriptor,
 };
 
-use crate::exports::{ExportEntry, ExportRegistry};
+use oxicard_api::exports::{ExportEntry, ExportRegistry};
 
 /// A constant-pool entry in words.
 #[derive(Clone, Debug, PartialEq, Eq)]

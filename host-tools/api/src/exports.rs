@@ -1,4 +1,4 @@
-//! Export files the host tools resolve names with: the built-in Java Card API exports
+//! Export files the host tools (the CAP listing, the converter) resolve names with: the built-in Java Card API exports
 //! (embedded in the binary, so `oxicard` works without an SDK) and the files found on an
 //! export path given by the user.
 //!
@@ -7,10 +7,10 @@
 //! alike) and the files are looked up by package AID or name. User files come before the
 //! built-in ones, so a newer API export file replaces the embedded one.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use anyhow::{bail, Context};
 use oxicard_cap::export::model::ExportFileModel;
 use oxicard_cap::export::ExportError;
 
@@ -122,6 +122,52 @@ fn peek_package(bytes: &[u8]) -> Option<(String, Vec<u8>)> {
     Some((String::from_utf8_lossy(name).into_owned(), aid.to_vec()))
 }
 
+/// Why an export-path element could not be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportPathError {
+    /// The path could not be read.
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// A file named explicitly is not a valid export file.
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Where and what, from the parser.
+        reason: String,
+    },
+    /// The path is neither a file nor a directory.
+    NotFileOrDirectory(PathBuf),
+}
+
+impl ExportPathError {
+    /// True when the input was malformed (as opposed to unreadable or missing).
+    pub fn is_malformed(&self) -> bool {
+        matches!(self, ExportPathError::Malformed { .. })
+    }
+}
+
+impl fmt::Display for ExportPathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportPathError::Io { path, reason } => {
+                write!(f, "export path {}: {reason}", path.display())
+            }
+            ExportPathError::Malformed { path, reason } => {
+                write!(f, "{}: {reason}", path.display())
+            }
+            ExportPathError::NotFileOrDirectory(path) => {
+                write!(f, "export path {}: not a file or directory", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExportPathError {}
+
 /// Export files searched by package AID or name: user files first, then the built-in API.
 #[derive(Debug, Default)]
 pub struct ExportRegistry {
@@ -172,21 +218,24 @@ impl ExportRegistry {
     /// `.exp` files. A file named explicitly must parse; unreadable files found in a
     /// directory are recorded in [`skipped`](Self::skipped). Returns the number of files
     /// added.
-    pub fn add_path(&mut self, path: &Path) -> anyhow::Result<usize> {
-        let metadata =
-            std::fs::metadata(path).with_context(|| format!("export path {}", path.display()))?;
+    pub fn add_path(&mut self, path: &Path) -> Result<usize, ExportPathError> {
+        let io = |e: std::io::Error| ExportPathError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let metadata = std::fs::metadata(path).map_err(io)?;
         if metadata.is_file() {
-            let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-            let model = ExportFileModel::parse(&bytes).map_err(|e| {
-                anyhow::Error::new(crate::Malformed(describe_export_error(&e)))
-                    .context(path.display().to_string())
+            let bytes = std::fs::read(path).map_err(io)?;
+            let model = ExportFileModel::parse(&bytes).map_err(|e| ExportPathError::Malformed {
+                path: path.to_path_buf(),
+                reason: describe_export_error(&e),
             })?;
             self.user
                 .push(ExportEntry::parsed(path.display().to_string(), model));
             return Ok(1);
         }
         if !metadata.is_dir() {
-            bail!("export path {}: not a file or directory", path.display());
+            return Err(ExportPathError::NotFileOrDirectory(path.to_path_buf()));
         }
         let mut files = Vec::new();
         collect_exp_files(path, 0, &mut files);

@@ -9,8 +9,8 @@
 //! Applet, Header and Directory, and the package's own export file.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
+use oxicard_api::exports::ExportRegistry;
 use oxicard_cap::components::constant_pool::{ClassRef, CpEntry, StaticRef};
 use oxicard_cap::components::directory::StaticFieldSizeInfo;
 use oxicard_cap::components::method::ExceptionHandler;
@@ -42,68 +42,36 @@ const ACC_FINAL: u16 = 0x0010;
 const ACC_INTERFACE: u16 = 0x0200;
 const ACC_ABSTRACT: u16 = 0x0400;
 
-/// The API export files built into the converter (generated into applets/api/exp).
-const BUILTIN_EXPORTS: &[&[u8]] = &[
-    include_bytes!("../../../applets/api/exp/java/lang/javacard/lang.exp"),
-    include_bytes!("../../../applets/api/exp/java/io/javacard/io.exp"),
-    include_bytes!("../../../applets/api/exp/java/rmi/javacard/rmi.exp"),
-    include_bytes!("../../../applets/api/exp/javacard/framework/javacard/framework.exp"),
-    include_bytes!("../../../applets/api/exp/javacard/framework/service/javacard/service.exp"),
-    include_bytes!("../../../applets/api/exp/javacard/security/javacard/security.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/crypto/javacard/crypto.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/apdu/javacard/apdu.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/apdu/util/javacard/util.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/biometry/javacard/biometry.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/biometry1toN/javacard/biometry1toN.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/external/javacard/external.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/framework/math/javacard/math.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/framework/string/javacard/string.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/framework/tlv/javacard/tlv.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/framework/util/javacard/util.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/framework/util/intx/javacard/intx.exp"),
-    include_bytes!("../../../applets/api/exp/javacardx/security/javacard/security.exp"),
-];
-
 fn fail(msg: impl Into<String>) -> ConvertError {
     ConvertError {
         messages: vec![msg.into()],
     }
 }
 
-/// Export files by package name (internal form).
+/// Export files by package name (internal form): the built-in API exports, replaced by any
+/// file of the same package on the export path.
 fn load_exports(
     paths: &[std::path::PathBuf],
 ) -> Result<BTreeMap<String, ExportFileModel>, ConvertError> {
-    let mut map = BTreeMap::new();
-    for bytes in BUILTIN_EXPORTS {
-        let m = ExportFileModel::parse(bytes)
-            .map_err(|e| fail(format!("built-in export file: {e:?}")))?;
-        map.insert(m.package.name.clone(), m);
+    let mut registry = ExportRegistry::builtin();
+    for path in paths {
+        registry.add_path(path).map_err(|e| fail(e.to_string()))?;
     }
-    for p in paths {
-        let mut files = Vec::new();
-        collect_exp(p, &mut files);
-        files.sort();
-        for f in files {
-            let bytes = std::fs::read(&f).map_err(|e| fail(format!("{}: {e}", f.display())))?;
-            let m = ExportFileModel::parse(&bytes)
-                .map_err(|e| fail(format!("{}: not an export file: {e:?}", f.display())))?;
-            map.insert(m.package.name.clone(), m);
-        }
+    if let Some((path, reason)) = registry.skipped.first() {
+        return Err(fail(format!(
+            "{}: not an export file: {reason}",
+            path.display()
+        )));
+    }
+    // `entries()` yields the export path first: insert in reverse so that it wins.
+    let mut map = BTreeMap::new();
+    for entry in registry.entries().collect::<Vec<_>>().into_iter().rev() {
+        let model = entry
+            .model()
+            .ok_or_else(|| fail(format!("{}: not an export file", entry.source)))?;
+        map.insert(entry.name.clone(), model.clone());
     }
     Ok(map)
-}
-
-fn collect_exp(p: &Path, out: &mut Vec<std::path::PathBuf>) {
-    if p.is_file() {
-        if p.extension().is_some_and(|e| e == "exp") {
-            out.push(p.to_path_buf());
-        }
-    } else if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            collect_exp(&e.path(), out);
-        }
-    }
 }
 
 /// Facts about one class of the package being converted.
@@ -348,10 +316,17 @@ impl Resolver for Pkg {
                         }
                     }
                 }
-                let (k, t) = self.method(InvokeKind::Virtual, current, class, name, descriptor)?;
-                let _ = k;
+                // the super method's virtual token is in the key the virtual lookup returns
+                let (virtual_key, _) =
+                    self.method(InvokeKind::Virtual, current, class, name, descriptor)?;
+                let CpKey::Virtual(_, token) = virtual_key else {
+                    return Err(format!(
+                        "{}.{name}{descriptor}: super call to a method without a virtual token",
+                        class.replace('/', ".")
+                    ));
+                };
                 let cur = self.class_key(current)?;
-                Ok((CpKey::Super(cur, t), 0))
+                Ok((CpKey::Super(cur, token), 0))
             }
             _ => {
                 let want_static = kind != InvokeKind::Virtual;

@@ -9,6 +9,7 @@
 pub mod bytecode;
 pub mod classfile;
 pub mod descriptor;
+mod locals;
 mod package;
 pub mod subset;
 pub mod translate;

@@ -281,36 +281,10 @@ struct Locals {
     total: u16,
 }
 
-fn local_layout(
-    method: &Method,
-    code: &Code,
-    desc: &MethodDescriptor,
-    int_support: bool,
-) -> Locals {
-    let n = usize::from(code.max_locals);
-    let mut int_slot = vec![false; n];
-    let mut slot = 0usize;
-    if !method.is_static() {
-        slot = 1;
-    }
-    for p in &desc.params {
-        if slot < n && is_int_type(p) {
-            int_slot[slot] = true;
-        }
-        slot += 1;
-    }
-    if int_support {
-        for v in code.local_variables() {
-            if v.descriptor == "I" {
-                if let Some(s) = int_slot.get_mut(usize::from(v.index)) {
-                    *s = true;
-                }
-            }
-        }
-    }
-    let mut map = Vec::with_capacity(n);
+fn local_layout(slot_int: &[bool]) -> Locals {
+    let mut map = Vec::with_capacity(slot_int.len());
     let mut at = 0u16;
-    for is_int in int_slot {
+    for &is_int in slot_int {
         map.push((at, is_int));
         at += if is_int { 2 } else { 1 };
     }
@@ -347,7 +321,9 @@ pub fn translate_method(
     let desc = method
         .method_descriptor()
         .map_err(|e| site.error(None, &e.to_string()))?;
-    let locals = local_layout(method, code, &desc, int_support);
+    let webs = crate::locals::local_webs(method, code, &insns, &desc, int_support)
+        .map_err(|e| site.error(None, &e))?;
+    let locals = local_layout(&webs.slot_int);
     let this_stable = !method.is_static()
         && !insns.iter().any(|i| {
             matches!(
@@ -443,13 +419,6 @@ pub fn translate_method(
         entry[0] = Some(Vec::new());
         work.push(0);
     }
-    let local_int = |slot: u16| {
-        locals
-            .map
-            .get(usize::from(slot))
-            .map(|s| s.1)
-            .unwrap_or(false)
-    };
     while let Some(i) = work.pop() {
         let ins = &insns[i];
         let mut stack = entry[i].clone().unwrap_or_default();
@@ -501,7 +470,7 @@ pub fn translate_method(
             }
             O::Iload | O::Iload0 | O::Iload1 | O::Iload2 | O::Iload3 => {
                 let n = push!(Kind::Prim);
-                if local_int(ins.local_index().unwrap_or(0)) {
+                if webs.int_at(i) {
                     an.set_int(n);
                 }
             }
@@ -510,7 +479,7 @@ pub fn translate_method(
             }
             O::Istore | O::Istore0 | O::Istore1 | O::Istore2 | O::Istore3 => {
                 let n = pop!();
-                if local_int(ins.local_index().unwrap_or(0)) {
+                if webs.int_at(i) {
                     an.set_int(n);
                 }
             }
@@ -821,11 +790,12 @@ pub fn translate_method(
             continue;
         }
         use Opcode as O;
+        // (JCVM slot, whether this access is to a 32-bit web)
         let local = |idx: u16| -> Result<(u16, bool), String> {
             locals
                 .map
                 .get(usize::from(idx))
-                .copied()
+                .map(|&(slot, _)| (slot, webs.int_at(i)))
                 .ok_or_else(|| err("local variable index out of range"))
         };
         match ins.opcode {

@@ -165,6 +165,10 @@ impl<N: Nvm> Vm<N> {
             return Err(self.throw(SystemException::NullPointer));
         }
         let addr = self.object_addr(obj)?;
+        if addr == 0 {
+            // allocated by an aborted transaction: the reference reads as null
+            return Err(self.throw(SystemException::NullPointer));
+        }
         let b: [u8; HDR] = self.read_bytes(addr as usize)?;
         Ok(Header {
             addr,
@@ -225,7 +229,7 @@ impl<N: Nvm> Vm<N> {
                 .write_u32((layout::OBJ_TABLE + (handle as u32 - 1) * 4) as usize, addr)
                 .map_err(nvm_err)?;
             self.sb.object_count = handle;
-            self.sb.write(&mut self.nvm)
+            self.store_superblock()
         })();
         match r {
             Ok(()) => Ok(handle),
@@ -291,9 +295,7 @@ impl<N: Nvm> Vm<N> {
     pub fn set_owner(&mut self, obj: ObjRef, owner: u8) -> Result<(), Trap> {
         self.forget_headers();
         let addr = self.object_addr(obj)?;
-        self.nvm
-            .write(addr as usize + HDR_OWNER, &[owner])
-            .map_err(nvm_err)
+        self.write_persistent(addr + HDR_OWNER as u32, &[owner], false)
     }
 
     /// Reads instance cell `cell` of `obj`.
@@ -343,6 +345,22 @@ impl<N: Nvm> Vm<N> {
             h.addr + (HDR + cell as usize * 2) as u32,
             &value.to_be_bytes(),
             false,
+        )
+    }
+
+    /// Writes instance cell `cell` of `obj` so that it survives any later tear and is
+    /// never rolled back (OwnerPIN's try counter; see [`Vm::write_durable`]).
+    pub fn put_field_durable(&mut self, obj: ObjRef, cell: u16, value: i16) -> Result<(), Trap> {
+        let h = self.header(obj)?;
+        if cell >= h.len || h.class >= ARRAY_CLASS {
+            return Err(Trap::Malformed {
+                pc: 0,
+                what: "field outside object",
+            });
+        }
+        self.write_durable(
+            h.addr + (HDR + cell as usize * 2) as u32,
+            &value.to_be_bytes(),
         )
     }
 

@@ -16,9 +16,11 @@ pub mod class;
 pub mod error;
 pub mod heap;
 pub mod interp;
+pub mod journal;
 pub mod layout;
 pub mod link;
 pub mod load;
+pub mod persist;
 mod reader;
 
 pub use api::{ApiCatalog, Natives, Value};
@@ -36,11 +38,7 @@ pub const STACK_WORDS: usize = 1024;
 pub const MAX_FRAMES: usize = 128;
 /// Bytes of RAM for transient arrays (including the APDU buffer).
 pub const TRANSIENT_BYTES: usize = 4096;
-/// Journal entries available to one transaction (commit capacity, in entries of up to
-/// [`JOURNAL_CHUNK`] bytes).
-pub const JOURNAL_ENTRIES: usize = 256;
-/// Bytes saved by one journal entry.
-pub const JOURNAL_CHUNK: usize = 8;
+pub use journal::JOURNAL_BYTES;
 /// Default execution budget per [`Vm::run`] call. The budget is charged where code can
 /// repeat: every backward branch costs the number of bytes it jumps back over (roughly the
 /// instructions of the loop body) and every call costs 1, so straight-line code runs free
@@ -91,14 +89,6 @@ pub struct PackageInfo {
     pub static_len: u32,
 }
 
-/// One saved value of the transaction journal.
-#[derive(Clone, Copy, Debug)]
-struct JournalEntry {
-    addr: u32,
-    len: u8,
-    old: [u8; JOURNAL_CHUNK],
-}
-
 /// An activation record. The hot copies of `pc` and `sp` live in the interpreter's locals
 /// while a frame runs; they are saved here before anything that can leave the frame.
 #[derive(Clone, Copy, Debug)]
@@ -120,6 +110,7 @@ pub struct Frame {
 }
 
 /// The virtual machine: NVM image and heap, transient RAM, stacks and transaction state.
+#[derive(Clone)]
 pub struct Vm<N: Nvm> {
     /// The non-volatile memory holding the linked image and the persistent heap.
     nvm: N,
@@ -135,8 +126,8 @@ pub struct Vm<N: Nvm> {
     packages: Vec<PackageInfo, { layout::MAX_PACKAGES }>,
     /// Cached superblock.
     sb: layout::Superblock,
-    /// Transaction journal (undo log).
-    journal: Vec<JournalEntry, JOURNAL_ENTRIES>,
+    /// The NVM journal (see [`journal`]).
+    journal: journal::Journal,
     /// Transaction nesting depth (0 or 1).
     tx_depth: u8,
     /// Currently active context (owner id of newly created objects).
@@ -168,7 +159,7 @@ impl<N: Nvm> Vm<N> {
             frames: Vec::new(),
             packages: Vec::new(),
             sb: layout::Superblock::default(),
-            journal: Vec::new(),
+            journal: journal::Journal::new(),
             tx_depth: 0,
             context: 0,
             budget: DEFAULT_BUDGET,
@@ -178,29 +169,8 @@ impl<N: Nvm> Vm<N> {
             header_cache: core::cell::Cell::new((NULL, heap::Header::default())),
             budget_left: DEFAULT_BUDGET,
         };
-        vm.alloc_limit = vm.nvm.size();
         vm.open_or_format()?;
         Ok(vm)
-    }
-
-    fn open_or_format(&mut self) -> Result<(), Trap> {
-        if self.nvm.size() < layout::IMAGE_START as usize + 1024 {
-            return Err(Trap::OutOfMemory);
-        }
-        let sb = layout::Superblock::read(&self.nvm)?;
-        if sb.magic == layout::MAGIC {
-            self.sb = sb;
-            for p in 0..sb.package_count {
-                let info = layout::read_package_info(&self.nvm, p)?;
-                self.packages
-                    .push(info)
-                    .map_err(|_| Trap::Internal("packages"))?;
-            }
-        } else {
-            self.sb = layout::Superblock::empty();
-            self.sb.write(&mut self.nvm)?;
-        }
-        Ok(())
     }
 
     /// The underlying NVM.
@@ -266,6 +236,9 @@ impl<N: Nvm> Vm<N> {
     pub fn clear_transient_of(&mut self, kinds: u8, owner: Option<u8>) -> Result<(), Trap> {
         for handle in 1..=self.sb.object_count {
             let addr = self.object_addr(handle)? as usize;
+            if addr == 0 {
+                continue; // an object of an aborted transaction
+            }
             let [owned_by, flags]: [u8; 2] = self.read_bytes(addr + heap::HDR_OWNER)?;
             if flags & heap::TRANSIENT_MASK & kinds != 0 && owner.is_none_or(|o| o == owned_by) {
                 let (off, len) = self.transient_span(addr as u32)?;
@@ -280,86 +253,6 @@ impl<N: Nvm> Vm<N> {
     /// Drops all frames (after a trap) so the next run starts clean.
     pub fn reset_frames(&mut self) {
         self.frames.clear();
-    }
-
-    /// Current transaction depth.
-    pub fn transaction_depth(&self) -> u8 {
-        self.tx_depth
-    }
-
-    /// Begins a transaction; `false` if one is already open.
-    pub fn begin_transaction(&mut self) -> bool {
-        if self.tx_depth != 0 {
-            return false;
-        }
-        self.tx_depth = 1;
-        self.journal.clear();
-        true
-    }
-
-    /// Commits the open transaction; `false` if none is open.
-    pub fn commit_transaction(&mut self) -> bool {
-        if self.tx_depth == 0 {
-            return false;
-        }
-        self.tx_depth = 0;
-        self.journal.clear();
-        true
-    }
-
-    /// Aborts the open transaction, restoring every journaled value; `false` if none is open.
-    pub fn abort_transaction(&mut self) -> Result<bool, Trap> {
-        if self.tx_depth == 0 {
-            return Ok(false);
-        }
-        while let Some(e) = self.journal.pop() {
-            let old = e.old.get(..e.len as usize).unwrap_or(&[]);
-            self.nvm.write(e.addr as usize, old).map_err(nvm_err)?;
-        }
-        self.tx_depth = 0;
-        Ok(true)
-    }
-
-    /// Bytes the journal can still take in the open transaction.
-    pub fn unused_commit_capacity(&self) -> usize {
-        (JOURNAL_ENTRIES - self.journal.len()) * JOURNAL_CHUNK
-    }
-
-    /// Total journal capacity in bytes.
-    pub fn max_commit_capacity(&self) -> usize {
-        JOURNAL_ENTRIES * JOURNAL_CHUNK
-    }
-
-    /// Writes persistent data; inside a transaction (and when `atomic`), the old value is
-    /// journaled first.
-    #[inline]
-    pub fn write_persistent(&mut self, addr: u32, data: &[u8], atomic: bool) -> Result<(), Trap> {
-        if atomic && self.tx_depth != 0 {
-            self.journal_old(addr, data.len())?;
-        }
-        self.nvm.write(addr as usize, data).map_err(nvm_err)
-    }
-
-    /// Saves the current `len` bytes at `addr` in the transaction journal.
-    #[cold]
-    fn journal_old(&mut self, addr: u32, len: usize) -> Result<(), Trap> {
-        let mut off = 0usize;
-        while off < len {
-            let n = (len - off).min(JOURNAL_CHUNK);
-            let mut e = JournalEntry {
-                addr: addr + off as u32,
-                len: n as u8,
-                old: [0; JOURNAL_CHUNK],
-            };
-            if let Some(buf) = e.old.get_mut(..n) {
-                self.nvm.read(e.addr as usize, buf).map_err(nvm_err)?;
-            }
-            if self.journal.push(e).is_err() {
-                return Err(self.throw(SystemException::TransactionBufferFull));
-            }
-            off += n;
-        }
-        Ok(())
     }
 
     /// Free bytes of persistent memory.

@@ -217,6 +217,8 @@ impl<N: Nvm> Vm<N> {
     ) -> Result<u8, LinkError> {
         let saved_sb = self.sb;
         let saved_packages = self.packages.len();
+        // the superblock is the commit point of a load: journaled, so a tear undoes it
+        self.log_superblock().map_err(lerr)?;
         let r = self.link_staged_inner(comps);
         if r.is_err() {
             self.forget_headers();

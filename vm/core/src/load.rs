@@ -42,7 +42,7 @@ pub struct PackageLoader {
 impl PackageLoader {
     /// Starts a load: nothing is staged yet.
     pub fn begin<N: Nvm>(vm: &mut Vm<N>) -> Self {
-        let top = vm.nvm.size();
+        let top = vm.heap_limit();
         vm.alloc_limit = top;
         PackageLoader {
             comps: [None; STAGED_TAGS],
@@ -147,13 +147,13 @@ impl PackageLoader {
             }),
             None => vm.link_staged(&self.comps),
         };
-        vm.alloc_limit = vm.nvm.size();
+        vm.alloc_limit = vm.heap_limit();
         r
     }
 
     /// Abandons the load; the staged bytes become free space again.
     pub fn abort<N: Nvm>(self, vm: &mut Vm<N>) {
-        vm.alloc_limit = vm.nvm.size();
+        vm.alloc_limit = vm.heap_limit();
     }
 
     /// Bytes fed so far.

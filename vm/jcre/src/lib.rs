@@ -7,6 +7,7 @@
 pub mod api;
 pub mod fuzzing;
 mod natives;
+mod registry;
 
 use heapless::Vec;
 use oxicard_store::Nvm;
@@ -77,7 +78,10 @@ impl<N: Nvm> LoadSession<'_, N> {
     pub fn finish(mut self) -> Result<(), CardError> {
         match self.loader.take() {
             Some(l) => {
-                l.finish(&mut self.card.vm)?;
+                let r = l.finish(&mut self.card.vm);
+                // linked or refused, the load is over: make it durable
+                self.card.vm.checkpoint()?;
+                r?;
                 Ok(())
             }
             None => Err(CardError::NoSuchApplet),
@@ -131,6 +135,7 @@ pub(crate) struct ApduState {
 }
 
 /// The runtime state that natives act on.
+#[derive(Clone)]
 pub(crate) struct Runtime {
     pub(crate) applets: Vec<AppletEntry, MAX_APPLETS>,
     pub(crate) selected: Option<usize>,
@@ -146,16 +151,52 @@ pub(crate) struct Runtime {
 }
 
 /// A Java Card: VM, runtime and NVM. All a host needs: load, install, reset, transmit.
+///
+/// Every operation (a command APDU, an install, a load) is atomic across power loss:
+/// creating a card on an NVM that holds an image recovers it (the journal rolls back an
+/// interrupted operation) with its packages, applets and their state.
+#[derive(Clone)]
 pub struct Card<N: Nvm> {
     vm: Vm<N>,
     rt: Runtime,
 }
 
 impl<N: Nvm> Card<N> {
-    /// Creates a card on `nvm` (formatted if empty): no packages, no applets, none selected.
+    /// Powers a card up on `nvm`: an empty NVM is formatted (no packages, no applets); an
+    /// existing image is recovered (an operation a power loss interrupted is rolled back)
+    /// and reopened with its packages, applets and their state. No applet is selected.
     pub fn new(nvm: N) -> Result<Self, CardError> {
         let mut vm = Vm::new(nvm, &api::CATALOG)?;
         vm.set_context(0);
+        let persistent = match registry::load(&vm)? {
+            Some(p) => p,
+            None => {
+                let p = Self::create_runtime_objects(&mut vm)?;
+                registry::format(&mut vm, &p)?;
+                vm.checkpoint()?;
+                p
+            }
+        };
+        Self::register_system_exceptions(&mut vm, &persistent.exceptions);
+        Ok(Card {
+            vm,
+            rt: Runtime {
+                applets: persistent.applets,
+                selected: None,
+                selecting: false,
+                installing: None,
+                registered: None,
+                apdu_obj: persistent.apdu_obj,
+                apdu_buffer: persistent.apdu_buffer,
+                apdu: ApduState::default(),
+                exceptions: persistent.exceptions,
+            },
+        })
+    }
+
+    /// The objects the runtime preallocates on a new card: one throwable per built-in
+    /// exception class, the APDU object and the APDU buffer.
+    fn create_runtime_objects(vm: &mut Vm<N>) -> Result<registry::Persistent, CardError> {
         let mut exceptions = [NULL; 32];
         for (id, slot) in exceptions.iter_mut().enumerate() {
             let id = id as u16;
@@ -167,6 +208,30 @@ impl<N: Nvm> Card<N> {
                 *slot = vm.new_instance(id)?;
             }
         }
+        // reasons of the two framework exceptions the VM raises
+        if let Some(&o) = exceptions.get(api::C_SYSTEM_EXCEPTION as usize) {
+            vm.put_field(o, 0, 5)?; // NO_RESOURCE
+        }
+        if let Some(&o) = exceptions.get(api::C_TRANSACTION_EXCEPTION as usize) {
+            vm.put_field(o, 0, 3)?; // BUFFER_FULL
+        }
+        let apdu_obj = vm.new_instance(api::C_APDU)?;
+        let apdu_buffer = vm.new_array(
+            ArrayType::Byte,
+            APDU_BUFFER_LEN as i16,
+            0,
+            TRANSIENT_RESET | GLOBAL,
+        )?;
+        Ok(registry::Persistent {
+            apdu_obj,
+            apdu_buffer,
+            exceptions,
+            applets: Vec::new(),
+        })
+    }
+
+    /// Tells the VM which preallocated object to throw for each exception it raises.
+    fn register_system_exceptions(vm: &mut Vm<N>, exceptions: &[ObjRef; 32]) {
         let kinds = [
             (SystemException::NullPointer, api::C_NPE),
             (SystemException::ArrayIndexOutOfBounds, api::C_AIOOBE),
@@ -185,34 +250,24 @@ impl<N: Nvm> Card<N> {
             let obj = exceptions.get(class as usize).copied().unwrap_or(NULL);
             vm.set_system_exception(kind, obj);
         }
-        // reasons of the two framework exceptions the VM raises
-        if let Some(&o) = exceptions.get(api::C_SYSTEM_EXCEPTION as usize) {
-            vm.put_field(o, 0, 5)?; // NO_RESOURCE
-        }
-        if let Some(&o) = exceptions.get(api::C_TRANSACTION_EXCEPTION as usize) {
-            vm.put_field(o, 0, 3)?; // BUFFER_FULL
-        }
-        let apdu_obj = vm.new_instance(api::C_APDU)?;
-        let apdu_buffer = vm.new_array(
-            ArrayType::Byte,
-            APDU_BUFFER_LEN as i16,
-            0,
-            TRANSIENT_RESET | GLOBAL,
-        )?;
-        Ok(Card {
-            vm,
-            rt: Runtime {
-                applets: Vec::new(),
-                selected: None,
-                selecting: false,
-                installing: None,
-                registered: None,
-                apdu_obj,
-                apdu_buffer,
-                apdu: ApduState::default(),
-                exceptions,
-            },
-        })
+    }
+
+    /// Gives the NVM back, e.g. to power a card up on it again.
+    pub fn into_nvm(self) -> N {
+        self.vm.into_nvm()
+    }
+
+    /// The NVM, mutable: for fault injection in tests (cutting a test device's power).
+    pub fn nvm_mut(&mut self) -> &mut N {
+        self.vm.nvm_mut()
+    }
+
+    /// Checks every persistent structure: the VM image
+    /// ([`oxicard_vm::Vm::check_invariants`]) and the applet registry (live objects, known
+    /// packages, unique AIDs, RAM copy equal to NVM).
+    pub fn check_invariants(&self) -> Result<(), &'static str> {
+        self.vm.check_invariants()?;
+        registry::check(&self.vm, &self.rt.applets)
     }
 
     /// Sets the execution budget per VM entry (select, process, install...): backward
@@ -305,8 +360,12 @@ impl<N: Nvm> Card<N> {
         }
         let sw = status_word(&self.vm, &r);
         if sw != SW_OK || self.rt.registered.is_none() {
+            // all or nothing: the instance, its objects and its registry entry go
+            self.vm.rollback()?;
+            self.rt.applets = registry::load_applets(&self.vm)?;
             return Err(CardError::InstallFailed(sw));
         }
+        self.vm.checkpoint()?;
         Ok(())
     }
 
@@ -320,13 +379,18 @@ impl<N: Nvm> Card<N> {
         self.vm.set_context(0);
         self.rt.selected = None;
         self.rt.selecting = false;
+        self.vm.checkpoint()?;
         Ok(())
     }
 
     /// Sends a command APDU; writes the response (data and status word) into `response`
     /// and returns its length.
     pub fn transmit(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, CardError> {
-        let (data, sw) = self.exchange(command)?;
+        let r = self.exchange(command);
+        // the command is over: an open transaction is aborted, the rest made durable
+        self.abort_open_transaction();
+        self.vm.checkpoint()?;
+        let (data, sw) = r?;
         let out = response
             .get_mut(..data + 2)
             .ok_or(CardError::ResponseTooSmall)?;

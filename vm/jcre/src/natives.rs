@@ -552,10 +552,9 @@ impl Runtime {
                 if tries <= 0 {
                     return boolean(false);
                 }
-                // the try counter is decremented before the comparison (not journaled)
-                let saved = vm.transaction_depth();
-                let _ = saved;
-                vm.put_field_non_atomic(this, TRIES, tries - 1)?;
+                // the try counter is decremented and made durable before the comparison:
+                // no tear after this point gives the try back
+                vm.put_field_durable(this, TRIES, tries - 1)?;
                 let (buf, off, len) = (
                     arg(args, 1) as ObjRef,
                     arg(args, 2),
@@ -779,14 +778,17 @@ impl Runtime {
         });
         vm.set_context(ctx);
         let aid_obj = r?;
+        let entry = AppletEntry {
+            aid: id,
+            obj: this,
+            package: pkg,
+            aid_obj,
+        };
+        let index = self.applets.len();
         self.applets
-            .push(AppletEntry {
-                aid: id,
-                obj: this,
-                package: pkg,
-                aid_obj,
-            })
+            .push(entry.clone())
             .map_err(|_| self.throw_reason(vm, api::C_SYSTEM_EXCEPTION, 5))?;
+        crate::registry::store_applet(vm, index, &entry)?;
         self.registered = Some(this);
         Ok(Value::Void)
     }

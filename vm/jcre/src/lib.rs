@@ -148,6 +148,8 @@ pub(crate) struct Runtime {
     pub(crate) apdu: ApduState,
     /// Preallocated throwable of each built-in exception class, by class id.
     pub(crate) exceptions: [ObjRef; 32],
+    /// An NVM failure (power loss) stopped the current command: no response goes out.
+    pub(crate) nvm_fault: Option<Trap>,
 }
 
 /// A Java Card: VM, runtime and NVM. All a host needs: load, install, reset, transmit.
@@ -190,6 +192,7 @@ impl<N: Nvm> Card<N> {
                 apdu_buffer: persistent.apdu_buffer,
                 apdu: ApduState::default(),
                 exceptions: persistent.exceptions,
+                nvm_fault: None,
             },
         })
     }
@@ -386,10 +389,14 @@ impl<N: Nvm> Card<N> {
     /// Sends a command APDU; writes the response (data and status word) into `response`
     /// and returns its length.
     pub fn transmit(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, CardError> {
+        self.rt.nvm_fault = None;
         let r = self.exchange(command);
         // the command is over: an open transaction is aborted, the rest made durable
         self.abort_open_transaction();
         self.vm.checkpoint()?;
+        if let Some(t) = self.rt.nvm_fault.take() {
+            return Err(CardError::Trap(t));
+        }
         let (data, sw) = r?;
         let out = response
             .get_mut(..data + 2)
@@ -521,6 +528,9 @@ impl<N: Nvm> Card<N> {
             .vm
             .run(&mut self.rt, m, words.get(..1 + args.len()).unwrap_or(&[]));
         self.vm.set_context(0);
+        if let Err(t @ Trap::Nvm(_)) = r {
+            self.rt.nvm_fault = Some(t);
+        }
         r
     }
 }

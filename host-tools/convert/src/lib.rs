@@ -13,6 +13,7 @@ mod locals;
 mod package;
 pub mod subset;
 pub mod translate;
+mod type_table;
 
 use std::fmt;
 use std::path::PathBuf;

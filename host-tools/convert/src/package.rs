@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use oxicard_api::exports::ExportRegistry;
 use oxicard_cap::components::constant_pool::{ClassRef, CpEntry, StaticRef};
+use oxicard_cap::components::descriptor::{FieldDescriptor, FieldRef, MethodDescriptor};
 use oxicard_cap::components::directory::StaticFieldSizeInfo;
 use oxicard_cap::components::method::ExceptionHandler;
 use oxicard_cap::export::model::{
@@ -19,9 +20,10 @@ use oxicard_cap::export::model::{
 };
 use oxicard_cap::export::{FormatVersion, PackageVersion};
 use oxicard_cap::model::{
-    AppletComponent, AppletInfo, ArrayInit, Cap, ClassComponent, ClassEntry, ClassExport,
-    ClassInfo, ConstantPool, Directory, ExportComponent, Header, ImplementedInterface, Import,
-    InterfaceInfo, MethodComponent, PackageInfo, RefLocation, StaticField,
+    AppletComponent, AppletInfo, ArrayInit, Cap, ClassComponent, ClassDescriptor, ClassEntry,
+    ClassExport, ClassInfo, ConstantPool, Descriptor, Directory, ExportComponent, Header,
+    ImplementedInterface, Import, InterfaceInfo, MethodComponent, PackageInfo, RefLocation,
+    StaticField,
 };
 use oxicard_cap::ComponentTag;
 
@@ -32,6 +34,7 @@ use crate::translate::{
     layout, translate_method, ClassKey, CpKey, FieldTarget, InvokeKind, MemberKey, Resolver, Site,
     Translated,
 };
+use crate::type_table::{field_nibbles, method_nibbles, primitive_code, TypeTable};
 use crate::{ConvertError, ConvertOptions, ConvertOutput};
 
 const ACC_PUBLIC: u16 = 0x0001;
@@ -94,6 +97,9 @@ struct Own {
     ref_count: u8,
     /// Interfaces: all superinterfaces (transitive); classes: all implemented interfaces.
     all_interfaces: Vec<String>,
+    /// Interfaces: every method with its token (name, descriptor, token), the inherited
+    /// superinterface methods first, as the spec numbers them.
+    iface_methods: Vec<(String, String, u8)>,
 }
 
 fn is_public_or_protected(flags: u16) -> bool {
@@ -277,14 +283,12 @@ impl Resolver for Pkg {
                 for c in candidates {
                     match self.find(&c) {
                         Some(Found::Own(i)) => {
-                            if let Some(mi) = self.own[i]
-                                .cf
-                                .methods
+                            if let Some(m) = self.own[i]
+                                .iface_methods
                                 .iter()
-                                .position(|m| m.name == name && m.descriptor == descriptor)
+                                .find(|m| m.0 == name && m.1 == descriptor)
                             {
-                                let t = self.own[i].method_token[mi].ok_or_else(not_found)?;
-                                return Ok((CpKey::Class(ClassKey::Internal(i)), t));
+                                return Ok((CpKey::Class(ClassKey::Internal(i)), m.2));
                             }
                         }
                         Some(Found::Ext(cm)) => {
@@ -663,6 +667,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
             first_ref: 0xFF,
             ref_count: 0,
             all_interfaces: Vec::new(),
+            iface_methods: Vec::new(),
         });
     }
     // Imports: packages of supertypes first, in class order.
@@ -711,10 +716,31 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                 None => {}
             }
         }
+        // an interface numbers its superinterfaces' methods first
+        let mut iface_methods: Vec<(String, String, u8)> = Vec::new();
+        if pkg.own[i].cf.is_interface() {
+            for sup in &all_ifaces {
+                let mut inherited: Vec<(String, String, u8)> = match pkg.find(sup) {
+                    Some(Found::Own(s)) => pkg.own[s].iface_methods.clone(),
+                    Some(Found::Ext(cm)) => cm
+                        .methods
+                        .iter()
+                        .map(|m| (m.name.clone(), m.descriptor.clone(), m.token))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                inherited.sort_by_key(|m| m.2);
+                for (name, desc, _) in inherited {
+                    if !iface_methods.iter().any(|m| m.0 == name && m.1 == desc) {
+                        let token = iface_methods.len() as u8;
+                        iface_methods.push((name, desc, token));
+                    }
+                }
+            }
+        }
         let own = &mut pkg.own[i];
         own.all_interfaces = all_ifaces;
         let mut next_static = 0u8;
-        let mut next_iface = 0u8;
         let mut method_order: Vec<usize> = (0..own.cf.methods.len()).collect();
         method_order.sort_by_key(|&mi| own.cf.methods[mi].access_flags.0 & ACC_PUBLIC == 0);
         for mi in method_order {
@@ -725,8 +751,15 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                 continue;
             }
             if own.cf.is_interface() {
-                own.method_token[mi] = Some(next_iface);
-                next_iface += 1;
+                let token = match iface_methods.iter().find(|m| m.0 == key.0 && m.1 == key.1) {
+                    Some(m) => m.2,
+                    None => {
+                        let token = iface_methods.len() as u8;
+                        iface_methods.push((key.0.clone(), key.1.clone(), token));
+                        token
+                    }
+                };
+                own.method_token[mi] = Some(token);
             } else if flags & ACC_STATIC != 0 || m.name == "<init>" {
                 if is_public_or_protected(flags) {
                     own.method_token[mi] = Some(next_static);
@@ -747,6 +780,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                 own.method_token[mi] = Some(t);
             }
         }
+        own.iface_methods = iface_methods;
         own.public_vt = pvt;
         own.public_count = pcount;
         own.package_vt = kvt;
@@ -974,6 +1008,8 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
     }
     let mut offset: u32 = 1 + 8 * handler_total as u32;
     let mut method_offset: HashMap<(usize, usize), u16> = HashMap::new();
+    // (bytecode bytes, handler count, first handler index) per method, for the Descriptor
+    let mut method_code: HashMap<(usize, usize), (u16, u16, u16)> = HashMap::new();
     let mut catch_refs: Vec<u32> = Vec::new();
     for ci in 0..pkg.own.len() {
         if pkg.own[ci].cf.is_interface() {
@@ -1028,6 +1064,14 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                         });
                     }
                     let n = handlers.len();
+                    method_code.insert(
+                        (ci, mi),
+                        (
+                            laid.code.len() as u16,
+                            (n - hs_start) as u16,
+                            if n > hs_start { hs_start as u16 } else { 0 },
+                        ),
+                    );
                     for a in hs_start..n {
                         let (sa, ea) = (
                             handlers[a].start_offset,
@@ -1157,16 +1201,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                     continue;
                 };
                 let methods: Vec<(String, String, u8)> = match pkg.find(n) {
-                    Some(Found::Own(i)) => pkg.own[i]
-                        .cf
-                        .methods
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(mi, m)| {
-                            pkg.own[i].method_token[mi]
-                                .map(|t| (m.name.clone(), m.descriptor.clone(), t))
-                        })
-                        .collect(),
+                    Some(Found::Own(i)) => pkg.own[i].iface_methods.clone(),
                     Some(Found::Ext(cm)) => cm
                         .methods
                         .iter()
@@ -1254,6 +1289,159 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
         })
         .collect();
     let constant_pool = ConstantPool { entries };
+
+    // Descriptor component.
+    let object_ref = pkg_class_key_ro(&pkg, "java/lang/Object")
+        .map(cref)
+        .map(ClassRef::to_u16)
+        .unwrap_or(0x8000);
+    let class_ref_of = |name: &str| -> u16 {
+        pkg_class_key_ro(&pkg, name)
+            .map(cref)
+            .map(ClassRef::to_u16)
+            .unwrap_or(object_ref)
+    };
+    let signatures: HashMap<CpKey, &str> = translated
+        .iter()
+        .flatten()
+        .flatten()
+        .flat_map(|t| t.signatures.iter().map(|(k, d)| (*k, d.as_str())))
+        .collect();
+    let mut types = TypeTable::new(cp_order.len());
+    let type_overflow = || fail("Descriptor component: type descriptors beyond 32 KB");
+    let mut cp_types = Vec::with_capacity(cp_order.len());
+    for k in &cp_order {
+        let nibbles = match (k, signatures.get(k)) {
+            (CpKey::Class(_), _) | (_, None) => None,
+            (CpKey::InstanceField(..) | CpKey::StaticField(_), Some(d)) => FieldType::parse(d)
+                .ok()
+                .map(|t| field_nibbles(&t, &class_ref_of)),
+            (_, Some(d)) => crate::descriptor::MethodDescriptor::parse(d)
+                .ok()
+                .map(|m| method_nibbles(&m, &class_ref_of)),
+        };
+        cp_types.push(match nibbles {
+            Some(n) => types.offset(n).ok_or_else(type_overflow)?,
+            None => 0xFFFF,
+        });
+    }
+    let mut class_descriptors = Vec::new();
+    for (ci, own) in pkg.own.iter().enumerate() {
+        let cf = &own.cf;
+        let java = cf.access_flags.0;
+        let mut flags = 0u8;
+        if java & ACC_PUBLIC != 0 {
+            flags |= 0x01;
+        }
+        if java & ACC_FINAL != 0 {
+            flags |= 0x10;
+        }
+        if cf.is_interface() {
+            flags |= 0x40;
+        }
+        if java & ACC_ABSTRACT != 0 {
+            flags |= 0x80;
+        }
+        let this_ref = cref(ClassKey::Internal(ci));
+        let mut fields = Vec::new();
+        for (fi, f) in cf.fields.iter().enumerate() {
+            if cf.is_interface() || is_constant_field(cf, fi) {
+                continue;
+            }
+            let Ok(t) = f.field_type() else { continue };
+            let field_type = match primitive_code(&t) {
+                Some(code) => code,
+                None => types
+                    .offset(field_nibbles(&t, &class_ref_of))
+                    .ok_or_else(type_overflow)?,
+            };
+            let field_ref = if f.is_static() {
+                FieldRef::Static(StaticRef::Internal(own.static_offset[fi].unwrap_or(0)))
+            } else {
+                FieldRef::Instance {
+                    class: this_ref,
+                    token: own.field_token[fi].unwrap_or(0xFF),
+                }
+            };
+            fields.push(FieldDescriptor {
+                token: own.field_token[fi].unwrap_or(0xFF),
+                access_flags: (f.access_flags.0 & 0x1F) as u8,
+                field_ref,
+                field_type,
+            });
+        }
+        let mut methods = Vec::new();
+        // an interface lists every method, its superinterfaces' included
+        for (_, desc, token) in &own.iface_methods {
+            let Ok(d) = crate::descriptor::MethodDescriptor::parse(desc) else {
+                continue;
+            };
+            methods.push(MethodDescriptor {
+                token: *token,
+                access_flags: 0x41,
+                method_offset: 0,
+                type_offset: types
+                    .offset(method_nibbles(&d, &class_ref_of))
+                    .ok_or_else(type_overflow)?,
+                bytecode_count: 0,
+                exception_handler_count: 0,
+                exception_handler_index: 0,
+            });
+        }
+        for (mi, m) in cf.methods.iter().enumerate() {
+            if m.name == "<clinit>" || cf.is_interface() {
+                continue;
+            }
+            let Ok(d) = m.method_descriptor() else {
+                continue;
+            };
+            let mut flags = (m.access_flags.0 & 0x1F) as u8;
+            if m.access_flags.0 & ACC_ABSTRACT != 0 || cf.is_interface() {
+                flags |= 0x40;
+            }
+            if m.name == "<init>" {
+                flags |= 0x80;
+            }
+            let (bytecode_count, handler_count, handler_index) =
+                method_code.get(&(ci, mi)).copied().unwrap_or((0, 0, 0));
+            methods.push(MethodDescriptor {
+                token: own.method_token[mi].unwrap_or(0xFF),
+                access_flags: flags,
+                method_offset: if cf.is_interface() {
+                    0
+                } else {
+                    method_offset.get(&(ci, mi)).copied().unwrap_or(0)
+                },
+                type_offset: types
+                    .offset(method_nibbles(&d, &class_ref_of))
+                    .ok_or_else(type_overflow)?,
+                bytecode_count,
+                exception_handler_count: handler_count,
+                exception_handler_index: handler_index,
+            });
+        }
+        let interfaces = if cf.is_interface() {
+            Vec::new()
+        } else {
+            own.all_interfaces
+                .iter()
+                .filter_map(|n| pkg_class_key_ro(&pkg, n).map(cref))
+                .collect()
+        };
+        class_descriptors.push(ClassDescriptor {
+            token: own.token,
+            access_flags: flags,
+            this_class_ref: this_ref,
+            interfaces,
+            fields,
+            methods,
+        });
+    }
+    let descriptor = Descriptor {
+        classes: class_descriptors,
+        constant_pool_types: cp_types,
+        type_descriptors: types.into_descriptors(),
+    };
 
     // Applets.
     let mut applets = Vec::new();
@@ -1399,7 +1587,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
         static_field,
         ref_location,
         export: export_component,
-        descriptor: None,
+        descriptor: Some(descriptor),
         debug: None,
         other_components: Vec::new(),
     };
@@ -1542,15 +1730,13 @@ fn export_file(
         // virtual methods, inherited included, in token order
         let mut virt: Vec<(u8, String, String, u16)> = Vec::new();
         if o.cf.is_interface() {
-            for (mi, m) in o.cf.methods.iter().enumerate() {
-                if let Some(t) = o.method_token[mi] {
-                    virt.push((
-                        t,
-                        m.name.clone(),
-                        m.descriptor.clone(),
-                        m.access_flags.0 & (ACC_PUBLIC | ACC_ABSTRACT),
-                    ));
-                }
+            for (name, descriptor, t) in &o.iface_methods {
+                virt.push((
+                    *t,
+                    name.clone(),
+                    descriptor.clone(),
+                    ACC_PUBLIC | ACC_ABSTRACT,
+                ));
             }
         } else {
             for ((name, desc), &t) in &o.public_vt {

@@ -167,6 +167,9 @@ pub struct Translated {
     pub max_locals: u16,
     /// JVM code length (for end-of-range labels).
     pub code_len: u32,
+    /// The Java descriptor of every field and method entry the code refers to (for the
+    /// Descriptor component's constant-pool types).
+    pub signatures: Vec<(CpKey, String)>,
 }
 
 /// Everything a translation error needs to say where.
@@ -353,6 +356,7 @@ pub fn translate_method(
     let mut methods: HashMap<usize, (CpKey, u8, MethodDescriptor)> = HashMap::new();
     let mut classes: HashMap<usize, Option<CpKey>> = HashMap::new();
     let cp = &site.class.constant_pool;
+    let mut signatures: Vec<(CpKey, String)> = Vec::new();
     for (i, ins) in insns.iter().enumerate() {
         let pc = Some(ins.offset);
         let err = |m: String| site.error(pc, &m);
@@ -365,6 +369,7 @@ pub fn translate_method(
                 let t = resolver
                     .field(r.class_name, r.name, r.descriptor, is_static)
                     .map_err(err)?;
+                signatures.push((t.key, r.descriptor.to_string()));
                 fields.insert(i, t);
             }
             Opcode::Invokevirtual
@@ -390,6 +395,7 @@ pub fn translate_method(
                         r.descriptor,
                     )
                     .map_err(err)?;
+                signatures.push((key, r.descriptor.to_string()));
                 methods.insert(i, (key, token, d));
             }
             Opcode::New | Opcode::Anewarray | Opcode::Checkcast | Opcode::Instanceof => {
@@ -765,6 +771,7 @@ pub fn translate_method(
     // Pass 2: emission.
     let mut out = Translated {
         code_len: code.code.len() as u32,
+        signatures,
         ..Translated::default()
     };
     let mut max_depth: u16 = 0;

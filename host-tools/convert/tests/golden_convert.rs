@@ -349,6 +349,28 @@ fn run_all() -> Vec<String> {
                         p.last
                     ));
                 }
+                let tags = |c: &[(oxicard_cap::ComponentTag, Vec<u8>)]| -> Vec<u8> {
+                    let mut t: Vec<u8> = c.iter().map(|(t, _)| t.to_u8()).collect();
+                    t.sort_unstable();
+                    t
+                };
+                let oracle_components = oracle.encode_components().unwrap();
+                if tags(&o.components) != tags(&oracle_components) {
+                    failures.push(format!(
+                        "{}: components present differ: ours {:?}, Oracle's {:?}",
+                        p.last,
+                        tags(&o.components),
+                        tags(&oracle_components)
+                    ));
+                }
+                if descriptor_shape(&ours) != descriptor_shape(&oracle) {
+                    failures.push(format!(
+                        "{}: Descriptor classes differ:\n ours   {:?}\n oracle {:?}",
+                        p.last,
+                        descriptor_shape(&ours),
+                        descriptor_shape(&oracle)
+                    ));
+                }
                 let too_big = method_code_size(&ours) > method_code_size(&oracle);
                 if too_big != SIZE_PENDING.contains(&p.last) {
                     failures.push(format!(
@@ -427,6 +449,41 @@ fn run_all() -> Vec<String> {
         }
     }
     failures
+}
+
+/// Per Descriptor class (sorted): token, access flags, the fields' (token of public ones,
+/// access flags) and the methods' (access flags, abstract) — what does not depend on
+/// offsets or package-private token choices.
+type ClassShape = (u8, u8, Vec<(u8, u8)>, Vec<(u8, bool)>);
+
+fn descriptor_shape(cap: &oxicard_cap::model::Cap) -> Vec<ClassShape> {
+    let Some(d) = &cap.descriptor else {
+        return Vec::new();
+    };
+    let mut out: Vec<ClassShape> = d
+        .classes
+        .iter()
+        .map(|c| {
+            let mut fields: Vec<(u8, u8)> = c
+                .fields
+                .iter()
+                .map(|f| {
+                    let public = f.access_flags & 0x05 != 0;
+                    (if public { f.token } else { 0 }, f.access_flags)
+                })
+                .collect();
+            let mut methods: Vec<(u8, bool)> = c
+                .methods
+                .iter()
+                .map(|m| (m.access_flags, m.bytecode_count == 0))
+                .collect();
+            fields.sort_unstable();
+            methods.sort_unstable();
+            (c.token, c.access_flags, fields, methods)
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// (class, member, token) for every exported class, field and method.

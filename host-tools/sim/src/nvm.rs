@@ -1,6 +1,11 @@
-//! NVM for the desktop card: the card's persistent memory as a heap-allocated byte array. A
-//! `RamNvm<N>` keeps its array inline, which is right on a microcontroller but too large for a
-//! host thread's stack at the simulator's sizes.
+//! NVM for the desktop card: the card's persistent memory as a heap-allocated byte array
+//! ([`HeapNvm`]; a `RamNvm<N>` keeps its array inline, which is right on a microcontroller
+//! but too large for a host thread's stack at the simulator's sizes), or as a file
+//! ([`FileNvm`]) so the simulated card keeps its state between runs.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
 
 use oxicard_store::{Nvm, NvmErrorKind};
 
@@ -56,9 +61,121 @@ impl Nvm for HeapNvm {
     }
 }
 
+/// An NVM kept in a file, with a RAM copy for reads. Every write goes to the file before
+/// it returns (`pwrite`, so the kernel has it: killing the process with `kill -9` is a power
+/// cut between two writes); with `sync` each write is also flushed to the disk
+/// (`fdatasync`), which a host power failure would need. Units are `unit` bytes (what the
+/// journal aligns to and write counts are stated in).
+pub struct FileNvm {
+    file: File,
+    data: Box<[u8]>,
+    unit: usize,
+    sync: bool,
+}
+
+impl FileNvm {
+    /// Opens (or creates, zero-filled) the image file `path` of `size` bytes. An existing
+    /// file of another size is refused.
+    pub fn open(path: &Path, size: usize, sync: bool) -> std::io::Result<FileNvm> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let len = file.metadata()?.len();
+        if len == 0 {
+            file.set_len(size as u64)?;
+            file.sync_all()?;
+        } else if len != size as u64 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{}: NVM image of {len} bytes, expected {size}",
+                    path.display()
+                ),
+            ));
+        }
+        let mut data = vec![0u8; size].into_boxed_slice();
+        file.read_exact_at(&mut data, 0)?;
+        Ok(FileNvm {
+            file,
+            data,
+            unit: 4,
+            sync,
+        })
+    }
+
+    /// Uses units of `unit` bytes (default 4).
+    pub fn with_unit(mut self, unit: usize) -> FileNvm {
+        self.unit = unit.max(1);
+        self
+    }
+}
+
+impl Nvm for FileNvm {
+    type Error = NvmErrorKind;
+
+    fn size(&self) -> usize {
+        self.data.len()
+    }
+
+    fn unit_size(&self) -> usize {
+        self.unit
+    }
+
+    #[inline]
+    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), NvmErrorKind> {
+        let src = self
+            .data
+            .get(range(addr, buf.len())?)
+            .ok_or(NvmErrorKind::OutOfBounds)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn write(&mut self, addr: usize, data: &[u8]) -> Result<(), NvmErrorKind> {
+        let dst = self
+            .data
+            .get_mut(range(addr, data.len())?)
+            .ok_or(NvmErrorKind::OutOfBounds)?;
+        self.file
+            .write_all_at(data, addr as u64)
+            .map_err(|_| NvmErrorKind::WriteFailed)?;
+        if self.sync {
+            self.file
+                .sync_data()
+                .map_err(|_| NvmErrorKind::WriteFailed)?;
+        }
+        dst.copy_from_slice(data);
+        Ok(())
+    }
+
+    #[inline]
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(&self.data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_nvm_keeps_writes_across_reopen_and_checks_the_size() {
+        let dir = std::env::temp_dir().join(format!("oxicard-filenvm-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        {
+            let mut nvm = FileNvm::open(&dir, 64, false).expect("create");
+            assert_eq!(nvm.read_u32(0), Ok(0));
+            nvm.write(60, &[1, 2, 3, 4]).expect("in bounds");
+            assert_eq!(nvm.write(62, &[1, 2, 3]), Err(NvmErrorKind::OutOfBounds));
+        }
+        let nvm = FileNvm::open(&dir, 64, true).expect("reopen");
+        assert_eq!(nvm.read_u32(60), Ok(0x0102_0304));
+        assert!(FileNvm::open(&dir, 128, false).is_err());
+        let _ = std::fs::remove_file(&dir);
+    }
 
     #[test]
     fn reads_back_writes_and_refuses_out_of_bounds() {

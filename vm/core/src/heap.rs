@@ -217,6 +217,8 @@ impl<N: Nvm> Vm<N> {
             return Err(self.throw(SystemException::NoResource));
         }
         let saved = self.sb;
+        // objects start at even addresses: a short field never straddles two NVM units
+        self.sb.top += self.sb.top & 1;
         let addr = match self.alloc_bytes(HDR + body_len) {
             Ok(a) => a,
             Err(_) => return Err(self.throw(SystemException::NoResource)),

@@ -190,4 +190,52 @@ mod tests {
             Err(NvmErrorKind::OutOfBounds)
         );
     }
+
+    /// A figure, not a check: time per committed transaction (a wallet CREDIT or DEBIT
+    /// APDU) on a file NVM, without and with fdatasync per write.
+    #[test]
+    fn time_per_committed_transaction_on_a_file() {
+        use crate::card::CapPackage;
+        use oxicard_jcre::Card;
+        let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
+        let cap = CapPackage::read(Path::new(&format!("{golden}/wallet/wallet.cap"))).expect("cap");
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+                .collect()
+        };
+        for sync in [false, true] {
+            let path =
+                std::env::temp_dir().join(format!("oxicard-tx-{}-{sync}", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            let nvm = FileNvm::open(&path, 256 * 1024, sync).expect("file");
+            let mut card = Card::new(nvm).expect("card");
+            card.load_cap(&cap.load_file).expect("load");
+            let aid = hex("F00000010401");
+            card.install(&hex("F00000010400"), &aid, &aid, &hex("04313233340064"))
+                .expect("install");
+            let mut resp = [0u8; 300];
+            for c in ["00A4040006F00000010401", "802000000431323334"] {
+                let n = card.transmit(&hex(c), &mut resp).expect("transmit");
+                assert_eq!(resp[n - 2..n], [0x90, 0x00]);
+            }
+            let rounds = if sync { 20 } else { 200 };
+            let t = std::time::Instant::now();
+            for _ in 0..rounds {
+                for c in ["80320000020001", "80340000020001"] {
+                    let n = card.transmit(&hex(c), &mut resp).expect("transmit");
+                    assert_eq!(resp[n - 2..n], [0x90, 0x00]);
+                }
+            }
+            let per = t.elapsed() / (2 * rounds);
+            eprintln!("file NVM (fdatasync {sync}): {per:?} per committed transaction");
+            drop(card);
+            // the image on disk is the card: power it up again
+            let card = Card::new(FileNvm::open(&path, 256 * 1024, false).expect("reopen"))
+                .expect("power-up");
+            card.check_invariants().expect("invariants");
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }

@@ -11,6 +11,7 @@
 #                                 1000 HELLO round trips through pcscd
 #   scripts/pcsc-env.sh stop      stop the pcscd this script started
 #   scripts/pcsc-env.sh           install, start and check
+#   scripts/pcsc-env.sh install start   several commands, in order (what scripts/test.sh runs)
 #
 # Environment: OXICARD_GOLDEN (default: ../shared/golden next to the repository),
 # PCSC_ENV_DIR (pid and log files, default /tmp/oxicard-pcsc), CARGO_TARGET_DIR (as for cargo).
@@ -148,18 +149,22 @@ check() {
     stop_sim
 }
 
-case "${1:-all}" in
-install) install ;;
-start) start ;;
-check) check ;;
-stop) stop ;;
-all)
-    install
-    start
-    check
-    ;;
-*)
-    echo "usage: $0 [install|start|check|stop]" >&2
-    exit 2
-    ;;
-esac
+# Several commands run in order: `scripts/pcsc-env.sh install start`.
+[ $# -gt 0 ] || set -- all
+for command in "$@"; do
+    case "$command" in
+    install) install ;;
+    start) start ;;
+    check) check ;;
+    stop) stop ;;
+    all)
+        install
+        start
+        check
+        ;;
+    *)
+        echo "usage: $0 [install|start|check|stop]..." >&2
+        exit 2
+        ;;
+    esac
+done

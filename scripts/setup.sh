@@ -35,4 +35,15 @@ if command -v rustup >/dev/null 2>&1; then
         rustup target add thumbv7m-none-eabi
     fi
 fi
+
+# PC/SC headers and pkg-config: the `pcsc` crate (oxicard-transport) links against pcsc-lite.
+if [ ! -f /usr/include/PCSC/winscard.h ] || ! command -v pkg-config >/dev/null 2>&1; then
+    apt_install libpcsclite-dev pkg-config
+fi
+
+# tmux drives the interactive `oxicard shell` in its test.
+if ! command -v tmux >/dev/null 2>&1; then
+    apt_install tmux
+fi
+
 log "ready: $(javac -version 2>&1), $(cargo --version)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check oxicard has: formatting, clippy (-D warnings), all tests, the vm/ crates built
-# for a Cortex-M3 (thumbv7m-none-eabi), and a type-check of the fuzz targets.
+# for a Cortex-M3 (thumbv7m-none-eabi), and a type-check of the fuzz targets. The tests run
+# against a real pcscd with vsmartcard's vpcd driver (scripts/pcsc-env.sh), started here.
 # Installs what it needs first (scripts/setup.sh), so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,10 @@ cargo fmt --all -- --check
 
 step "clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "PC/SC: pcscd with vsmartcard's vpcd (stopped when the tests end)"
+bash scripts/pcsc-env.sh install start
+trap 'bash scripts/pcsc-env.sh stop' EXIT
 
 step "tests"
 mkdir -p target

@@ -11,6 +11,7 @@ pub mod classfile;
 pub mod descriptor;
 mod locals;
 mod package;
+mod peephole;
 pub mod subset;
 pub mod translate;
 mod type_table;

@@ -1008,7 +1008,28 @@ pub fn translate_method(
                 result_int = false;
                 match (ins.opcode, v_int) {
                     (O::I2b, true) => items.push(raw(Jc::I2b, &[])),
-                    (O::I2b, false) => items.push(raw(Jc::S2b, &[])),
+                    (O::I2b, false) => {
+                        // `(byte) (c ? 1 : 0)`: every value that can arrive is a byte constant
+                        let all_byte_constants = match top(0) {
+                            Some(v) => {
+                                let root = an.find(v);
+                                (0..an.nodes.len())
+                                    .filter(|&k| an.find(k) == root)
+                                    .collect::<Vec<_>>()
+                                    .into_iter()
+                                    .all(|k| {
+                                        insns
+                                            .get(an.nodes[k].producer)
+                                            .and_then(byte_constant)
+                                            .is_some()
+                                    })
+                            }
+                            None => false,
+                        };
+                        if !all_byte_constants {
+                            items.push(raw(Jc::S2b, &[]));
+                        }
+                    }
                     (_, true) => items.push(raw(Jc::I2s, &[])),
                     _ => {}
                 }
@@ -1240,6 +1261,7 @@ pub fn translate_method(
             out.items.push((pc, it));
         }
     }
+    out.items = crate::peephole::fold_sinc(std::mem::take(&mut out.items), &block_starts);
     let mut nargs: u16 = if method.is_static() { 0 } else { 1 };
     for p in &desc.params {
         nargs += if is_int_type(p) && int_support { 2 } else { 1 };
@@ -1248,6 +1270,17 @@ pub fn translate_method(
     out.nargs = nargs;
     out.max_locals = locals.total.max(max_local_used).saturating_sub(nargs);
     Ok(out)
+}
+
+/// The value of an `iconst_*`/`bipush` (the pushes whose value is a byte).
+fn byte_constant(ins: &JvmInstruction) -> Option<i8> {
+    if let Some(v) = ins.opcode.int_constant() {
+        return i8::try_from(v).ok();
+    }
+    match (ins.opcode, &ins.operands) {
+        (Opcode::Bipush, Operands::Immediate(v)) => i8::try_from(*v).ok(),
+        _ => None,
+    }
 }
 
 fn depth_peak(max: &mut u16, d: u16) {

@@ -107,3 +107,17 @@ impl rand_core::RngCore for RngAdapter<'_> {
 }
 
 impl rand_core::CryptoRng for RngAdapter<'_> {}
+
+/// The platform's default random source: the host OS generator with the `std` feature,
+/// none otherwise (a board supplies its TRNG).
+pub fn platform_default() -> Option<&'static dyn RandomSource> {
+    #[cfg(feature = "std")]
+    {
+        static OS: OsRandom = OsRandom;
+        Some(&OS)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        None
+    }
+}

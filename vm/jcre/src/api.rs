@@ -2,6 +2,7 @@
 //! 3.0.5 versions), their classes with the real tokens of the Oracle export files
 //! (../shared/spec/api-tokens.tsv), and the native ids of their methods.
 
+use crate::crypto::catalog as crypto;
 use oxicard_vm::api::{
     ApiCatalog, ApiPackage, BuiltinClass, NativeId, NativeMethod, StaticMethod, CLASS_INTERFACE,
     CLASS_SHAREABLE,
@@ -248,7 +249,20 @@ const fn natives() -> [NativeMethod; n::COUNT] {
     t
 }
 
-static NATIVES: [NativeMethod; n::COUNT] = natives();
+static NATIVES: [NativeMethod; n::COUNT + crypto::local::COUNT] = {
+    let (base, extra) = (natives(), crypto::natives());
+    let mut t = [nm(0, 0); n::COUNT + crypto::local::COUNT];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = if i < n::COUNT {
+            base[i]
+        } else {
+            extra[i - n::COUNT]
+        };
+        i += 1;
+    }
+    t
+};
 
 const EQ: &[NativeId] = &[n::OBJECT_EQUALS];
 const REASON_VT: &[NativeId] = &[n::OBJECT_EQUALS, n::GET_REASON, n::SET_REASON];
@@ -305,7 +319,24 @@ const APDU_VT: &[NativeId] = &{
     t
 };
 
-static CLASSES: [BuiltinClass; 31] = [
+/// Number of java.lang and javacard.framework classes (the crypto classes follow).
+pub const FRAMEWORK_CLASS_COUNT: ClassId = 31;
+
+static CLASSES: [BuiltinClass; FRAMEWORK_CLASS_COUNT as usize + crypto::CLASS_COUNT] = {
+    let mut t = [FRAMEWORK_CLASSES[0]; FRAMEWORK_CLASS_COUNT as usize + crypto::CLASS_COUNT];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = if i < FRAMEWORK_CLASSES.len() {
+            FRAMEWORK_CLASSES[i]
+        } else {
+            crypto::CLASSES[i - FRAMEWORK_CLASSES.len()]
+        };
+        i += 1;
+    }
+    t
+};
+
+const FRAMEWORK_CLASSES: [BuiltinClass; FRAMEWORK_CLASS_COUNT as usize] = [
     BuiltinClass {
         package: PKG_LANG,
         token: 0,
@@ -447,10 +478,24 @@ const fn statics() -> [StaticMethod; 71] {
     t
 }
 
-static STATICS: [StaticMethod; 71] = statics();
+static STATICS: [StaticMethod; 71 + crypto::STATIC_COUNT] = {
+    let base = statics();
+    let mut t = [base[0]; 71 + crypto::STATIC_COUNT];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = if i < 71 {
+            base[i]
+        } else {
+            crypto::STATICS[i - 71]
+        };
+        i += 1;
+    }
+    t
+};
 
-/// java.lang 1.0 and javacard.framework 1.6 (Java Card 3.0.5).
-static PACKAGES: [ApiPackage; 2] = [
+/// java.lang 1.0, javacard.framework 1.6, javacard.security 1.6 and javacardx.crypto 1.6
+/// (Java Card 3.0.5).
+static PACKAGES: [ApiPackage; 4] = [
     ApiPackage {
         aid: &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x00, 0x01],
         major: 1,
@@ -458,6 +503,16 @@ static PACKAGES: [ApiPackage; 2] = [
     },
     ApiPackage {
         aid: &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x01],
+        major: 1,
+        minor: 6,
+    },
+    ApiPackage {
+        aid: &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x02],
+        major: 1,
+        minor: 6,
+    },
+    ApiPackage {
+        aid: &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x01],
         major: 1,
         minor: 6,
     },

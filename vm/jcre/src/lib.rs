@@ -5,6 +5,7 @@
 #![no_std]
 
 pub mod api;
+pub mod crypto;
 pub mod fuzzing;
 mod natives;
 mod registry;

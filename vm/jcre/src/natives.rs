@@ -845,6 +845,7 @@ impl<N: Nvm> Natives<N> for Runtime {
             _ if (n::JCSYSTEM..n::JCSYSTEM + 23).contains(&id) => {
                 self.jcsystem(vm, id - n::JCSYSTEM, args)
             }
+            _ if id >= crate::crypto::catalog::NATIVE_BASE => self.crypto_native(vm, id, args),
             _ => Err(Trap::Internal("unknown native")),
         }
     }

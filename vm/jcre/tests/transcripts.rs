@@ -11,10 +11,7 @@ mod common;
 use common::{cap_path, load_file, GOLDEN};
 
 /// Transcripts expected to fail for now, with the reason.
-const PENDING: &[(&str, &str)] = &[(
-    "crypto",
-    "javacard.security / javacardx.crypto are not implemented",
-)];
+const PENDING: &[(&str, &str)] = &[];
 
 /// Single exchanges expected to fail for now: (transcript, line of the command, reason).
 /// Every other exchange of these transcripts must pass, and these must still fail.

@@ -1,0 +1,1254 @@
+//! javacard.security and javacardx.crypto on the card: the catalog part ([`catalog`]) and
+//! the natives. Keys are heap objects (cells: type, size, material array); their material
+//! array is persistent or transient as the key type says, holds a bit mask of the
+//! components set and each component as length + bytes, so transactions, `clearKey` and
+//! `isInitialized` follow from the heap. Engines (MessageDigest, Signature, Cipher...) keep
+//! their running state in a CLEAR_ON_DESELECT array. The primitives come from
+//! oxicard-crypto's [`CryptoEngine`].
+
+pub mod catalog;
+
+use crate::Runtime;
+use catalog::{class, local, NATIVE_BASE};
+use oxicard_crypto::digest::{hmac_finish, hmac_start, DigestCtx, MAX_DIGEST};
+use oxicard_crypto::{ec, rsa, BlockAlg, CryptoEngine, Error, HashAlg, RandomSource, SoftEngine};
+use oxicard_store::Nvm;
+use oxicard_vm::api::{NativeId, Value};
+use oxicard_vm::heap::{ArrayType, ObjRef, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
+use oxicard_vm::{SystemException, Trap, Vm};
+
+/// CryptoException reasons.
+const ILLEGAL_VALUE: i16 = 1;
+const UNINITIALIZED_KEY: i16 = 2;
+const NO_SUCH_ALGORITHM: i16 = 3;
+const INVALID_INIT: i16 = 4;
+const ILLEGAL_USE: i16 = 5;
+
+/// The engine the natives use.
+static ENGINE: SoftEngine = SoftEngine;
+
+fn engine() -> &'static dyn CryptoEngine {
+    &ENGINE
+}
+
+/// The platform random source: the host's when oxicard-crypto has its `std` feature.
+fn random() -> Option<&'static dyn RandomSource> {
+    oxicard_crypto::rng::platform_default()
+}
+
+fn arg(args: &[i16], i: usize) -> i16 {
+    args.get(i).copied().unwrap_or(0)
+}
+
+fn word(v: i16) -> Result<Value, Trap> {
+    Ok(Value::Word(v))
+}
+
+/// What a key is, from its KeyBuilder type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Aes,
+    Des,
+    Hmac,
+    EcPublic,
+    EcPrivate,
+    RsaPublic,
+    RsaPrivate,
+    RsaCrt,
+}
+
+impl Kind {
+    /// (kind, transient flags) of KeyBuilder type `t`.
+    fn of_type(t: i16) -> Option<(Kind, u8)> {
+        Some(match t {
+            1 => (Kind::Des, TRANSIENT_RESET),
+            2 => (Kind::Des, TRANSIENT_DESELECT),
+            3 => (Kind::Des, 0),
+            4 => (Kind::RsaPublic, 0),
+            5 => (Kind::RsaPrivate, 0),
+            6 => (Kind::RsaCrt, 0),
+            11 => (Kind::EcPublic, 0),
+            12 => (Kind::EcPrivate, 0),
+            13 => (Kind::Aes, TRANSIENT_RESET),
+            14 => (Kind::Aes, TRANSIENT_DESELECT),
+            15 => (Kind::Aes, 0),
+            19 => (Kind::Hmac, TRANSIENT_RESET),
+            20 => (Kind::Hmac, TRANSIENT_DESELECT),
+            21 => (Kind::Hmac, 0),
+            22 => (Kind::RsaPrivate, TRANSIENT_RESET),
+            23 => (Kind::RsaPrivate, TRANSIENT_DESELECT),
+            24 => (Kind::RsaCrt, TRANSIENT_RESET),
+            25 => (Kind::RsaCrt, TRANSIENT_DESELECT),
+            30 => (Kind::EcPrivate, TRANSIENT_RESET),
+            31 => (Kind::EcPrivate, TRANSIENT_DESELECT),
+            _ => return None,
+        })
+    }
+
+    fn class(self) -> u16 {
+        match self {
+            Kind::Aes => class::AES_KEY_IMPL,
+            Kind::Des => class::DES_KEY_IMPL,
+            Kind::Hmac => class::HMAC_KEY_IMPL,
+            Kind::EcPublic => class::EC_PUBLIC_KEY_IMPL,
+            Kind::EcPrivate => class::EC_PRIVATE_KEY_IMPL,
+            Kind::RsaPublic => class::RSA_PUBLIC_KEY_IMPL,
+            Kind::RsaPrivate => class::RSA_PRIVATE_KEY_IMPL,
+            Kind::RsaCrt => class::RSA_PRIVATE_CRT_KEY_IMPL,
+        }
+    }
+
+    /// Maximum bytes of each component slot for a key of `bits`; `None` if that size is
+    /// not supported.
+    fn slots(self, bits: i16) -> Option<([u16; 7], usize)> {
+        let b = bits as u16;
+        let s = |v: &[u16]| {
+            let mut a = [0u16; 7];
+            a.iter_mut().zip(v).for_each(|(d, s)| *d = *s);
+            (a, v.len())
+        };
+        Some(match (self, bits) {
+            (Kind::Aes, 128 | 192 | 256) => s(&[b / 8]),
+            (Kind::Des, 64 | 128 | 192) => s(&[b / 8]),
+            (Kind::Hmac, 1..=1024) => s(&[128]),
+            (Kind::EcPublic, 256) => s(&[32, 32, 32, 65, 32, 2, 65]),
+            (Kind::EcPrivate, 256) => s(&[32, 32, 32, 65, 32, 2, 32]),
+            (Kind::RsaPublic | Kind::RsaPrivate, 512..=4096) if b.is_multiple_of(8) => {
+                s(&[b / 8, b / 8])
+            }
+            (Kind::RsaCrt, 512..=4096) if b.is_multiple_of(16) => s(&[b / 16; 5]),
+            _ => return None,
+        })
+    }
+}
+
+/// A key object: its kind, size and material array.
+struct KeyRef {
+    kind: Kind,
+    bits: i16,
+    material: ObjRef,
+    slots: [u16; 7],
+    count: usize,
+}
+
+impl KeyRef {
+    /// Byte offset of slot `i` (its 2-byte length first) in the material array.
+    fn offset(&self, i: usize) -> usize {
+        2 + self
+            .slots
+            .iter()
+            .take(i)
+            .map(|&m| 2 + m as usize)
+            .sum::<usize>()
+    }
+
+    fn total(&self) -> usize {
+        self.offset(self.count)
+    }
+}
+
+impl Runtime {
+    /// Throws CryptoException with `reason` (its one instance, created on first use and
+    /// owned by the runtime's context).
+    fn crypto_error<N: Nvm>(&mut self, vm: &mut Vm<N>, reason: i16) -> Trap {
+        let slot = class::CRYPTO_EXCEPTION as usize;
+        let mut obj = self.exceptions.get(slot).copied().unwrap_or(NULL);
+        if obj == NULL {
+            let ctx = vm.context();
+            vm.set_context(0);
+            let r = vm.new_instance(class::CRYPTO_EXCEPTION);
+            vm.set_context(ctx);
+            match r {
+                Ok(o) => obj = o,
+                Err(e) => return e,
+            }
+            if let Some(s) = self.exceptions.get_mut(slot) {
+                *s = obj;
+            }
+        }
+        if let Err(e) = vm.put_field_non_atomic(obj, 0, reason) {
+            return e;
+        }
+        Trap::Throw(obj)
+    }
+
+    fn crypto_fail<N: Nvm>(&mut self, vm: &mut Vm<N>, e: Error) -> Trap {
+        let reason = match e {
+            Error::Unsupported => NO_SUCH_ALGORITHM,
+            Error::Random => ILLEGAL_USE,
+            _ => ILLEGAL_VALUE,
+        };
+        self.crypto_error(vm, reason)
+    }
+
+    fn key_ref<N: Nvm>(&mut self, vm: &mut Vm<N>, key: ObjRef) -> Result<KeyRef, Trap> {
+        if key == NULL {
+            return Err(vm.throw(SystemException::NullPointer));
+        }
+        let h = vm.header(key)?;
+        let is_key = (class::AES_KEY_IMPL..=class::RSA_PRIVATE_CRT_KEY_IMPL).contains(&h.class);
+        if !is_key {
+            return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+        }
+        let t = vm.get_field(key, 0)?;
+        let bits = vm.get_field(key, 1)?;
+        let material = vm.get_field(key, 2)? as ObjRef;
+        let (kind, _) = Kind::of_type(t).ok_or(Trap::Internal("key type"))?;
+        let (slots, count) = kind.slots(bits).ok_or(Trap::Internal("key size"))?;
+        Ok(KeyRef {
+            kind,
+            bits,
+            material,
+            slots,
+            count,
+        })
+    }
+
+    fn key_flags<N: Nvm>(vm: &Vm<N>, k: &KeyRef) -> Result<u16, Trap> {
+        let h = vm.header(k.material)?;
+        let mut b = [0u8; 2];
+        vm.read_elements(&h, 0, &mut b)?;
+        Ok(u16::from_be_bytes(b))
+    }
+
+    fn key_initialized<N: Nvm>(vm: &Vm<N>, k: &KeyRef) -> Result<bool, Trap> {
+        let all = (1u16 << k.count) - 1;
+        Ok(Self::key_flags(vm, k)? & all == all)
+    }
+
+    /// Reads component `i` into `buf`; its length. UNINITIALIZED_KEY if not set.
+    fn slot_read<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        k: &KeyRef,
+        i: usize,
+        buf: &mut [u8],
+    ) -> Result<usize, Trap> {
+        if Self::key_flags(vm, k)? & (1 << i) == 0 {
+            return Err(self.crypto_error(vm, UNINITIALIZED_KEY));
+        }
+        let h = vm.header(k.material)?;
+        let off = k.offset(i);
+        let mut l = [0u8; 2];
+        vm.read_elements(&h, off, &mut l)?;
+        let len = u16::from_be_bytes(l) as usize;
+        let dst = buf.get_mut(..len).ok_or(Trap::Internal("key slot"))?;
+        vm.read_elements(&h, off + 2, dst)?;
+        Ok(len)
+    }
+
+    /// Writes component `i` and marks it set.
+    fn slot_write<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        k: &KeyRef,
+        i: usize,
+        data: &[u8],
+    ) -> Result<(), Trap> {
+        let max = k.slots.get(i).copied().unwrap_or(0) as usize;
+        if i >= k.count || data.len() > max {
+            return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+        }
+        let h = vm.header(k.material)?;
+        let off = k.offset(i);
+        vm.write_elements(&h, off, &(data.len() as u16).to_be_bytes(), true)?;
+        vm.write_elements(&h, off + 2, data, true)?;
+        let flags = Self::key_flags(vm, k)? | 1 << i;
+        vm.write_elements(&h, 0, &flags.to_be_bytes(), true)
+    }
+
+    /// Copies `len` bytes of the applet's array `arr` at `off` into `buf`.
+    fn read_array<'b, N: Nvm>(
+        vm: &mut Vm<N>,
+        arr: ObjRef,
+        off: i16,
+        len: i16,
+        buf: &'b mut [u8],
+    ) -> Result<&'b [u8], Trap> {
+        if arr == NULL {
+            return Err(vm.throw(SystemException::NullPointer));
+        }
+        let h = vm.byte_array_range(arr, off, len)?;
+        let dst = buf
+            .get_mut(..len as usize)
+            .ok_or(Trap::Internal("crypto buffer"))?;
+        vm.read_elements(&h, off as usize, dst)?;
+        Ok(dst)
+    }
+
+    fn write_array<N: Nvm>(vm: &mut Vm<N>, arr: ObjRef, off: i16, data: &[u8]) -> Result<(), Trap> {
+        if arr == NULL {
+            return Err(vm.throw(SystemException::NullPointer));
+        }
+        let h = vm.byte_array_range(arr, off, data.len() as i16)?;
+        vm.write_elements(&h, off as usize, data, true)
+    }
+
+    /// Sets component `i` of `key` from the applet's array.
+    fn key_set<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        key: ObjRef,
+        i: usize,
+        arr: ObjRef,
+        off: i16,
+        len: i16,
+    ) -> Result<Value, Trap> {
+        let k = self.key_ref(vm, key)?;
+        let mut buf = [0u8; 512];
+        if len < 0 || len as usize > buf.len() {
+            return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+        }
+        let data = Self::read_array(vm, arr, off, len, &mut buf)?;
+        let mut tmp = [0u8; 512];
+        let data = tmp
+            .get_mut(..data.len())
+            .map(|t| {
+                t.copy_from_slice(data);
+                &*t
+            })
+            .ok_or(Trap::Internal("key"))?;
+        if matches!(k.kind, Kind::EcPublic) && i == 6 && data.first() != Some(&4) {
+            return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+        }
+        self.slot_write(vm, &k, i, data)?;
+        Ok(Value::Void)
+    }
+
+    /// Copies component `i` of `key` into the applet's array; returns its length.
+    fn key_get<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        key: ObjRef,
+        i: usize,
+        arr: ObjRef,
+        off: i16,
+    ) -> Result<Value, Trap> {
+        let k = self.key_ref(vm, key)?;
+        let mut buf = [0u8; 512];
+        let n = self.slot_read(vm, &k, i, &mut buf)?;
+        Self::write_array(vm, arr, off, buf.get(..n).unwrap_or(&[]))?;
+        word(n as i16)
+    }
+
+    /// The universal key methods (vtable slots of [`catalog`]).
+    fn key_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        slot: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let (a1, a2, a3) = (arg(args, 1), arg(args, 2), arg(args, 3));
+        match slot {
+            1 => {
+                let k = self.key_ref(vm, this)?;
+                let h = vm.header(k.material)?;
+                let zeros = [0u8; 64];
+                let mut done = 0;
+                let total = k.total();
+                while done < total {
+                    let n = (total - done).min(zeros.len());
+                    vm.write_elements(&h, done, zeros.get(..n).unwrap_or(&[]), true)?;
+                    done += n;
+                }
+                if matches!(k.kind, Kind::EcPublic | Kind::EcPrivate) {
+                    // the domain parameters stay (JC 3.0.5 clearKey: the key's value)
+                    self.set_p256_domain(vm, &k)?;
+                }
+                Ok(Value::Void)
+            }
+            2 => word(self.key_ref(vm, this)?.bits),
+            3 => word(vm.get_field(this, 0)?),
+            4 => {
+                let k = self.key_ref(vm, this)?;
+                word(Self::key_initialized(vm, &k)? as i16)
+            }
+            5 => {
+                let k = self.key_ref(vm, this)?;
+                let len = k.slots[0] as i16;
+                self.key_set(vm, this, 0, a1 as ObjRef, a2, len)
+            }
+            6 => {
+                let r = self.key_get(vm, this, 0, a1 as ObjRef, a2)?;
+                match r {
+                    Value::Word(w) => word(w),
+                    other => Ok(other),
+                }
+            }
+            7 => self.key_set(vm, this, 0, a1 as ObjRef, a2, a3),
+            8 | 11..=14 => {
+                let i = if slot == 8 { 0 } else { (slot - 10) as usize };
+                self.key_set(vm, this, i, a1 as ObjRef, a2, a3)
+            }
+            9 | 10 => Err(self.crypto_error(vm, ILLEGAL_VALUE)),
+            15 => {
+                let k = self.key_ref(vm, this)?;
+                self.slot_write(vm, &k, 5, &a1.to_be_bytes())?;
+                Ok(Value::Void)
+            }
+            16..=20 => self.key_get(vm, this, (slot - 16) as usize, a1 as ObjRef, a2),
+            21 => {
+                let k = self.key_ref(vm, this)?;
+                let mut b = [0u8; 2];
+                self.slot_read(vm, &k, 5, &mut b)?;
+                word(i16::from_be_bytes(b))
+            }
+            22 | 24 => self.key_set(vm, this, 6, a1 as ObjRef, a2, a3),
+            23 | 25 => self.key_get(vm, this, 6, a1 as ObjRef, a2),
+            26 => {
+                let src = self.key_ref(vm, a1 as ObjRef)?;
+                let dst = self.key_ref(vm, this)?;
+                let mut buf = [0u8; 65];
+                for i in 0..6 {
+                    let n = self.slot_read(vm, &src, i, &mut buf)?;
+                    self.slot_write(vm, &dst, i, buf.get(..n).unwrap_or(&[]))?;
+                }
+                Ok(Value::Void)
+            }
+            27 => self.key_set(vm, this, 1, a1 as ObjRef, a2, a3),
+            28 => self.key_set(vm, this, 0, a1 as ObjRef, a2, a3),
+            29 => self.key_get(vm, this, 1, a1 as ObjRef, a2),
+            30 => self.key_get(vm, this, 0, a1 as ObjRef, a2),
+            31..=35 => self.key_set(vm, this, (slot - 31) as usize, a1 as ObjRef, a2, a3),
+            36..=40 => self.key_get(vm, this, (slot - 36) as usize, a1 as ObjRef, a2),
+            _ => Err(Trap::Internal("key method")),
+        }
+    }
+
+    fn set_p256_domain<N: Nvm>(&mut self, vm: &mut Vm<N>, k: &KeyRef) -> Result<(), Trap> {
+        self.slot_write(vm, k, 0, &ec::P256_P)?;
+        self.slot_write(vm, k, 1, &ec::P256_A)?;
+        self.slot_write(vm, k, 2, &ec::P256_B)?;
+        self.slot_write(vm, k, 3, &ec::P256_G)?;
+        self.slot_write(vm, k, 4, &ec::P256_N)?;
+        self.slot_write(vm, k, 5, &1i16.to_be_bytes())
+    }
+
+    /// Checks that an EC key's domain is P-256 (the only curve implemented) and returns
+    /// its S or W component.
+    fn ec_value<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        k: &KeyRef,
+        out: &mut [u8; 65],
+    ) -> Result<usize, Trap> {
+        let mut buf = [0u8; 65];
+        let want: [&[u8]; 5] = [
+            &ec::P256_P,
+            &ec::P256_A,
+            &ec::P256_B,
+            &ec::P256_G,
+            &ec::P256_N,
+        ];
+        for (i, w) in want.iter().enumerate() {
+            let n = self.slot_read(vm, k, i, &mut buf)?;
+            if buf.get(..n) != Some(*w) {
+                return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+            }
+        }
+        self.slot_read(vm, k, 6, out)
+    }
+
+    /// KeyBuilder.buildKey(type, length, externalAccess).
+    fn build_key<N: Nvm>(&mut self, vm: &mut Vm<N>, t: i16, bits: i16) -> Result<ObjRef, Trap> {
+        let Some((kind, transient)) = Kind::of_type(t) else {
+            return Err(self.crypto_error(vm, NO_SUCH_ALGORITHM));
+        };
+        let Some((slots, count)) = kind.slots(bits) else {
+            return Err(self.crypto_error(vm, NO_SUCH_ALGORITHM));
+        };
+        let k = KeyRef {
+            kind,
+            bits,
+            material: NULL,
+            slots,
+            count,
+        };
+        let material = vm.new_array(ArrayType::Byte, k.total() as i16, 0, transient)?;
+        let obj = vm.new_instance(kind.class())?;
+        vm.put_field(obj, 0, t)?;
+        vm.put_field(obj, 1, bits)?;
+        vm.put_field(obj, 2, material as i16)?;
+        if matches!(kind, Kind::EcPublic | Kind::EcPrivate) {
+            let k = KeyRef { material, ..k };
+            self.set_p256_domain(vm, &k)?;
+        }
+        Ok(obj)
+    }
+
+    /// Allocates an engine object of `class` for `alg` with a `state_len`-byte
+    /// CLEAR_ON_DESELECT state array.
+    fn new_engine<N: Nvm>(
+        vm: &mut Vm<N>,
+        class_id: u16,
+        alg: i16,
+        state_len: usize,
+    ) -> Result<Value, Trap> {
+        let state = vm.new_array(ArrayType::Byte, state_len as i16, 0, TRANSIENT_DESELECT)?;
+        let obj = vm.new_instance(class_id)?;
+        vm.put_field(obj, 0, alg)?;
+        vm.put_field(obj, 1, state as i16)?;
+        word(obj as i16)
+    }
+
+    fn state_read<N: Nvm>(vm: &Vm<N>, obj: ObjRef, buf: &mut [u8]) -> Result<usize, Trap> {
+        let arr = vm.get_field(obj, 1)? as ObjRef;
+        let h = vm.header(arr)?;
+        let n = (h.len as usize).min(buf.len());
+        vm.read_elements(&h, 0, buf.get_mut(..n).unwrap_or(&mut []))?;
+        Ok(n)
+    }
+
+    fn state_write<N: Nvm>(vm: &mut Vm<N>, obj: ObjRef, data: &[u8]) -> Result<(), Trap> {
+        let arr = vm.get_field(obj, 1)? as ObjRef;
+        let h = vm.header(arr)?;
+        vm.write_elements(&h, 0, data, false)
+    }
+}
+
+/// The hash of a MessageDigest algorithm number.
+fn md_alg(alg: i16) -> Option<HashAlg> {
+    Some(match alg {
+        1 => HashAlg::Sha1,
+        4 => HashAlg::Sha256,
+        5 => HashAlg::Sha384,
+        6 => HashAlg::Sha512,
+        7 => HashAlg::Sha224,
+        _ => return None,
+    })
+}
+
+/// Signature families.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SigKind {
+    Ecdsa,
+    RsaPkcs1,
+    Hmac,
+}
+
+fn sig_alg(alg: i16) -> Option<(SigKind, HashAlg)> {
+    Some(match alg {
+        17 => (SigKind::Ecdsa, HashAlg::Sha1),
+        33 => (SigKind::Ecdsa, HashAlg::Sha256),
+        34 => (SigKind::Ecdsa, HashAlg::Sha384),
+        37 => (SigKind::Ecdsa, HashAlg::Sha224),
+        38 => (SigKind::Ecdsa, HashAlg::Sha512),
+        10 => (SigKind::RsaPkcs1, HashAlg::Sha1),
+        39 => (SigKind::RsaPkcs1, HashAlg::Sha224),
+        40 => (SigKind::RsaPkcs1, HashAlg::Sha256),
+        41 => (SigKind::RsaPkcs1, HashAlg::Sha384),
+        42 => (SigKind::RsaPkcs1, HashAlg::Sha512),
+        24 => (SigKind::Hmac, HashAlg::Sha1),
+        25 => (SigKind::Hmac, HashAlg::Sha256),
+        26 => (SigKind::Hmac, HashAlg::Sha384),
+        27 => (SigKind::Hmac, HashAlg::Sha512),
+        _ => return None,
+    })
+}
+
+/// (block cipher, CBC) of a Cipher algorithm number.
+fn cipher_alg(alg: i16) -> Option<(BlockAlg, bool)> {
+    Some(match alg {
+        1 => (BlockAlg::Des, true),
+        5 => (BlockAlg::Des, false),
+        13 => (BlockAlg::Aes, true),
+        14 => (BlockAlg::Aes, false),
+        _ => return None,
+    })
+}
+
+/// Engine state layout: [0] mode (0 = not initialized), [1..3] key reference, then the
+/// algorithm's context.
+const ST_CTX: usize = 3;
+/// Cipher context: IV (16) then the pending partial block (16) and its length.
+const CI_IV: usize = ST_CTX;
+const CI_PENDING: usize = ST_CTX + 16;
+const CI_PENDING_LEN: usize = ST_CTX + 32;
+/// The IV given to init, restored by doFinal.
+const CI_IV0: usize = ST_CTX + 33;
+const CI_STATE_LEN: usize = ST_CTX + 49;
+/// Largest engine state: a SHA-512 context.
+const MAX_STATE: usize = ST_CTX + DigestCtx::serialized_len(HashAlg::Sha512);
+/// Input is processed in chunks of this size.
+const CHUNK: usize = 256;
+
+impl Runtime {
+    /// Runs the crypto native with local number `id`.
+    pub(crate) fn crypto_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        id: NativeId,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let l = id - NATIVE_BASE;
+        let this = arg(args, 0) as ObjRef;
+        match l {
+            1..=40 => self.key_native(vm, l - local::KEY, args),
+            _ if (local::MD..local::MD + 5).contains(&l) => {
+                self.digest_native(vm, l - local::MD + 1, args)
+            }
+            _ if (local::RD..local::RD + 4).contains(&l) => {
+                self.random_native(vm, l - local::RD + 1, args)
+            }
+            _ if (local::SIG..local::SIG + 13).contains(&l) => {
+                self.signature_native(vm, l - local::SIG + 1, args)
+            }
+            _ if (local::KP..local::KP + 3).contains(&l) => match l - local::KP + 1 {
+                1 => self.gen_key_pair(vm, this),
+                2 => word(vm.get_field(this, 1)?),
+                _ => word(vm.get_field(this, 0)?),
+            },
+            _ if (local::KA..local::KA + 3).contains(&l) => {
+                self.agreement_native(vm, l - local::KA + 1, args)
+            }
+            _ if (local::CI..local::CI + 7).contains(&l) => {
+                self.cipher_native(vm, l - local::CI + 1, args)
+            }
+            local::MD_GET_INSTANCE => match md_alg(arg(args, 0)) {
+                Some(h) => Self::new_engine(
+                    vm,
+                    class::MESSAGE_DIGEST,
+                    arg(args, 0),
+                    ST_CTX + DigestCtx::serialized_len(h),
+                ),
+                None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+            },
+            local::SIG_GET_INSTANCE => match sig_alg(arg(args, 0)) {
+                Some((_, h)) => Self::new_engine(
+                    vm,
+                    class::SIGNATURE,
+                    arg(args, 0),
+                    ST_CTX + DigestCtx::serialized_len(h),
+                ),
+                None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+            },
+            local::CIPHER_GET_INSTANCE => match cipher_alg(arg(args, 0)) {
+                Some(_) => Self::new_engine(vm, class::CIPHER, arg(args, 0), CI_STATE_LEN),
+                None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+            },
+            local::RD_GET_INSTANCE => match arg(args, 0) {
+                1..=6 => Self::new_engine(vm, class::RANDOM_DATA, arg(args, 0), 1),
+                _ => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+            },
+            local::KA_GET_INSTANCE => match arg(args, 0) {
+                3 => Self::new_engine(vm, class::KEY_AGREEMENT, 3, ST_CTX),
+                _ => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+            },
+            local::BUILD_KEY => word(self.build_key(vm, arg(args, 0), arg(args, 1))? as i16),
+            local::CIPHER_GET_INSTANCE3 | local::SIG_GET_INSTANCE4 | local::BUILD_KEY4 => {
+                Err(self.crypto_error(vm, NO_SUCH_ALGORITHM))
+            }
+            local::KEYPAIR_INIT_KEYS => {
+                let (public, private) = (arg(args, 1) as ObjRef, arg(args, 2) as ObjRef);
+                let pk = self.key_ref(vm, public)?;
+                let sk = self.key_ref(vm, private)?;
+                let ok = matches!((pk.kind, sk.kind), (Kind::EcPublic, Kind::EcPrivate));
+                if !ok || pk.bits != sk.bits {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                vm.put_field(this, 0, public as i16)?;
+                vm.put_field(this, 1, private as i16)?;
+                Ok(Value::Void)
+            }
+            local::KEYPAIR_INIT_ALG => {
+                if arg(args, 1) != 5 {
+                    return Err(self.crypto_error(vm, NO_SUCH_ALGORITHM));
+                }
+                let public = self.build_key(vm, 11, arg(args, 2))?;
+                let private = self.build_key(vm, 12, arg(args, 2))?;
+                vm.put_field(this, 0, public as i16)?;
+                vm.put_field(this, 1, private as i16)?;
+                Ok(Value::Void)
+            }
+            local::THROW_IT => Err(self.crypto_error(vm, arg(args, 0))),
+            _ => Err(Trap::Internal("unknown crypto native")),
+        }
+    }
+
+    fn gen_key_pair<N: Nvm>(&mut self, vm: &mut Vm<N>, this: ObjRef) -> Result<Value, Trap> {
+        let public = vm.get_field(this, 0)? as ObjRef;
+        let private = vm.get_field(this, 1)? as ObjRef;
+        let pk = self.key_ref(vm, public)?;
+        let sk = self.key_ref(vm, private)?;
+        let mut w = [0u8; 65];
+        self.ec_value(vm, &pk, &mut w).or_else(|e| match e {
+            // W itself may be unset; the domain check is what matters
+            Trap::Throw(_) if !Self::key_initialized(vm, &pk)? => Ok(0),
+            e => Err(e),
+        })?;
+        let rng = random().ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+        let mut s = [0u8; 32];
+        let r = ec::p256_generate(engine(), rng, &mut s, &mut w);
+        r.map_err(|e| self.crypto_fail(vm, e))?;
+        self.slot_write(vm, &sk, 6, &s)?;
+        self.slot_write(vm, &pk, 6, &w)?;
+        s.fill(0);
+        Ok(Value::Void)
+    }
+
+    fn digest_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        token: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let alg = vm.get_field(this, 0)?;
+        let h = md_alg(alg).ok_or(Trap::Internal("digest alg"))?;
+        match token {
+            2 => return word(alg),
+            3 => return word(h.output_len() as i16),
+            4 => return Self::state_write(vm, this, &[0]).map(|_| Value::Void),
+            _ => {}
+        }
+        let mut st = [0u8; MAX_STATE];
+        Self::state_read(vm, this, &mut st)?;
+        let mut ctx = if st[0] == 0 {
+            DigestCtx::new(h)
+        } else {
+            DigestCtx::load(h, st.get(ST_CTX..).unwrap_or(&[]))
+                .map_err(|e| self.crypto_fail(vm, e))?
+        };
+        self.feed(
+            vm,
+            &mut ctx,
+            arg(args, 1) as ObjRef,
+            arg(args, 2),
+            arg(args, 3),
+        )?;
+        if token == 5 {
+            st[0] = 1;
+            ctx.save(st.get_mut(ST_CTX..).unwrap_or(&mut []))
+                .map_err(|e| self.crypto_fail(vm, e))?;
+            Self::state_write(
+                vm,
+                this,
+                st.get(..ST_CTX + DigestCtx::serialized_len(h))
+                    .unwrap_or(&[]),
+            )?;
+            return Ok(Value::Void);
+        }
+        let mut out = [0u8; MAX_DIGEST];
+        let n = ctx
+            .finish(engine(), &mut out)
+            .map_err(|e| self.crypto_fail(vm, e))?;
+        Self::state_write(vm, this, &[0])?;
+        Self::write_array(
+            vm,
+            arg(args, 4) as ObjRef,
+            arg(args, 5),
+            out.get(..n).unwrap_or(&[]),
+        )?;
+        word(n as i16)
+    }
+
+    /// Feeds `len` bytes of the applet's array into a digest context.
+    fn feed<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        ctx: &mut DigestCtx,
+        arr: ObjRef,
+        off: i16,
+        len: i16,
+    ) -> Result<(), Trap> {
+        if arr == NULL {
+            return Err(vm.throw(SystemException::NullPointer));
+        }
+        vm.byte_array_range(arr, off, len)?;
+        let mut buf = [0u8; CHUNK];
+        let mut done = 0i16;
+        while done < len {
+            let n = (len - done).min(CHUNK as i16);
+            let data = Self::read_array(vm, arr, off + done, n, &mut buf)?;
+            ctx.update(engine(), data)
+                .map_err(|e| self.crypto_fail(vm, e))?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn random_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        token: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        match token {
+            1 | 3 => {
+                let (arr, off, len) = (arg(args, 1) as ObjRef, arg(args, 2), arg(args, 3));
+                if arr == NULL {
+                    return Err(vm.throw(SystemException::NullPointer));
+                }
+                vm.byte_array_range(arr, off, len)?;
+                let rng = random().ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+                let mut buf = [0u8; CHUNK];
+                let mut done = 0i16;
+                while done < len {
+                    let n = (len - done).min(CHUNK as i16);
+                    let chunk = buf.get_mut(..n as usize).unwrap_or(&mut []);
+                    rng.fill(chunk).map_err(|e| self.crypto_fail(vm, e))?;
+                    Self::write_array(vm, arr, off + done, chunk)?;
+                    done += n;
+                }
+                if token == 3 {
+                    return word(off.wrapping_add(len));
+                }
+                Ok(Value::Void)
+            }
+            2 => Ok(Value::Void), // setSeed: the platform generator needs no seed
+            _ => word(vm.get_field(this, 0)?),
+        }
+    }
+
+    /// Reads the engine state and checks it is initialized; returns (state, key).
+    fn init_state<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        this: ObjRef,
+    ) -> Result<([u8; MAX_STATE], ObjRef), Trap> {
+        let mut st = [0u8; MAX_STATE];
+        Self::state_read(vm, this, &mut st)?;
+        if st[0] == 0 {
+            return Err(self.crypto_error(vm, INVALID_INIT));
+        }
+        Ok((st, i16::from_be_bytes([st[1], st[2]]) as ObjRef))
+    }
+
+    fn signature_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        token: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let alg = vm.get_field(this, 0)?;
+        let (kind, h) = sig_alg(alg).ok_or(Trap::Internal("signature alg"))?;
+        match token {
+            1 => return word(alg),
+            2 => {
+                return match kind {
+                    SigKind::Ecdsa => word(72),
+                    SigKind::Hmac => word(h.output_len() as i16),
+                    SigKind::RsaPkcs1 => {
+                        let (_, key) = self.init_state(vm, this)?;
+                        let k = self.key_ref(vm, key)?;
+                        word(k.bits / 8)
+                    }
+                }
+            }
+            3 | 4 => {
+                let (key, mode) = (arg(args, 1) as ObjRef, arg(args, 2));
+                let k = self.key_ref(vm, key)?;
+                let ok_key = match (kind, mode) {
+                    (SigKind::Ecdsa, 1) => k.kind == Kind::EcPrivate,
+                    (SigKind::Ecdsa, 2) => k.kind == Kind::EcPublic,
+                    (SigKind::RsaPkcs1, 1) => matches!(k.kind, Kind::RsaCrt | Kind::RsaPrivate),
+                    (SigKind::RsaPkcs1, 2) => k.kind == Kind::RsaPublic,
+                    (SigKind::Hmac, 1 | 2) => k.kind == Kind::Hmac,
+                    _ => false,
+                };
+                if !ok_key {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                if !Self::key_initialized(vm, &k)? {
+                    return Err(self.crypto_error(vm, UNINITIALIZED_KEY));
+                }
+                if token == 4 {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                let ctx = if kind == SigKind::Hmac {
+                    let mut kb = [0u8; 128];
+                    let n = self.slot_read(vm, &k, 0, &mut kb)?;
+                    hmac_start(engine(), h, kb.get(..n).unwrap_or(&[]))
+                        .map_err(|e| self.crypto_fail(vm, e))?
+                } else {
+                    DigestCtx::new(h)
+                };
+                let mut st = [0u8; MAX_STATE];
+                st[0] = mode as u8;
+                st[1..3].copy_from_slice(&(key as i16).to_be_bytes());
+                ctx.save(st.get_mut(ST_CTX..).unwrap_or(&mut []))
+                    .map_err(|e| self.crypto_fail(vm, e))?;
+                Self::state_write(
+                    vm,
+                    this,
+                    st.get(..ST_CTX + DigestCtx::serialized_len(h))
+                        .unwrap_or(&[]),
+                )?;
+                return Ok(Value::Void);
+            }
+            11 => {
+                return word(match h {
+                    HashAlg::Sha1 => 1,
+                    HashAlg::Sha256 => 4,
+                    HashAlg::Sha384 => 5,
+                    HashAlg::Sha512 => 6,
+                    HashAlg::Sha224 => 7,
+                })
+            }
+            12 => {
+                return word(match kind {
+                    SigKind::RsaPkcs1 => 3,
+                    SigKind::Ecdsa => 5,
+                    SigKind::Hmac => 9,
+                })
+            }
+            13 => return word(if kind == SigKind::RsaPkcs1 { 7 } else { 0 }),
+            8..=10 => return Err(self.crypto_error(vm, ILLEGAL_USE)),
+            _ => {}
+        }
+        let (mut st, key) = self.init_state(vm, this)?;
+        let mode = st[0];
+        let mut ctx = DigestCtx::load(h, st.get(ST_CTX..).unwrap_or(&[]))
+            .map_err(|e| self.crypto_fail(vm, e))?;
+        self.feed(
+            vm,
+            &mut ctx,
+            arg(args, 1) as ObjRef,
+            arg(args, 2),
+            arg(args, 3),
+        )?;
+        if token == 6 {
+            ctx.save(st.get_mut(ST_CTX..).unwrap_or(&mut []))
+                .map_err(|e| self.crypto_fail(vm, e))?;
+            Self::state_write(
+                vm,
+                this,
+                st.get(..ST_CTX + DigestCtx::serialized_len(h))
+                    .unwrap_or(&[]),
+            )?;
+            return Ok(Value::Void);
+        }
+        if (token == 5 && mode != 1) || (token == 7 && mode != 2) {
+            return Err(self.crypto_error(vm, ILLEGAL_USE));
+        }
+        let k = self.key_ref(vm, key)?;
+        // the message is done: the next call starts a new one with the same key
+        let fresh = if kind == SigKind::Hmac {
+            let mut kb = [0u8; 128];
+            let n = self.slot_read(vm, &k, 0, &mut kb)?;
+            let inner = hmac_start(engine(), h, kb.get(..n).unwrap_or(&[]))
+                .map_err(|e| self.crypto_fail(vm, e))?;
+            let mut mac = [0u8; MAX_DIGEST];
+            let n = hmac_finish(engine(), kb.get(..n).unwrap_or(&[]), ctx, &mut mac)
+                .map_err(|e| self.crypto_fail(vm, e))?;
+            kb.fill(0);
+            let mut fresh = [0u8; MAX_STATE];
+            inner
+                .save(&mut fresh)
+                .map_err(|e| self.crypto_fail(vm, e))?;
+            let r = self.finish_mac(vm, token, args, mac.get(..n).unwrap_or(&[]));
+            st.get_mut(ST_CTX..)
+                .unwrap_or(&mut [])
+                .iter_mut()
+                .zip(fresh.iter())
+                .for_each(|(d, s)| *d = *s);
+            Self::state_write(
+                vm,
+                this,
+                st.get(..ST_CTX + DigestCtx::serialized_len(h))
+                    .unwrap_or(&[]),
+            )?;
+            return r;
+        } else {
+            DigestCtx::new(h)
+        };
+        let mut hash = [0u8; MAX_DIGEST];
+        let hn = ctx
+            .finish(engine(), &mut hash)
+            .map_err(|e| self.crypto_fail(vm, e))?;
+        let hash = hash.get(..hn).unwrap_or(&[]);
+        fresh
+            .save(st.get_mut(ST_CTX..).unwrap_or(&mut []))
+            .map_err(|e| self.crypto_fail(vm, e))?;
+        Self::state_write(
+            vm,
+            this,
+            st.get(..ST_CTX + DigestCtx::serialized_len(h))
+                .unwrap_or(&[]),
+        )?;
+        match (kind, token) {
+            (SigKind::Ecdsa, 5) => {
+                let mut s = [0u8; 65];
+                self.ec_value(vm, &k, &mut s)?;
+                let rng = random().ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+                let mut rs = [0u8; 64];
+                let r = engine().p256_sign(s.get(..32).unwrap_or(&[]), hash, rng, &mut rs);
+                s.fill(0);
+                r.map_err(|e| self.crypto_fail(vm, e))?;
+                let mut der = [0u8; 72];
+                let n = ec::der_encode(&rs, &mut der).map_err(|e| self.crypto_fail(vm, e))?;
+                Self::write_array(
+                    vm,
+                    arg(args, 4) as ObjRef,
+                    arg(args, 5),
+                    der.get(..n).unwrap_or(&[]),
+                )?;
+                word(n as i16)
+            }
+            (SigKind::Ecdsa, _) => {
+                let mut w = [0u8; 65];
+                let wn = self.ec_value(vm, &k, &mut w)?;
+                let mut sig = [0u8; 128];
+                let sl = arg(args, 6);
+                if sl < 0 || sl as usize > sig.len() {
+                    return word(0);
+                }
+                let der = Self::read_array(vm, arg(args, 4) as ObjRef, arg(args, 5), sl, &mut sig)?;
+                let Some(rs) = ec::der_decode(der) else {
+                    return word(0);
+                };
+                let ok = engine()
+                    .p256_verify(w.get(..wn).unwrap_or(&[]), hash, &rs)
+                    .map_err(|e| self.crypto_fail(vm, e))?;
+                word(ok as i16)
+            }
+            (SigKind::RsaPkcs1, 5) => {
+                let len = (k.bits / 8) as usize;
+                let mut out = [0u8; rsa::MAX_MODULUS];
+                let out = out.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+                if k.kind == Kind::RsaCrt {
+                    let mut c = [[0u8; 256]; 5];
+                    let mut n = [0usize; 5];
+                    for (i, (buf, l)) in c.iter_mut().zip(n.iter_mut()).enumerate() {
+                        *l = self.slot_read(vm, &k, i, buf)?;
+                    }
+                    let key = rsa::CrtKey {
+                        p: c[0].get(..n[0]).unwrap_or(&[]),
+                        q: c[1].get(..n[1]).unwrap_or(&[]),
+                        dp: c[2].get(..n[2]).unwrap_or(&[]),
+                        dq: c[3].get(..n[3]).unwrap_or(&[]),
+                        qinv: c[4].get(..n[4]).unwrap_or(&[]),
+                    };
+                    let r = rsa::pkcs1_sign_crt(engine(), &key, h, hash, out);
+                    c.iter_mut().for_each(|b| b.fill(0));
+                    r.map_err(|e| self.crypto_fail(vm, e))?;
+                } else {
+                    let mut m = [0u8; rsa::MAX_MODULUS];
+                    let mut d = [0u8; rsa::MAX_MODULUS];
+                    let mn = self.slot_read(vm, &k, 0, &mut m)?;
+                    let dn = self.slot_read(vm, &k, 1, &mut d)?;
+                    let mut em = [0u8; rsa::MAX_MODULUS];
+                    let em = em.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+                    let r = rsa::pkcs1_sign_encode(h, hash, em).and_then(|_| {
+                        engine().rsa_exp(
+                            m.get(..mn).unwrap_or(&[]),
+                            d.get(..dn).unwrap_or(&[]),
+                            em,
+                            out,
+                        )
+                    });
+                    d.fill(0);
+                    r.map_err(|e| self.crypto_fail(vm, e))?;
+                }
+                Self::write_array(vm, arg(args, 4) as ObjRef, arg(args, 5), out)?;
+                word(len as i16)
+            }
+            _ => {
+                let mut m = [0u8; rsa::MAX_MODULUS];
+                let mut e = [0u8; rsa::MAX_MODULUS];
+                let mn = self.slot_read(vm, &k, 0, &mut m)?;
+                let en = self.slot_read(vm, &k, 1, &mut e)?;
+                let mut sig = [0u8; rsa::MAX_MODULUS];
+                let sl = arg(args, 6);
+                if sl < 0 || sl as usize > sig.len() {
+                    return word(0);
+                }
+                let s = Self::read_array(vm, arg(args, 4) as ObjRef, arg(args, 5), sl, &mut sig)?;
+                let mut sc = [0u8; rsa::MAX_MODULUS];
+                let s = sc
+                    .get_mut(..s.len())
+                    .map(|t| {
+                        t.copy_from_slice(s);
+                        &*t
+                    })
+                    .unwrap_or(&[]);
+                let ok = rsa::pkcs1_verify(
+                    engine(),
+                    m.get(..mn).unwrap_or(&[]),
+                    e.get(..en).unwrap_or(&[]),
+                    h,
+                    hash,
+                    s,
+                )
+                .map_err(|e| self.crypto_fail(vm, e))?;
+                word(ok as i16)
+            }
+        }
+    }
+
+    /// Ends an HMAC sign (writes the MAC) or verify (compares it).
+    fn finish_mac<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        token: u16,
+        args: &[i16],
+        mac: &[u8],
+    ) -> Result<Value, Trap> {
+        if token == 5 {
+            Self::write_array(vm, arg(args, 4) as ObjRef, arg(args, 5), mac)?;
+            return word(mac.len() as i16);
+        }
+        let mut buf = [0u8; MAX_DIGEST];
+        let sl = arg(args, 6);
+        if sl as usize != mac.len() {
+            return word(0);
+        }
+        let got = Self::read_array(vm, arg(args, 4) as ObjRef, arg(args, 5), sl, &mut buf)?;
+        word(subtle_eq(got, mac) as i16)
+    }
+
+    fn agreement_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        token: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        match token {
+            1 => {
+                let key = arg(args, 1) as ObjRef;
+                let k = self.key_ref(vm, key)?;
+                if k.kind != Kind::EcPrivate {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                if !Self::key_initialized(vm, &k)? {
+                    return Err(self.crypto_error(vm, UNINITIALIZED_KEY));
+                }
+                let mut st = [1u8, 0, 0];
+                st[1..3].copy_from_slice(&(key as i16).to_be_bytes());
+                Self::state_write(vm, this, &st)?;
+                Ok(Value::Void)
+            }
+            2 => word(vm.get_field(this, 0)?),
+            _ => {
+                let (_, key) = self.init_state(vm, this)?;
+                let k = self.key_ref(vm, key)?;
+                let mut s = [0u8; 65];
+                self.ec_value(vm, &k, &mut s)?;
+                let mut w = [0u8; 65];
+                let wl = arg(args, 3);
+                if !(1..=65).contains(&wl) {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                let peer = Self::read_array(vm, arg(args, 1) as ObjRef, arg(args, 2), wl, &mut w)?;
+                let mut z = [0u8; 32];
+                let r = engine().p256_ecdh(s.get(..32).unwrap_or(&[]), peer, &mut z);
+                s.fill(0);
+                r.map_err(|e| self.crypto_fail(vm, e))?;
+                Self::write_array(vm, arg(args, 4) as ObjRef, arg(args, 5), &z)?;
+                word(32)
+            }
+        }
+    }
+
+    fn cipher_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        token: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let alg = vm.get_field(this, 0)?;
+        let (block, cbc) = cipher_alg(alg).ok_or(Trap::Internal("cipher alg"))?;
+        let bs = block.block_len();
+        match token {
+            2 => return word(alg),
+            6 => {
+                return word(match (block, cbc) {
+                    (BlockAlg::Aes, true) => 1,
+                    (BlockAlg::Aes, false) => 2,
+                    (BlockAlg::Des, true) => 3,
+                    (BlockAlg::Des, false) => 4,
+                })
+            }
+            7 => return word(1),
+            3 | 4 => {
+                let (key, mode) = (arg(args, 1) as ObjRef, arg(args, 2));
+                let k = self.key_ref(vm, key)?;
+                let ok = matches!(
+                    (block, k.kind),
+                    (BlockAlg::Aes, Kind::Aes) | (BlockAlg::Des, Kind::Des)
+                );
+                if !ok || !(1..=2).contains(&mode) {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                if !Self::key_initialized(vm, &k)? {
+                    return Err(self.crypto_error(vm, UNINITIALIZED_KEY));
+                }
+                let mut st = [0u8; CI_STATE_LEN];
+                st[0] = mode as u8;
+                st[1..3].copy_from_slice(&(key as i16).to_be_bytes());
+                if token == 4 {
+                    let il = arg(args, 5);
+                    if !cbc || il as usize != bs {
+                        return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                    }
+                    let mut iv = [0u8; 16];
+                    let ivb =
+                        Self::read_array(vm, arg(args, 3) as ObjRef, arg(args, 4), il, &mut iv)?;
+                    st[CI_IV..CI_IV + bs].copy_from_slice(ivb);
+                    st[CI_IV0..CI_IV0 + bs].copy_from_slice(ivb);
+                }
+                Self::state_write(vm, this, &st)?;
+                return Ok(Value::Void);
+            }
+            _ => {}
+        }
+        // update (5) or doFinal (1)
+        let (st, key) = self.init_state(vm, this)?;
+        let mut st: [u8; CI_STATE_LEN] = st
+            .get(..CI_STATE_LEN)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(Trap::Internal("cipher state"))?;
+        let k = self.key_ref(vm, key)?;
+        let mut kb = [0u8; 32];
+        let kn = self.slot_read(vm, &k, 0, &mut kb)?;
+        let encrypt = st[0] == 2;
+        let (arr, off, len) = (arg(args, 1) as ObjRef, arg(args, 2), arg(args, 3));
+        let (out, out_off) = (arg(args, 4) as ObjRef, arg(args, 5));
+        if arr == NULL || out == NULL {
+            return Err(vm.throw(SystemException::NullPointer));
+        }
+        vm.byte_array_range(arr, off, len)?;
+        let pending = st[CI_PENDING_LEN] as usize;
+        let total = pending + len as usize;
+        let process = if token == 1 { total } else { total / bs * bs };
+        if token == 1 && !total.is_multiple_of(bs) {
+            return Err(self.crypto_error(vm, ILLEGAL_USE));
+        }
+        vm.byte_array_range(out, out_off, process as i16)?;
+        // gather everything first: input and output may overlap
+        let mut all = [0u8; 512 + 16];
+        if total > all.len() {
+            return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+        }
+        all[..pending].copy_from_slice(&st[CI_PENDING..CI_PENDING + pending]);
+        Self::read_array(vm, arr, off, len, &mut all[pending..])?;
+        let mut iv = [0u8; 16];
+        iv[..bs].copy_from_slice(&st[CI_IV..CI_IV + bs]);
+        let data = &mut all[..process];
+        let ivs = if cbc { Some(&mut iv[..bs]) } else { None };
+        let r = engine().block_cipher(block, kb.get(..kn).unwrap_or(&[]), encrypt, ivs, data);
+        kb.fill(0);
+        r.map_err(|e| self.crypto_fail(vm, e))?;
+        Self::write_array(vm, out, out_off, &all[..process])?;
+        let rest = total - process;
+        st[CI_PENDING..CI_PENDING + rest].copy_from_slice(&all[process..total]);
+        st[CI_PENDING_LEN] = rest as u8;
+        if token == 1 {
+            // doFinal resets the Cipher to its state after init (same key and IV)
+            iv[..bs].copy_from_slice(&st[CI_IV0..CI_IV0 + bs]);
+            st[CI_PENDING_LEN] = 0;
+        }
+        st[CI_IV..CI_IV + bs].copy_from_slice(&iv[..bs]);
+        Self::state_write(vm, this, &st)?;
+        word(process as i16)
+    }
+}
+
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,7 +1,8 @@
 //! `oxicard sim`: the simulated card attached to vsmartcard's vpcd driver, so that it sits in a
-//! PC/SC reader ("Virtual PCD 00 00") for every PC/SC program. The card has no persistent
-//! storage or card manager yet, so the applets it should hold are loaded and installed from
-//! CAP files at start.
+//! PC/SC reader ("Virtual PCD 00 00") for every PC/SC program. The card keeps its NVM in an
+//! image file, so packages, applets and their data survive restarts and `kill -9`. There is
+//! no card manager yet, so applets are loaded and installed from CAP files at start (skipped
+//! when the image already holds them).
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -33,17 +34,45 @@ pub struct SimArgs {
     /// instance AID and install parameters, in hex, separated by colons.
     #[arg(long = "install", value_name = "PKG:APPLET[:INSTANCE[:PARAMS]]")]
     installs: Vec<String>,
+    /// The card's NVM image file (created when missing). Default: $OXICARD_IMAGE, else
+    /// $XDG_DATA_HOME/oxicard/card.img, else ~/.local/share/oxicard/card.img.
+    #[arg(long, value_name = "FILE", conflicts_with = "memory")]
+    image: Option<PathBuf>,
+    /// Start from an empty card: delete the image file first.
+    #[arg(long, conflicts_with = "memory")]
+    reset_image: bool,
+    /// Keep the NVM in memory only: a fresh card that forgets everything when it ends.
+    #[arg(long)]
+    memory: bool,
     /// Log every APDU and control message.
     #[arg(short, long)]
     verbose: bool,
+}
+
+/// The image file: the option, or the environment's choice, or the per-user default.
+fn image_path(option: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = option {
+        return Ok(path.clone());
+    }
+    let env = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(path) = env("OXICARD_IMAGE") {
+        return Ok(PathBuf::from(path));
+    }
+    let data = match (env("XDG_DATA_HOME"), env("HOME")) {
+        (Some(data), _) => PathBuf::from(data),
+        (None, Some(home)) => PathBuf::from(home).join(".local/share"),
+        (None, None) => bail!("no --image given and neither XDG_DATA_HOME nor HOME is set"),
+    };
+    Ok(data.join("oxicard").join("card.img"))
 }
 
 /// Help text shown after the options of `oxicard sim`.
 pub const SIM_HELP: &str = "\
 Needs pcscd running with vsmartcard's vpcd driver (Debian/Ubuntu: apt-get install pcscd
 vsmartcard-vpcd). The card connects to vpcd, retries every second while vpcd is not there,
-and comes back by itself when pcscd restarts. Its applets stay installed for as long as
-`oxicard sim` runs. Ctrl-C ends it.
+and comes back by itself when pcscd restarts. The card's NVM is an image file (see
+--image): what is installed, and every applet's data, is kept across restarts, and killing
+the process at any moment is a power cut the card recovers from. Ctrl-C ends it.
 
 ATR: 3B 89 80 01 80 67 6F 78 69 63 61 72 64 85 (T=1, historical bytes \"oxicard\").
 
@@ -97,16 +126,39 @@ pub fn run(args: &SimArgs) -> anyhow::Result<std::process::ExitCode> {
         .map(|spec| parse_install(spec))
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(|e| crate::Malformed(format!("{e:#}")))?;
-    let mut card = SimCard::new()?;
+    let mut card = if args.memory {
+        eprintln!("card NVM in memory only");
+        SimCard::new()?
+    } else {
+        let image = image_path(args.image.as_ref())?;
+        if args.reset_image {
+            match std::fs::remove_file(&image) {
+                Ok(()) => eprintln!("deleted {}", image.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("deleting {}", image.display())),
+            }
+        }
+        let card = SimCard::with_image(&image, false)?;
+        eprintln!("card NVM image {}", image.display());
+        card
+    };
     for path in &args.caps {
         let package = CapPackage::read(path).map_err(|e| crate::Malformed(e.to_string()))?;
         let aid = package.aid;
+        if card.has_package(&aid) {
+            eprintln!("{} ({aid}) is on the card already", path.display());
+            continue;
+        }
         card.add_cap(package);
         card.load(&aid)
             .with_context(|| format!("loading {}", path.display()))?;
         eprintln!("loaded {} ({aid})", path.display());
     }
     for install in &installs {
+        if card.has_instance(&install.instance) {
+            eprintln!("{} is installed already", install.instance);
+            continue;
+        }
         card.install(
             &install.package,
             &install.applet,

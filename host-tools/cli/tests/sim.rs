@@ -67,7 +67,7 @@ fn oxicard_sim_serves_the_hello_applet_to_vpcd() {
         Command::new(env!("CARGO_BIN_EXE_oxicard"))
             .args(["sim", "--host", "127.0.0.1", "--port", &port, "--cap"])
             .arg(Path::new(GOLDEN).join("hello/hello.cap"))
-            .args(["--install", "F00000010100:F00000010101", "-v"])
+            .args(["--install", "F00000010100:F00000010101", "-v", "--memory"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -86,6 +86,66 @@ fn oxicard_sim_serves_the_hello_applet_to_vpcd() {
     assert_eq!(answer(&mut vpcd), [0x90, 0x00]);
     send(&mut vpcd, &[0x80, 0x02, 0x00, 0x00, 0x00]);
     assert_eq!(answer(&mut vpcd), b"Hello\x90\x00");
+}
+
+/// Starts `oxicard sim` on `image` and returns it with the vpcd connection, powered on.
+fn start_on_image(image: &Path, extra: &[&std::ffi::OsStr]) -> (Card, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut card = Card(
+        Command::new(env!("CARGO_BIN_EXE_oxicard"))
+            .args(["sim", "--host", "127.0.0.1", "--port", &port, "--image"])
+            .arg(image)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("oxicard runs"),
+    );
+    let mut vpcd = accept_within(&listener, &mut card, Duration::from_secs(30));
+    send(&mut vpcd, &[0x01]); // power on
+    (card, vpcd)
+}
+
+fn exchange(vpcd: &mut TcpStream, command: &[u8]) -> Vec<u8> {
+    send(vpcd, command);
+    answer(vpcd)
+}
+
+/// The golden wallet, installed on an image file; the process is killed with SIGKILL in the
+/// middle of the session and started again without --cap/--install: the applet and its
+/// balance are still there.
+#[test]
+fn the_card_image_survives_kill_9() {
+    let dir = std::env::temp_dir().join(format!("oxicard-sim-image-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("card.img");
+    let cap = Path::new(GOLDEN).join("wallet/wallet.cap");
+    let select = [0x00, 0xA4, 0x04, 0x00, 0x06, 0xF0, 0, 0, 1, 4, 1];
+    let verify = [0x80, 0x20, 0, 0, 4, 0x31, 0x32, 0x33, 0x34];
+    let credit = [0x80, 0x32, 0, 0, 2, 0x00, 0x10, 0x00];
+    let balance = [0x80, 0x30, 0, 0, 0];
+    {
+        let extra: [&std::ffi::OsStr; 5] = [
+            "--reset-image".as_ref(),
+            "--cap".as_ref(),
+            cap.as_os_str(),
+            "--install".as_ref(),
+            "F00000010400:F00000010401:F00000010401:04313233340064".as_ref(),
+        ];
+        let (mut card, mut vpcd) = start_on_image(&image, &extra);
+        assert_eq!(exchange(&mut vpcd, &select), [0x90, 0x00]);
+        assert_eq!(exchange(&mut vpcd, &balance), [0x00, 0x64, 0x90, 0x00]);
+        assert_eq!(exchange(&mut vpcd, &verify), [0x90, 0x00]);
+        assert_eq!(exchange(&mut vpcd, &credit), [0x00, 0x74, 0x90, 0x00]);
+        // SIGKILL: no chance to flush or close anything.
+        card.0.kill().unwrap();
+        card.0.wait().unwrap();
+    }
+    let (_card, mut vpcd) = start_on_image(&image, &[]);
+    assert_eq!(exchange(&mut vpcd, &select), [0x90, 0x00]);
+    assert_eq!(exchange(&mut vpcd, &balance), [0x00, 0x74, 0x90, 0x00]);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

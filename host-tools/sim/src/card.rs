@@ -12,7 +12,7 @@ use oxicard_cap::jar::read_cap_jar;
 use oxicard_cap::ComponentTag;
 use oxicard_jcre::{Card, CardError, MAX_RESPONSE};
 
-use crate::nvm::HeapNvm;
+use crate::nvm::{FileNvm, HeapNvm, SimNvm};
 
 /// Bytes of NVM the simulated card has.
 pub const NVM_SIZE: usize = 512 * 1024;
@@ -90,18 +90,47 @@ fn card_error(context: &str, error: CardError) -> SimError {
 
 /// The simulated card with a catalogue of CAP files it can load by package AID.
 pub struct SimCard {
-    card: Box<Card<HeapNvm>>,
+    card: Box<Card<SimNvm>>,
     catalogue: BTreeMap<Aid, CapPackage>,
 }
 
 impl SimCard {
-    /// A fresh card: empty NVM, nothing loaded, no applet selected.
+    /// A fresh card in memory: empty NVM, nothing loaded, no applet selected.
     pub fn new() -> Result<SimCard, SimError> {
-        let card = Card::new(HeapNvm::new(NVM_SIZE)).map_err(|e| card_error("power-up", e))?;
+        Self::power_up(SimNvm::Heap(HeapNvm::new(NVM_SIZE)))
+    }
+
+    /// A card whose NVM is the image file `path` (created when missing): what was loaded and
+    /// installed on it before, and the applets' data, are still there. Every NVM write reaches
+    /// the file before the card goes on, so killing the process is a power cut, from which
+    /// the card recovers here. `sync` also flushes each write to the disk.
+    pub fn with_image(path: &Path, sync: bool) -> Result<SimCard, SimError> {
+        let io = |e: std::io::Error| SimError::Io(path.to_path_buf(), e.to_string());
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let nvm = FileNvm::open(path, NVM_SIZE, sync).map_err(io)?;
+        Self::power_up(SimNvm::File(nvm))
+    }
+
+    fn power_up(nvm: SimNvm) -> Result<SimCard, SimError> {
+        let card = Card::new(nvm).map_err(|e| card_error("power-up", e))?;
         Ok(SimCard {
             card: Box::new(card),
             catalogue: BTreeMap::new(),
         })
+    }
+
+    /// True when the package with this AID is on the card.
+    pub fn has_package(&self, package: &Aid) -> bool {
+        self.card.has_package(package.as_bytes())
+    }
+
+    /// True when an applet instance with this AID is installed.
+    pub fn has_instance(&self, instance: &Aid) -> bool {
+        self.card
+            .applet_instances()
+            .any(|aid| aid == instance.as_bytes())
     }
 
     /// Makes a CAP file available to [`SimCard::load`] by its package AID.

@@ -157,6 +157,57 @@ impl Nvm for FileNvm {
     }
 }
 
+/// The simulator's NVM: in memory (a fresh card every run) or in an image file (a card that
+/// keeps its packages, applets and their data across runs and `kill -9`).
+pub enum SimNvm {
+    /// Memory only.
+    Heap(HeapNvm),
+    /// An image file.
+    File(FileNvm),
+}
+
+impl Nvm for SimNvm {
+    type Error = NvmErrorKind;
+
+    fn size(&self) -> usize {
+        match self {
+            SimNvm::Heap(nvm) => nvm.size(),
+            SimNvm::File(nvm) => nvm.size(),
+        }
+    }
+
+    fn unit_size(&self) -> usize {
+        match self {
+            SimNvm::Heap(nvm) => nvm.unit_size(),
+            SimNvm::File(nvm) => nvm.unit_size(),
+        }
+    }
+
+    #[inline]
+    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), NvmErrorKind> {
+        match self {
+            SimNvm::Heap(nvm) => nvm.read(addr, buf),
+            SimNvm::File(nvm) => nvm.read(addr, buf),
+        }
+    }
+
+    #[inline]
+    fn write(&mut self, addr: usize, data: &[u8]) -> Result<(), NvmErrorKind> {
+        match self {
+            SimNvm::Heap(nvm) => nvm.write(addr, data),
+            SimNvm::File(nvm) => nvm.write(addr, data),
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> Option<&[u8]> {
+        match self {
+            SimNvm::Heap(nvm) => nvm.as_slice(),
+            SimNvm::File(nvm) => nvm.as_slice(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,6 +285,16 @@ impl<N: Nvm> Card<N> {
         &self.vm
     }
 
+    /// True when a package with this AID is loaded.
+    pub fn has_package(&self, aid: &[u8]) -> bool {
+        self.vm.find_package(aid).is_some()
+    }
+
+    /// The AIDs of the installed applet instances, in installation order.
+    pub fn applet_instances(&self) -> impl Iterator<Item = &[u8]> {
+        self.rt.applets.iter().map(|applet| applet.aid.as_slice())
+    }
+
     /// Loads and links a package from its load file: the concatenated CAP components
     /// (tag, size, info each), e.g. in GlobalPlatform load order. A convenience over
     /// [`Card::begin_load`] with the whole file as one block.

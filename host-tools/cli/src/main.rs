@@ -6,6 +6,7 @@ mod api;
 mod cap_dump;
 mod convert;
 mod run_script;
+mod shell;
 mod sim;
 
 use std::io::Write;
@@ -42,6 +43,9 @@ Examples:
   oxicard convert --classdir classes --applet F00000010101:org.example.Hello --out build \
       org.example F00000010100 1.0                 class files to CAP + export file
   oxicard run --sim --cap hello.cap hello.apdu    replay an APDU script on a simulated card
+  oxicard run --reader 0 --skip-install hello.apdu   the same script on a PC/SC card
+  oxicard shell --sim --cap hello.cap --install F00000010100:F00000010101
+                                                 an interactive APDU shell
   oxicard sim --cap hello.cap --install F00000010100:F00000010101 -v
                                                  a card in pcscd's reader \"Virtual PCD 00 00\"
 
@@ -72,6 +76,9 @@ enum Command {
     /// Put a simulated card into pcscd through vsmartcard's vpcd driver.
     #[command(after_help = sim::SIM_HELP)]
     Sim(sim::SimArgs),
+    /// Talk to a card interactively: APDUs, select, reset, variables; answers explained.
+    #[command(after_help = shell::SHELL_HELP)]
+    Shell(shell::ShellArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,6 +135,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert::run(args).map(|text| (text, false)),
         Command::Run(args) => return report_error(run_script::run(args)),
         Command::Sim(args) => return report_error(sim::run(args)),
+        Command::Shell(args) => return report_error(shell::run(args)),
     };
     match result {
         Ok((text, problems)) => {

@@ -9,6 +9,11 @@ use crate::error::Trap;
 use crate::heap::{ArrayType, ObjRef, NULL};
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
 use crate::{nvm_err, Frame, SystemException, Vm, MAX_FRAMES, STACK_WORDS};
+
+/// Stack indexes are masked with this (the stack length is a power of two), so an access
+/// needs no second bounds check after the frame checks; `sp < limit <= STACK_WORDS` holds.
+const STACK_MASK: usize = STACK_WORDS - 1;
+const _: () = assert!(STACK_WORDS.is_power_of_two());
 use oxicard_store::Nvm;
 
 /// Most argument words a native method takes.
@@ -208,6 +213,23 @@ mod ops {
     pub const Impdep2: u8 = Op::Impdep2 as u8;
 }
 
+/// How one run of an interpreter loop ended (besides a trap).
+enum Exit {
+    /// The outermost frame of this execution returned.
+    Return(Value),
+    /// The top frame runs in the other mode (see [`Frame::fast`]).
+    Switch,
+}
+
+/// Stack words of a returned value.
+fn value_words(v: Value) -> u8 {
+    match v {
+        Value::Void => 0,
+        Value::Word(_) => 1,
+        Value::Int(_) => 2,
+    }
+}
+
 impl<N: Nvm> Vm<N> {
     /// Runs `method` with `args` (argument words, `this` first) in the current context
     /// until it returns. An uncaught Java exception is `Err(Trap::Throw(obj))`.
@@ -277,13 +299,23 @@ impl<N: Nvm> Vm<N> {
         self.frame_floor = floor;
         let mut budget = self.budget_left;
         let result = loop {
-            match self.interp(host, &mut budget) {
+            // each frame runs in the mode its method was proven for; a call or return into
+            // a method of the other mode comes back here to switch loops
+            let fast = self.frames.last().is_some_and(|f| f.fast);
+            let step = if fast {
+                self.interp::<H, true>(host, &mut budget)
+            } else {
+                self.interp::<H, false>(host, &mut budget)
+            };
+            match step {
+                Ok(Exit::Switch) => {}
+                Ok(Exit::Return(v)) => break Ok(v),
                 Err(Trap::Throw(obj)) => match self.unwind(obj) {
                     Ok(true) => {}
                     Ok(false) => break Err(Trap::Throw(obj)),
                     Err(e) => break Err(e),
                 },
-                other => break other,
+                Err(e) => break Err(e),
             }
         };
         self.budget_left = budget;
@@ -353,6 +385,8 @@ impl<N: Nvm> Vm<N> {
             stack_limit: limit as u16,
             package: pkg,
             saved_context: self.context,
+            fast: self.is_fast(&info, off),
+            expect_ret: 0,
         };
         if self.frames.len() >= MAX_FRAMES {
             return Err(Trap::StackOverflow);
@@ -390,7 +424,7 @@ impl<N: Nvm> Vm<N> {
                     continue;
                 }
                 let matches = catch == 0 || {
-                    let class = self.cp_entry(&info, catch, layout::CP_CLASS, f.pc)?;
+                    let class = self.cp_entry(&info, catch, layout::CP_CLASS, f.pc)? & 0xFFFF;
                     self.is_instance(&h, 0, class as u16)?
                 };
                 if matches {
@@ -422,7 +456,8 @@ impl<N: Nvm> Vm<N> {
         Ok(false)
     }
 
-    /// Resolved constant-pool entry `index` of package `info`, checking its kind.
+    /// Resolved constant-pool entry `index` of package `info`, checking its kind; the whole
+    /// entry (the tag byte included, see [`layout::CP_RET_SHIFT`]).
     #[inline]
     fn cp_entry(
         &self,
@@ -441,13 +476,13 @@ impl<N: Nvm> Vm<N> {
             .nvm
             .read_u32((info.cp_addr + index as u32 * 4) as usize)
             .map_err(nvm_err)?;
-        if (e >> 24) as u8 != tag {
+        if (e >> 24) as u8 & layout::CP_TAG_MASK != tag {
             return Err(Trap::Malformed {
                 pc,
                 what: "constant-pool entry of the wrong kind",
             });
         }
-        Ok(e & 0x00FF_FFFF)
+        Ok(e)
     }
 
     /// Reads a static field of `size` bytes (1, 2, 4) as a sign-extended int.
@@ -464,7 +499,15 @@ impl<N: Nvm> Vm<N> {
 
     /// The interpreter loop proper: runs until the outermost frame returns or a trap.
     #[allow(unused_assignments)]
-    fn interp<H: Natives<N>>(&mut self, host: &mut H, budget: &mut u64) -> Result<Value, Trap> {
+    ///
+    /// `FAST`: the running method was proven at load (see the `verify` module): operand
+    /// stack depths, local indexes and branch targets are not checked. Stack indexes are
+    /// masked in both modes, so even a wrong proof could not reach outside the stack array.
+    fn interp<H: Natives<N>, const FAST: bool>(
+        &mut self,
+        host: &mut H,
+        budget: &mut u64,
+    ) -> Result<Exit, Trap> {
         // the instruction budget is counted in a local and written back on every exit
         let mut left = *budget;
         let mut pc: usize;
@@ -499,6 +542,10 @@ impl<N: Nvm> Vm<N> {
                 };
                 code_lo = info.method_addr as usize;
                 code_hi = code_lo + info.method_len as usize;
+                if f.fast != FAST {
+                    *budget = left;
+                    return Ok(Exit::Switch);
+                }
             }};
         }
         load_frame!();
@@ -532,8 +579,8 @@ impl<N: Nvm> Vm<N> {
             }
             // Operands are not checked against the end of the method component: a read
             // past it stays inside the NVM (which checks its bounds), every operand value
-            // is validated where it is used (locals, CP indexes, branch targets), and the
-            // pc check of the next instruction stops a method that runs off its end.
+            // is validated where it is used (locals, CP indexes, branch targets) or was
+            // proven at load (fast mode).
             macro_rules! u8at {
                 ($off:expr) => {{
                     t!(self.nvm.read_u8(insn + $off).map_err(nvm_err))
@@ -552,26 +599,20 @@ impl<N: Nvm> Vm<N> {
             macro_rules! push {
                 ($v:expr) => {{
                     let v: i16 = $v;
-                    if sp >= limit {
+                    if !FAST && sp >= limit {
                         bad!("operand stack overflow")
                     }
-                    match self.stack.get_mut(sp) {
-                        Some(s) => *s = v,
-                        None => bad!("stack"),
-                    }
+                    self.stack[sp & STACK_MASK] = v;
                     sp += 1;
                 }};
             }
             macro_rules! pop {
                 () => {{
-                    if sp <= base {
+                    if !FAST && sp <= base {
                         bad!("operand stack underflow")
                     }
                     sp -= 1;
-                    match self.stack.get(sp) {
-                        Some(v) => *v,
-                        None => bad!("stack"),
-                    }
+                    self.stack[sp & STACK_MASK]
                 }};
             }
             macro_rules! push_int {
@@ -591,34 +632,33 @@ impl<N: Nvm> Vm<N> {
             macro_rules! local {
                 ($i:expr) => {{
                     let i = locals + $i as usize;
-                    if i >= base {
+                    if !FAST && i >= base {
                         bad!("local index out of range")
                     }
-                    match self.stack.get(i) {
-                        Some(v) => *v,
-                        None => bad!("stack"),
-                    }
+                    self.stack[i & STACK_MASK]
                 }};
             }
             macro_rules! set_local {
                 ($i:expr, $v:expr) => {{
                     let i = locals + $i as usize;
                     let v: i16 = $v;
-                    if i >= base {
+                    if !FAST && i >= base {
                         bad!("local index out of range")
                     }
-                    match self.stack.get_mut(i) {
-                        Some(s) => *s = v,
-                        None => bad!("stack"),
-                    }
+                    self.stack[i & STACK_MASK] = v;
                 }};
             }
             // One handler per opcode (no second dispatch inside a handler).
             macro_rules! short_op {
                 ($a:ident, $b:ident, $e:expr) => {{
-                    let $b = pop!();
-                    let $a = pop!();
-                    push!($e);
+                    // two pops and a push: one check (sp never exceeds the frame limit)
+                    if !FAST && sp < base + 2 {
+                        bad!("operand stack underflow")
+                    }
+                    let $b = self.stack[(sp - 1) & STACK_MASK];
+                    let $a = self.stack[(sp - 2) & STACK_MASK];
+                    self.stack[(sp - 2) & STACK_MASK] = $e;
+                    sp -= 1;
                     pc += 1;
                 }};
             }
@@ -630,8 +670,12 @@ impl<N: Nvm> Vm<N> {
             }
             macro_rules! if_shorts {
                 ($a:ident, $b:ident, $cond:expr, $len:expr) => {{
-                    let $b = pop!();
-                    let $a = pop!();
+                    if !FAST && sp < base + 2 {
+                        bad!("operand stack underflow")
+                    }
+                    let $b = self.stack[(sp - 1) & STACK_MASK];
+                    let $a = self.stack[(sp - 2) & STACK_MASK];
+                    sp -= 2;
                     branch!($cond, $len);
                 }};
             }
@@ -649,7 +693,7 @@ impl<N: Nvm> Vm<N> {
             macro_rules! jump {
                 ($rel:expr) => {{
                     let target = insn as isize + $rel as isize;
-                    if target < code_lo as isize || target >= code_hi as isize {
+                    if !FAST && (target < code_lo as isize || target >= code_hi as isize) {
                         bad!("branch target outside the method component")
                     }
                     if target <= insn as isize {
@@ -675,7 +719,13 @@ impl<N: Nvm> Vm<N> {
             }
             macro_rules! cp {
                 ($idx:expr, $tag:expr) => {
-                    t!(self.cp_entry(&info, $idx as u16, $tag, insn as u32))
+                    t!(self.cp_entry(&info, $idx as u16, $tag, insn as u32)) & 0x00FF_FFFF
+                };
+            }
+            // words the method of a constant-pool method entry returns (0xFF: unknown)
+            macro_rules! ret_words {
+                ($e:expr) => {
+                    (($e >> 24) as u8 >> layout::CP_RET_SHIFT).wrapping_sub(1)
                 };
             }
             macro_rules! save {
@@ -690,9 +740,11 @@ impl<N: Nvm> Vm<N> {
             // method of an object of another applet context (a Shareable interface object)
             // switches to that context until the method returns.
             macro_rules! invoke {
-                ($m:expr, $nargs:expr, $len:expr, $owner:expr) => {{
+                ($m:expr, $nargs:expr, $len:expr, $owner:expr, $ret:expr) => {{
                     let m: MethodRef = $m;
                     let nargs = $nargs as usize;
+                    // the words the verifier assumed this call returns (fast frames only)
+                    let expect: u8 = $ret;
                     charge!(1);
                     if sp < base + nargs {
                         bad!("operand stack underflow")
@@ -714,7 +766,11 @@ impl<N: Nvm> Vm<N> {
                             args.get(..nargs).unwrap_or(&[]),
                         );
                         left = self.budget_left;
-                        match t!(v) {
+                        let v = t!(v);
+                        if FAST && value_words(v) != expect {
+                            bad!("native returned other words than its catalog entry");
+                        }
+                        match v {
                             Value::Void => {}
                             Value::Word(w) => push!(w),
                             Value::Int(i) => push_int!(i),
@@ -722,6 +778,9 @@ impl<N: Nvm> Vm<N> {
                         pc = insn + $len;
                     } else {
                         save!(insn + $len);
+                        if let Some(f) = self.frames.last_mut() {
+                            f.expect_ret = expect;
+                        }
                         t!(self.push_frame(m, sp - nargs, nargs as u8, 0));
                         let owner: u8 = $owner;
                         if owner != 0 && owner != self.context {
@@ -744,15 +803,37 @@ impl<N: Nvm> Vm<N> {
                     self.context = done.saved_context;
                     if self.frames.len() <= self.frame_floor {
                         *budget = left;
-                        return Ok(value);
+                        return Ok(Exit::Return(value));
                     }
-                    load_frame!();
-                    sp = done.locals as usize;
+                    // the value goes onto the invoker's stack, checked against its frame:
+                    // a fast invoker's proof assumed the words its constant pool names
+                    let at = done.locals as usize;
+                    let words = value_words(value);
+                    let ok = match self.frames.last_mut() {
+                        Some(f) => {
+                            let fits = at + words as usize <= f.stack_limit as usize
+                                && at >= f.stack_base as usize;
+                            if fits && (!f.fast || f.expect_ret == words) {
+                                f.sp = (at + words as usize) as u16;
+                                true
+                            } else {
+                                false
+                            }
+                        }
+                        None => false,
+                    };
+                    if !ok {
+                        bad!("return value does not fit the invoker's frame");
+                    }
                     match value {
                         Value::Void => {}
-                        Value::Word(w) => push!(w),
-                        Value::Int(i) => push_int!(i),
+                        Value::Word(w) => self.stack[at & STACK_MASK] = w,
+                        Value::Int(i) => {
+                            self.stack[at & STACK_MASK] = (i >> 16) as i16;
+                            self.stack[(at + 1) & STACK_MASK] = i as i16;
+                        }
                     }
+                    load_frame!();
                 }};
             }
 
@@ -1323,7 +1404,7 @@ impl<N: Nvm> Vm<N> {
                     pc += len;
                 }
                 ops::Invokevirtual => {
-                    let e = cp!(u16at!(1), layout::CP_VMETHOD);
+                    let e = t!(self.cp_entry(&info, u16at!(1), layout::CP_VMETHOD, insn as u32));
                     let nargs = (e >> 8) as usize & 0xFF;
                     let token = e as u8;
                     if nargs == 0 || sp < base + nargs {
@@ -1338,7 +1419,7 @@ impl<N: Nvm> Vm<N> {
                         Some(m) => m,
                         None => bad!("no method for the virtual token"),
                     };
-                    invoke!(m, nargs, 3, h.owner);
+                    invoke!(m, nargs, 3, h.owner, ret_words!(e));
                 }
                 ops::Invokespecial | ops::Invokestatic => {
                     let idx = u16at!(1);
@@ -1346,7 +1427,7 @@ impl<N: Nvm> Vm<N> {
                         .nvm
                         .read_u32((info.cp_addr + idx as u32 * 4) as usize)
                         .map_err(nvm_err));
-                    let tag = (e >> 24) as u8;
+                    let tag = (e >> 24) as u8 & layout::CP_TAG_MASK;
                     let ok = if op == ops::Invokestatic {
                         tag == layout::CP_SMETHOD
                     } else {
@@ -1365,7 +1446,7 @@ impl<N: Nvm> Vm<N> {
                             fail!(self.throw(SystemException::NullPointer));
                         }
                     }
-                    invoke!(m, nargs, 3, 0);
+                    invoke!(m, nargs, 3, 0, ret_words!(e));
                 }
                 ops::Invokeinterface => {
                     let nargs = u8at!(1) as usize;
@@ -1390,7 +1471,7 @@ impl<N: Nvm> Vm<N> {
                     if t!(self.method_nargs(m)) as usize != nargs {
                         bad!("invokeinterface nargs mismatch");
                     }
-                    invoke!(m, nargs, 5, h.owner);
+                    invoke!(m, nargs, 5, h.owner, u8::MAX);
                 }
                 ops::New => {
                     let class = cp!(u16at!(1), layout::CP_CLASS) as u16;

@@ -27,8 +27,8 @@ pub const NATIVE_PACKAGE: u32 = 0xFF;
 /// First class id given to classes of loaded packages.
 pub const FIRST_USER_CLASS: ClassId = 0x100;
 
-/// Superblock magic ("OXC1").
-pub const MAGIC: u32 = 0x4F58_4331;
+/// Superblock magic ("OXC2": Method components are followed by the verifier's bitmap).
+pub const MAGIC: u32 = 0x4F58_4332;
 /// Maximum loaded packages.
 pub const MAX_PACKAGES: usize = 16;
 /// Bytes per package record.
@@ -93,6 +93,11 @@ pub const CP_SMETHOD_SUPER: u8 = 4;
 pub const CP_SFIELD: u8 = 5;
 /// Resolved StaticMethodref: method ref.
 pub const CP_SMETHOD: u8 = 6;
+/// The tag bits of a resolved entry's top byte.
+pub const CP_TAG_MASK: u8 = 0x0F;
+/// Method entries (virtual, super, static) keep the words their method returns, plus one,
+/// in the top byte's high nibble (0: unknown), for the verifier and the return check.
+pub const CP_RET_SHIFT: u8 = 4;
 
 /// The superblock (cached in RAM, written through).
 #[derive(Clone, Copy, Debug, Default)]

@@ -22,6 +22,7 @@ pub mod link;
 pub mod load;
 pub mod persist;
 mod reader;
+mod verify;
 
 pub use api::{ApiCatalog, Natives, Value};
 pub use error::{LinkError, Trap};
@@ -107,6 +108,11 @@ pub struct Frame {
     pub package: u8,
     /// Context that was active in the invoker (restored on return).
     pub saved_context: u8,
+    /// The method was proven at load (see the `verify` module) and runs without per-
+    /// instruction checks.
+    pub fast: bool,
+    /// Words this (fast) frame expects back from the method it invoked; checked on return.
+    pub expect_ret: u8,
 }
 
 /// The virtual machine: NVM image and heap, transient RAM, stacks and transaction state.

@@ -299,10 +299,20 @@ impl<N: Nvm> Vm<N> {
         let method_addr = self.copy_to_nvm(method)?;
         // the guard after the code: a method that runs off the end of the component hits a
         // reserved opcode, so the interpreter needs no end check per instruction
-        let guard = self.alloc_bytes(METHOD_GUARD.len()).map_err(lerr)?;
+        // (followed by the verifier's bitmap of methods proven for fast mode, all clear)
+        let fast_map_len = crate::verify::fast_map_len(method.len);
+        let guard = self
+            .alloc_bytes(METHOD_GUARD.len() + fast_map_len)
+            .map_err(lerr)?;
         self.nvm
             .write(guard as usize, &METHOD_GUARD)
             .map_err(nerr)?;
+        zero_fill(
+            &mut self.nvm,
+            guard as usize + METHOD_GUARD.len(),
+            fast_map_len,
+        )
+        .map_err(lerr)?;
         lk.method_len = method.len as u32;
         let handler_count =
             Reader::new(method, TAG_METHOD).u8(&self.nvm, "handler_count")? as usize;
@@ -374,14 +384,21 @@ impl<N: Nvm> Vm<N> {
             self.nvm.write_u16(a + 2, *id).map_err(nerr)?;
         }
 
-        // Constant pool.
+        // Constant pool. Method entries also keep the words their method returns (found by
+        // the verifier's walk; the free NVM above the image holds its map).
+        let mut verifier = crate::verify::Verifier::new(self.sb.top as usize, self.alloc_limit);
         let mut r = Reader::new(cp, TAG_CONSTANT_POOL);
         r.u16(&self.nvm, "CP count")?;
         for i in 0..cp_count as usize {
             let at = r.pos();
             let mut e = [0u8; 4];
             r.read(&self.nvm, &mut e, "cp_info")?;
-            let v = self.resolve_cp(&lk, e, at)?;
+            let (mut v, method) = self.resolve_cp(&lk, e, at)?;
+            if let Some(m) = method {
+                if let Some(words) = self.return_words(&mut verifier, m) {
+                    v |= (words as u32 + 1) << (24 + layout::CP_RET_SHIFT);
+                }
+            }
             self.nvm
                 .write_u32(cp_addr as usize + i * 4, v)
                 .map_err(nerr)?;
@@ -411,6 +428,10 @@ impl<N: Nvm> Vm<N> {
                 }
             }
         }
+
+        // Verification: the methods this package's references can start prove their facts
+        // for the interpreter's fast mode (the others run checked).
+        self.verify_package(&lk, &mut verifier, cp_addr, cp_count, applet_addr)?;
 
         // Static arrays (segment 1 of the image), owned by the package's context.
         let saved_ctx = self.context;
@@ -876,13 +897,78 @@ impl<N: Nvm> Vm<N> {
         }
     }
 
-    fn resolve_cp(&self, lk: &Linker, e: [u8; 4], at: usize) -> Result<u32, LinkError> {
+    /// Runs the verifier over every method a reference of package `lk.pkg` can start:
+    /// internal static and super method entries of its constant pool, its classes' virtual
+    /// tables and its applets' install methods.
+    fn verify_package(
+        &mut self,
+        lk: &Linker,
+        verifier: &mut crate::verify::Verifier,
+        cp_addr: u32,
+        cp_count: u16,
+        applet: (u32, u32),
+    ) -> Result<(), LinkError> {
+        let mut done: Vec<MethodRef, 128> = Vec::new();
+        let mut verify = |vm: &mut Self, m: MethodRef| {
+            if m >> 16 == lk.pkg as u32 && !done.contains(&m) {
+                vm.verify_method(verifier, m);
+                let _ = done.push(m);
+            }
+        };
+        for i in 0..cp_count as usize {
+            let e = self.nvm.read_u32(cp_addr as usize + i * 4).map_err(nerr)?;
+            let tag = (e >> 24) as u8 & layout::CP_TAG_MASK;
+            if tag == layout::CP_SMETHOD || tag == layout::CP_SMETHOD_SUPER {
+                verify(self, e & 0x00FF_FFFF);
+            }
+        }
+        for (_, id) in lk.class_map.iter() {
+            let index = (id - FIRST_USER_CLASS) as u32;
+            let rec = self
+                .nvm
+                .read_u32((layout::CLASS_DIR + index * 4) as usize)
+                .map_err(nerr)? as usize;
+            let [vt, pvt]: [u8; 2] = self.read_bytes(rec + layout::C_VT_LEN).map_err(lerr)?;
+            for t in 0..vt as usize + pvt as usize {
+                let m = self
+                    .nvm
+                    .read_u32(rec + layout::C_VTABLE + 4 * t)
+                    .map_err(nerr)?;
+                verify(self, m);
+            }
+        }
+        let (addr, len) = (applet.0 as usize, applet.1 as usize);
+        if len > 0 {
+            let count = self.nvm.read_u8(addr).map_err(nerr)?;
+            let mut p = addr + 1;
+            for _ in 0..count {
+                let l = self.nvm.read_u8(p).map_err(nerr)? as usize;
+                if p + 3 + l > addr + len {
+                    break;
+                }
+                let off = self.nvm.read_u16(p + 1 + l).map_err(nerr)?;
+                verify(self, (lk.pkg as u32) << 16 | off as u32);
+                p += 3 + l;
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves one constant-pool entry: its tagged value, and for method entries the
+    /// method the reference (or, for a virtual one, the class named) resolves to.
+    fn resolve_cp(
+        &self,
+        lk: &Linker,
+        e: [u8; 4],
+        at: usize,
+    ) -> Result<(u32, Option<MethodRef>), LinkError> {
         let tag = e[0];
         let cref = u16::from_be_bytes([e[1], e[2]]);
         let bad = LinkError::BadToken {
             component: TAG_CONSTANT_POOL,
             offset: at,
         };
+        let mut method = None;
         let value: u32 = match tag {
             1 => self.resolve_class_ref(lk, cref, TAG_CONSTANT_POOL, at)? as u32,
             2 => {
@@ -900,12 +986,15 @@ impl<N: Nvm> Vm<N> {
                 let id = self.resolve_class_ref(lk, cref, TAG_CONSTANT_POOL, at)?;
                 let m = self.vtable_entry(id, e[3]).map_err(lerr)?.ok_or(bad)?;
                 let nargs = self.method_nargs(m).map_err(lerr)?;
+                method = Some(m);
                 (nargs as u32) << 8 | e[3] as u32
             }
             4 => {
                 let id = self.resolve_class_ref(lk, cref, TAG_CONSTANT_POOL, at)?;
                 let sup = self.class_super(id).map_err(lerr)?.ok_or(bad)?;
-                self.vtable_entry(sup, e[3]).map_err(lerr)?.ok_or(bad)?
+                let m = self.vtable_entry(sup, e[3]).map_err(lerr)?.ok_or(bad)?;
+                method = Some(m);
+                m
             }
             5 | 6 => {
                 let field = tag == 5;
@@ -956,6 +1045,9 @@ impl<N: Nvm> Vm<N> {
         if value > 0x00FF_FFFF {
             return Err(LinkError::CapacityExceeded("resolved reference"));
         }
-        Ok((tag as u32) << 24 | value)
+        if tag == layout::CP_SMETHOD {
+            method = Some(value);
+        }
+        Ok(((tag as u32) << 24 | value, method))
     }
 }

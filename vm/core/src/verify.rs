@@ -1,0 +1,584 @@
+//! The load-time verifier: proves, per method, the facts that let the interpreter run the
+//! method without per-instruction checks ("fast" mode, see [`crate::interp`]).
+//!
+//! A walk follows the control flow of one method from its entry (and into every exception
+//! handler whose range covers a reached instruction) and proves, for every instruction it
+//! reaches: the instruction lies inside the Method component; the operand stack depth before
+//! it is the same on every path, never below what it pops, never above `max_stack`; every
+//! local it names is below `nargs + max_locals`; every branch target is inside the component.
+//! Invokes pop their argument words and push the return words of the method the constant
+//! pool resolved to (the linker keeps them in the entry's tag byte, see
+//! [`crate::layout::CP_RET_SHIFT`]); the interpreter checks on return that a callee chosen at
+//! run time returned that many words.
+//!
+//! A method the walk cannot prove (jsr/ret, invokeinterface, reserved opcodes, inconsistent
+//! depths, a method that runs off the component ...) is not refused: it keeps running in the
+//! checked mode, where every operand, stack slot, local and target is checked at run time.
+//! The proven methods are recorded in a bitmap after the Method component's guard (one bit
+//! per method offset, see [`fast_map_addr`]).
+//!
+//! The walk keeps two bytes per code byte (state, depth) in free NVM above the allocated
+//! image: the card has no RAM to spare for a method of several kilobytes. Only the bytes a
+//! walk touched are cleared after it.
+
+use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
+use crate::link::METHOD_GUARD;
+use crate::Vm;
+use heapless::Vec;
+use oxicard_isa::{Flags, Group, Implied, Opcode, OperandLayout, Words};
+use oxicard_store::Nvm;
+
+/// Map state of a code byte: not reached.
+const UNSEEN: u8 = 0;
+/// Reached, waiting to be processed.
+const PENDING: u8 = 1;
+/// Processed.
+const DONE: u8 = 2;
+
+/// Offsets waiting in RAM; more wait in the map (state [`PENDING`]) and are found by a sweep.
+const WORKLIST: usize = 32;
+/// Return-word results remembered during one package link.
+const RET_CACHE: usize = 64;
+
+/// NVM address of the fast-method bitmap of a package whose Method component is at
+/// `method_addr` with length `method_len`: right after the component's guard.
+pub(crate) fn fast_map_addr(method_addr: u32, method_len: u32) -> usize {
+    method_addr as usize + method_len as usize + METHOD_GUARD.len()
+}
+
+/// Bytes of the fast-method bitmap for a Method component of `method_len` bytes.
+pub(crate) fn fast_map_len(method_len: usize) -> usize {
+    method_len.div_ceil(8)
+}
+
+/// What a walk proves about a method's flow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    /// Only the words its return instructions return (the depth is not tracked).
+    Returns,
+    /// Every fact fast mode relies on.
+    Depth,
+}
+
+/// The verifier's state during one package link: where its map lives and what it learned.
+pub(crate) struct Verifier {
+    /// NVM address of the map (free NVM above the image).
+    map: usize,
+    /// Bytes of the map known to be zero.
+    zeroed: usize,
+    /// End of the free NVM the map may use.
+    limit: usize,
+    /// Return words of methods walked so far.
+    returns: Vec<(MethodRef, Option<u8>), RET_CACHE>,
+}
+
+impl Verifier {
+    /// A verifier whose map uses the free NVM `[map, limit)`.
+    pub(crate) fn new(map: usize, limit: usize) -> Self {
+        Verifier {
+            map,
+            zeroed: 0,
+            limit,
+            returns: Vec::new(),
+        }
+    }
+}
+
+/// The facts of a method header.
+struct Header {
+    max_stack: u8,
+    nlocals: usize,
+    /// Offset of the first instruction in the Method component.
+    code: usize,
+}
+
+impl<N: Nvm> Vm<N> {
+    /// Words the method `m` returns (0, 1 or 2), if every return instruction its flow reaches
+    /// agrees; natives say it in the catalog.
+    pub(crate) fn return_words(&mut self, v: &mut Verifier, m: MethodRef) -> Option<u8> {
+        if m >> 16 == NATIVE_PACKAGE {
+            return self
+                .catalog
+                .natives
+                .get((m & 0xFFFF) as usize)
+                .map(|n| n.ret_words);
+        }
+        if let Some((_, r)) = v.returns.iter().find(|(k, _)| *k == m) {
+            return *r;
+        }
+        let r = self.walk(v, m, Proof::Returns);
+        let _ = v.returns.push((m, r));
+        r
+    }
+
+    /// Proves method `m` for fast mode and records it in its package's bitmap.
+    pub(crate) fn verify_method(&mut self, v: &mut Verifier, m: MethodRef) -> bool {
+        if m >> 16 == NATIVE_PACKAGE || self.walk(v, m, Proof::Depth).is_none() {
+            return false;
+        }
+        let Some(info) = self.packages.get((m >> 16) as usize).copied() else {
+            return false;
+        };
+        let off = (m & 0xFFFF) as usize;
+        let at = fast_map_addr(info.method_addr, info.method_len) + off / 8;
+        match self.nvm.read_u8(at) {
+            Ok(b) => self.nvm.write(at, &[b | 1 << (off % 8)]).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether method `m` (bytecode) was proven for fast mode at load.
+    #[inline]
+    pub(crate) fn is_fast(&self, info: &crate::PackageInfo, off: u32) -> bool {
+        let at = fast_map_addr(info.method_addr, info.method_len) + off as usize / 8;
+        matches!(self.nvm.read_u8(at), Ok(b) if b >> (off % 8) & 1 != 0)
+    }
+
+    /// Walks the flow of method `m`. `Some(words returned)` when the proof holds (a method
+    /// that never returns counts as returning nothing).
+    fn walk(&mut self, v: &mut Verifier, m: MethodRef, proof: Proof) -> Option<u8> {
+        let info = *self.packages.get((m >> 16) as usize)?;
+        let base = info.method_addr as usize;
+        let len = info.method_len as usize;
+        let hdr = self.method_header(base, len, (m & 0xFFFF) as usize)?;
+        // the map: two bytes (state, depth) per code byte, zero before the walk
+        let need = len.checked_mul(2)?;
+        if v.map.checked_add(need)? > v.limit {
+            return None;
+        }
+        if v.zeroed < need {
+            crate::heap::zero_fill(&mut self.nvm, v.map + v.zeroed, need - v.zeroed).ok()?;
+            v.zeroed = need;
+        }
+        let mut w = Walk {
+            pkg: (m >> 16) as u8,
+            map: v.map,
+            len,
+            lo: hdr.code,
+            hi: hdr.code,
+            list: Vec::new(),
+            spilled: false,
+        };
+        let r = self.walk_flow(&mut w, base, &hdr, proof);
+        // leave the map zero for the next walk
+        let cleared =
+            crate::heap::zero_fill(&mut self.nvm, w.map + 2 * w.lo, 2 * (w.hi - w.lo + 1));
+        cleared.ok()?;
+        r
+    }
+
+    fn method_header(&self, base: usize, len: usize, off: usize) -> Option<Header> {
+        if off >= len {
+            return None;
+        }
+        let b: [u8; 4] = self.read_bytes(base + off).ok()?;
+        if b[0] & 0x40 != 0 {
+            return None; // abstract: no code
+        }
+        let (max_stack, nargs, max_locals, code) = if b[0] & 0x80 != 0 {
+            (b[1], b[2], b[3], off + 4)
+        } else {
+            (b[0] & 0x0F, b[1] >> 4, b[1] & 0x0F, off + 2)
+        };
+        Some(Header {
+            max_stack,
+            nlocals: nargs as usize + max_locals as usize,
+            code,
+        })
+    }
+
+    fn walk_flow(&mut self, w: &mut Walk, base: usize, hdr: &Header, proof: Proof) -> Option<u8> {
+        let track = proof == Proof::Depth;
+        let handlers = self.nvm.read_u8(base).ok()? as usize;
+        let mut ret: Option<u8> = None;
+        self.reach(w, hdr.code, 0)?;
+        loop {
+            let pc = match w.list.pop() {
+                Some(pc) => pc as usize,
+                None if w.spilled => {
+                    w.spilled = false;
+                    match self.next_pending(w)? {
+                        Some(pc) => pc,
+                        None => break,
+                    }
+                }
+                None => break,
+            };
+            let [state, depth]: [u8; 2] = self.read_bytes(w.map + 2 * pc).ok()?;
+            if state != PENDING {
+                continue;
+            }
+            self.nvm.write(w.map + 2 * pc, &[DONE]).ok()?;
+            let depth = depth as usize;
+            let a = base + pc;
+            let op = Opcode::from_u8(self.nvm.read_u8(a).ok()?)?;
+            let flags = op.flags();
+            if flags.intersects(Flags::RESERVED | Flags::SUBROUTINE) {
+                return None;
+            }
+            let layout = op.layout();
+            let u8at = |vm: &Self, o: usize| vm.nvm.read_u8(a + o).ok();
+            let u16at = |vm: &Self, o: usize| vm.nvm.read_u16(a + o).ok();
+            let ilen = match layout.fixed_len() {
+                Some(l) => l,
+                None => switch_len(self, a, layout)?,
+            };
+            if pc.checked_add(ilen)? > w.len {
+                return None;
+            }
+            // stack effect: (pops, depth after)
+            let info = op.info();
+            let (pops, after) = match op {
+                Opcode::Invokestatic
+                | Opcode::Invokespecial
+                | Opcode::Invokevirtual
+                | Opcode::Invokeinterface
+                    if !track =>
+                {
+                    (0, 0)
+                }
+                Opcode::Invokestatic | Opcode::Invokespecial | Opcode::Invokevirtual => {
+                    let e = self.cp_word(w.pkg, u16at(self, 1)?)?;
+                    let tag = (e >> 24) as u8 & layout::CP_TAG_MASK;
+                    let words = (e >> 24) as u8 >> layout::CP_RET_SHIFT;
+                    let nargs = match (op, tag) {
+                        (Opcode::Invokevirtual, layout::CP_VMETHOD) => (e >> 8) as usize & 0xFF,
+                        (Opcode::Invokestatic, layout::CP_SMETHOD)
+                        | (Opcode::Invokespecial, layout::CP_SMETHOD)
+                        | (Opcode::Invokespecial, layout::CP_SMETHOD_SUPER) => {
+                            self.method_nargs(e & 0x00FF_FFFF).ok()? as usize
+                        }
+                        _ => return None,
+                    };
+                    if words == 0 {
+                        return None; // return words unknown
+                    }
+                    (nargs, depth.checked_sub(nargs)? + words as usize - 1)
+                }
+                // the callee's return words are known only at run time
+                Opcode::Invokeinterface => return None,
+                Opcode::DupX => {
+                    let mn = u8at(self, 1)? as usize;
+                    let (m, n) = (mn >> 4, mn & 0x0F);
+                    if !(1..=4).contains(&m) || (n != 0 && (n < m || n > m + 4)) {
+                        return None;
+                    }
+                    (m.max(n), depth + m)
+                }
+                Opcode::SwapX => {
+                    let mn = u8at(self, 1)? as usize;
+                    let (m, n) = (mn >> 4, mn & 0x0F);
+                    if !(1..=2).contains(&m) || !(1..=2).contains(&n) {
+                        return None;
+                    }
+                    (m + n, depth)
+                }
+                _ => match (info.stack.pop, info.stack.push) {
+                    (Words::Fixed(p), Words::Fixed(q)) => (
+                        p as usize,
+                        depth.wrapping_sub(p as usize).wrapping_add(q as usize),
+                    ),
+                    (Words::Fixed(p), Words::FrameEnd) => {
+                        if ret.is_some_and(|r| r != p) {
+                            return None;
+                        }
+                        ret = Some(p);
+                        (p as usize, 0)
+                    }
+                    _ => return None,
+                },
+            };
+            if track && (depth < pops || after > hdr.max_stack as usize) {
+                return None;
+            }
+            // locals
+            if flags.intersects(Flags::READS_LOCAL | Flags::WRITES_LOCAL) {
+                let index = match info.implied {
+                    Implied::Local(i) => i as usize,
+                    _ => u8at(self, 1)? as usize,
+                };
+                let width = if flags.contains(Flags::INT) && info.group != Group::InstanceField {
+                    2
+                } else {
+                    1
+                };
+                if index + width > hdr.nlocals {
+                    return None;
+                }
+            }
+            // successors
+            let next = if track { after } else { 0 };
+            if flags.contains(Flags::BRANCH) {
+                if flags.contains(Flags::SWITCH) {
+                    let (table, count, step) = switch_table(self, a, layout)?;
+                    self.reach_rel(w, pc, u16at(self, 1)? as i16, next)?;
+                    for i in 0..count {
+                        let rel = u16at(self, table + i * step + step - 2)? as i16;
+                        self.reach_rel(w, pc, rel, next)?;
+                    }
+                } else {
+                    let rel = match layout {
+                        OperandLayout::Branch1 => u8at(self, 1)? as i8 as i16,
+                        _ => u16at(self, 1)? as i16,
+                    };
+                    self.reach_rel(w, pc, rel, next)?;
+                }
+            }
+            if !flags.contains(Flags::TERMINAL) && pc + ilen < w.len {
+                // (falling through onto the guard after the component traps: no successor)
+                self.reach(w, pc + ilen, next)?;
+            }
+            // exception handlers whose range overlaps this instruction (an invoker's pc is
+            // inside its invoke, so the whole instruction counts)
+            for h in 0..handlers {
+                let e: [u8; 6] = self.read_bytes(base + 1 + 8 * h).ok()?;
+                let start = u16::from_be_bytes([e[0], e[1]]) as usize;
+                let end = start + (u16::from_be_bytes([e[2], e[3]]) & 0x7FFF) as usize;
+                let handler = u16::from_be_bytes([e[4], e[5]]) as usize;
+                if start < pc + ilen && pc < end && hdr.max_stack >= 1 {
+                    self.reach(w, handler, if track { 1 } else { 0 })?;
+                }
+            }
+        }
+        Some(ret.unwrap_or(0))
+    }
+
+    /// The resolved constant-pool entry `index` of package `pkg`.
+    fn cp_word(&self, pkg: u8, index: u16) -> Option<u32> {
+        let info = self.packages.get(pkg as usize)?;
+        if index >= info.cp_count {
+            return None;
+        }
+        self.nvm
+            .read_u32((info.cp_addr + index as u32 * 4) as usize)
+            .ok()
+    }
+
+    fn reach_rel(&mut self, w: &mut Walk, pc: usize, rel: i16, depth: usize) -> Option<()> {
+        let target = pc as isize + rel as isize;
+        if target < 0 || target as usize >= w.len {
+            return None;
+        }
+        self.reach(w, target as usize, depth)
+    }
+
+    /// Records that instruction `pc` is reached with `depth` words on the stack.
+    fn reach(&mut self, w: &mut Walk, pc: usize, depth: usize) -> Option<()> {
+        if pc >= w.len || depth > u8::MAX as usize {
+            return None;
+        }
+        let at = w.map + 2 * pc;
+        let [state, known]: [u8; 2] = self.read_bytes(at).ok()?;
+        if state != UNSEEN {
+            return (known as usize == depth).then_some(());
+        }
+        self.nvm.write(at, &[PENDING, depth as u8]).ok()?;
+        w.lo = w.lo.min(pc);
+        w.hi = w.hi.max(pc);
+        if w.list.push(pc as u16).is_err() {
+            w.spilled = true;
+        }
+        Some(())
+    }
+
+    /// The first pending instruction in the touched range (after the worklist overflowed).
+    fn next_pending(&self, w: &mut Walk) -> Option<Option<usize>> {
+        for pc in w.lo..=w.hi {
+            if self.nvm.read_u8(w.map + 2 * pc).ok()? == PENDING {
+                w.spilled = true;
+                return Some(Some(pc));
+            }
+        }
+        Some(None)
+    }
+}
+
+/// One walk in progress.
+struct Walk {
+    /// Package of the method.
+    pkg: u8,
+    /// NVM address of the map.
+    map: usize,
+    /// Length of the Method component.
+    len: usize,
+    /// Lowest and highest code offsets touched in the map.
+    lo: usize,
+    hi: usize,
+    list: Vec<u16, WORKLIST>,
+    /// Some reached instruction did not fit in `list`.
+    spilled: bool,
+}
+
+/// A switch's jump table: (offset of the first entry from the opcode, entries, entry size).
+fn switch_table<N: Nvm>(
+    vm: &Vm<N>,
+    a: usize,
+    layout: OperandLayout,
+) -> Option<(usize, usize, usize)> {
+    let step = layout.switch_entry_len();
+    match layout {
+        OperandLayout::TableSwitchShort | OperandLayout::TableSwitchInt => {
+            let (low, high, table) = if layout == OperandLayout::TableSwitchShort {
+                (
+                    vm.nvm.read_u16(a + 3).ok()? as i16 as i64,
+                    vm.nvm.read_u16(a + 5).ok()? as i16 as i64,
+                    7,
+                )
+            } else {
+                (
+                    vm.nvm.read_u32(a + 3).ok()? as i32 as i64,
+                    vm.nvm.read_u32(a + 7).ok()? as i32 as i64,
+                    11,
+                )
+            };
+            if low > high || high - low >= 0x8000 {
+                return None;
+            }
+            Some((table, (high - low + 1) as usize, step))
+        }
+        _ => Some((5, vm.nvm.read_u16(a + 3).ok()? as usize, step)),
+    }
+}
+
+/// Length of a switch instruction.
+fn switch_len<N: Nvm>(vm: &Vm<N>, a: usize, layout: OperandLayout) -> Option<usize> {
+    let (table, count, step) = switch_table(vm, a, layout)?;
+    Some(table + count * step)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! Hand-assembled methods (opcodes from the one table in oxicard-isa, header layout per
+    //! JCVM 3.0.5 §6.10 method_header_info), each proven or not as the spec's rules say.
+    extern crate std;
+    use super::*;
+    use crate::api::ApiCatalog;
+    use crate::PackageInfo;
+    use oxicard_isa::Opcode as Op;
+    use oxicard_store::RamNvm;
+    use std::boxed::Box;
+    use std::vec;
+    use std::vec::Vec as StdVec;
+
+    static CATALOG: ApiCatalog = ApiCatalog {
+        packages: &[],
+        classes: &[],
+        static_methods: &[],
+        natives: &[],
+    };
+    const METHODS: u32 = 0x4000;
+
+    /// A VM with one package whose Method component is `0 handlers` + `method` at offset 1.
+    fn vm_with(method: &[u8]) -> Box<Vm<RamNvm<0x10000>>> {
+        let mut vm = Box::new(Vm::new(RamNvm::new(), &CATALOG).unwrap());
+        let mut comp = vec![0u8];
+        comp.extend_from_slice(method);
+        vm.nvm.write(METHODS as usize, &comp).unwrap();
+        let guard = METHODS as usize + comp.len();
+        vm.nvm.write(guard, &METHOD_GUARD).unwrap();
+        vm.packages
+            .push(PackageInfo {
+                method_addr: METHODS,
+                method_len: comp.len() as u32,
+                ..Default::default()
+            })
+            .unwrap();
+        vm
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::new(0x8000, 0x10000)
+    }
+
+    fn ops(code: &[Op]) -> impl Iterator<Item = u8> + '_ {
+        code.iter().map(|o| *o as u8)
+    }
+
+    #[test]
+    fn a_counting_loop_is_proven_and_marked_fast() {
+        // short f(short n) { short i = 0; while (i < n) i++; return i; }
+        let mut m = vec![0x02, 0x11]; // max_stack 2, nargs 1, max_locals 1
+        m.extend(ops(&[Op::Sconst0, Op::Sstore1, Op::Sload1, Op::Sload0]));
+        m.extend([
+            Op::IfScmpge as u8,
+            7,
+            Op::Sinc as u8,
+            1,
+            1,
+            Op::Goto as u8,
+            (-7i8) as u8,
+        ]);
+        m.extend(ops(&[Op::Sload1, Op::Sreturn]));
+        let mut vm = vm_with(&m);
+        let mut v = verifier();
+        assert_eq!(vm.return_words(&mut v, 1), Some(1));
+        assert!(vm.verify_method(&mut v, 1));
+        let info = vm.packages[0];
+        assert!(vm.is_fast(&info, 1));
+        assert!(!vm.is_fast(&info, 2), "only the verified entry is marked");
+        // the walk leaves its map clear
+        let mut map = [0xAAu8; 64];
+        vm.nvm.read(0x8000, &mut map).unwrap();
+        assert!(map.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn unprovable_methods_stay_checked() {
+        let cases: [(&str, StdVec<u8>); 6] = [
+            (
+                "pop on an empty stack",
+                vec![0x01, 0x00, Op::Pop as u8, Op::Return as u8],
+            ),
+            ("local 1 of a method with one local", {
+                let mut m = vec![0x01, 0x10];
+                m.extend(ops(&[Op::Sload1, Op::Sreturn]));
+                m
+            }),
+            ("depths 0 and 1 meet", {
+                let mut m = vec![0x02, 0x10, Op::Sload0 as u8, Op::Ifeq as u8, 3];
+                m.extend(ops(&[Op::Sconst1, Op::Return]));
+                m
+            }),
+            (
+                "branch before the component",
+                vec![0x01, 0x00, Op::Goto as u8, 0x9C],
+            ),
+            ("push beyond max_stack", {
+                let mut m = vec![0x01, 0x00];
+                m.extend(ops(&[Op::Sconst1, Op::Sconst1, Op::Pop2, Op::Return]));
+                m
+            }),
+            (
+                "jsr",
+                vec![0x01, 0x00, Op::Jsr as u8, 0, 3, Op::Return as u8],
+            ),
+        ];
+        for (what, m) in cases {
+            let mut vm = vm_with(&m);
+            assert!(!vm.verify_method(&mut verifier(), 1), "{what}");
+            let info = vm.packages[0];
+            assert!(!vm.is_fast(&info, 1), "{what}");
+        }
+    }
+
+    #[test]
+    fn return_words_must_agree() {
+        // if (n == 0) return; else return n;  -- return and sreturn in one method
+        let mut m = vec![0x01, 0x10, Op::Sload0 as u8, Op::Ifne as u8, 3];
+        m.extend(ops(&[Op::Return, Op::Sload0, Op::Sreturn]));
+        let mut vm = vm_with(&m);
+        assert_eq!(vm.return_words(&mut verifier(), 1), None);
+        // a method that never returns counts as returning nothing
+        let mut vm = vm_with(&[0x00, 0x00, Op::Goto as u8, 0]);
+        assert_eq!(vm.return_words(&mut verifier(), 1), Some(0));
+        assert!(vm.verify_method(&mut verifier(), 1));
+    }
+
+    #[test]
+    fn a_fall_through_onto_the_guard_is_a_run_time_trap_not_a_failure() {
+        // nop; nop at the very end of the component: the guard after it traps
+        let mut vm = vm_with(&[0x00, 0x00, Op::Nop as u8, Op::Nop as u8]);
+        assert!(vm.verify_method(&mut verifier(), 1));
+    }
+}

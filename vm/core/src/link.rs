@@ -31,6 +31,11 @@ const TAG_EXPORT: u8 = 10;
 /// fall-through past the last instruction always lands on it.
 pub(crate) const METHOD_GUARD: [u8; 8] = [0xFE; 8];
 
+/// Package record field: u16 bit mask of the loaded packages it imports (bit q = package q).
+const P_IMPORTS: usize = 76;
+/// Package record field: 1 when [`P_IMPORTS`] was recorded at link time.
+const P_IMPORTS_RECORDED: usize = 78;
+
 /// Maximum classes in one package.
 const MAX_PACKAGE_CLASSES: usize = 64;
 /// Maximum virtual table length.
@@ -495,6 +500,12 @@ impl<N: Nvm> Vm<N> {
         put32(&mut b, layout::P_CLASSMAP_COUNT, lk.class_map.len() as u32);
         put32(&mut b, layout::P_APPLET_ADDR, applet_addr.0);
         put32(&mut b, layout::P_APPLET_LEN, applet_addr.1);
+        let imported = lk.imports.iter().fold(0u16, |mask, i| match i {
+            Import::User(q) => mask | 1u16.checked_shl(*q as u32).unwrap_or(0),
+            Import::Api(_) => mask,
+        });
+        b[P_IMPORTS..P_IMPORTS + 2].copy_from_slice(&imported.to_be_bytes());
+        b[P_IMPORTS_RECORDED] = 1;
         self.nvm.write(rec, &b).map_err(nerr)?;
         self.sb.package_count = pkg + 1;
         self.sb.write(&mut self.nvm).map_err(lerr)?;
@@ -516,6 +527,19 @@ impl<N: Nvm> Vm<N> {
         self.nvm.read(rec, &mut b).ok()?;
         let aid = b.get(1..1 + b[0] as usize)?;
         Vec::from_slice(aid).ok()
+    }
+
+    /// The loaded packages package `pkg` imports, as a bit mask by package index (bit q =
+    /// package q); `None` when the record does not say (linked by an older version, which
+    /// did not record its imports).
+    pub fn package_imports(&self, pkg: u8) -> Option<u16> {
+        if pkg >= self.sb.package_count {
+            return None;
+        }
+        let rec = layout::package_record(pkg) as usize;
+        let mut b = [0u8; 3];
+        self.nvm.read(rec + P_IMPORTS, &mut b).ok()?;
+        (b[2] == 1).then_some(u16::from_be_bytes([b[0], b[1]]))
     }
 
     /// Index of the loaded package with this AID.

@@ -5,11 +5,13 @@
 #![no_std]
 
 pub mod api;
+mod card_manager;
 pub mod crypto;
 pub mod fuzzing;
 mod natives;
 mod registry;
 
+pub use card_manager::ISD_AID;
 use heapless::Vec;
 use oxicard_store::Nvm;
 use oxicard_vm::heap::{ArrayType, ObjRef, GLOBAL, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
@@ -162,6 +164,8 @@ pub(crate) struct Runtime {
 pub struct Card<N: Nvm> {
     vm: Vm<N>,
     rt: Runtime,
+    /// The card manager (the ISD), selected when no applet is.
+    cm: card_manager::CardManager,
 }
 
 impl<N: Nvm> Card<N> {
@@ -195,6 +199,7 @@ impl<N: Nvm> Card<N> {
                 exceptions: persistent.exceptions,
                 nvm_fault: None,
             },
+            cm: card_manager::CardManager::default(),
         })
     }
 
@@ -393,6 +398,7 @@ impl<N: Nvm> Card<N> {
         self.vm.set_context(0);
         self.rt.selected = None;
         self.rt.selecting = false;
+        self.leave_card_manager();
         self.vm.checkpoint()?;
         Ok(())
     }
@@ -456,9 +462,12 @@ impl<N: Nvm> Card<N> {
             if let Some(target) = self.select_target(aid) {
                 return self.select(target);
             }
+            if card_manager::names_isd(aid) {
+                return self.select_card_manager();
+            }
         }
         let Some(current) = self.rt.selected else {
-            return Ok((0, SW_FILE_NOT_FOUND));
+            return self.card_manager_command(command, lc);
         };
         self.rt.selecting = false;
         let sw = self.process(current);
@@ -479,14 +488,8 @@ impl<N: Nvm> Card<N> {
     }
 
     fn select(&mut self, target: usize) -> Result<(usize, u16), CardError> {
-        if let Some(current) = self.rt.selected.take() {
-            let _ = self.call_applet(current, 4, &[]);
-            // single channel: no other applet of the deselected applet's context is active
-            if let Some(a) = self.rt.applets.get(current) {
-                let ctx = Vm::<N>::package_context(a.package);
-                self.vm.clear_transient_of(TRANSIENT_DESELECT, Some(ctx))?;
-            }
-        }
+        self.leave_card_manager();
+        self.deselect_current()?;
         let r = self.call_applet(target, 6, &[]);
         if r != Ok(Value::Word(1)) {
             self.abort_open_transaction();
@@ -497,6 +500,20 @@ impl<N: Nvm> Card<N> {
         let sw = self.process(target);
         self.rt.selecting = false;
         Ok((self.rt.apdu.response.len(), sw))
+    }
+
+    /// Deselects the selected applet, if any: `deselect()`, then its context's
+    /// CLEAR_ON_DESELECT arrays are cleared.
+    fn deselect_current(&mut self) -> Result<(), CardError> {
+        if let Some(current) = self.rt.selected.take() {
+            let _ = self.call_applet(current, 4, &[]);
+            // single channel: no other applet of the deselected applet's context is active
+            if let Some(a) = self.rt.applets.get(current) {
+                let ctx = Vm::<N>::package_context(a.package);
+                self.vm.clear_transient_of(TRANSIENT_DESELECT, Some(ctx))?;
+            }
+        }
+        Ok(())
     }
 
     fn process(&mut self, applet: usize) -> u16 {

@@ -149,3 +149,21 @@ pub(crate) fn check<N: Nvm>(vm: &Vm<N>, cached: &[AppletEntry]) -> Result<(), &'
     }
     Ok(())
 }
+
+/// Removes applet record `index`: the records after it move down one place and the count
+/// goes down, all through the journal (so the removal is part of the command's epoch).
+/// The applet's objects stay in the heap, unreachable (no object collection yet).
+pub(crate) fn remove_applet<N: Nvm>(
+    vm: &mut Vm<N>,
+    applets: &mut Vec<AppletEntry, MAX_APPLETS>,
+    index: usize,
+) -> Result<(), Trap> {
+    if index >= applets.len() {
+        return Err(Trap::Internal("applet record to remove"));
+    }
+    applets.remove(index);
+    for (i, entry) in applets.iter().enumerate().skip(index) {
+        store_applet(vm, i, entry)?;
+    }
+    vm.write_persistent(addr(COUNT) as u32, &[applets.len() as u8], false)
+}

@@ -24,6 +24,9 @@ pub const APDU_BUFFER_LEN: usize = 261;
 /// Largest response: 256 data bytes and the status word.
 pub const MAX_RESPONSE: usize = 258;
 
+/// Slots of the runtime's table of preallocated exception objects (by class id).
+pub(crate) const EXCEPTION_SLOTS: usize = 32;
+
 /// Status word of a successful command.
 pub const SW_OK: u16 = 0x9000;
 /// Status word of any failure that is not an ISOException (JCRE §3.3), and of VM traps.
@@ -153,6 +156,8 @@ pub(crate) struct Runtime {
     pub(crate) exceptions: [ObjRef; 32],
     /// An NVM failure (power loss) stopped the current command: no response goes out.
     pub(crate) nvm_fault: Option<Trap>,
+    /// The crypto engine and random source of the board.
+    pub(crate) platform: crypto::Platform,
 }
 
 /// A Java Card: VM, runtime and NVM. All a host needs: load, install, reset, transmit.
@@ -172,7 +177,14 @@ impl<N: Nvm> Card<N> {
     /// Powers a card up on `nvm`: an empty NVM is formatted (no packages, no applets); an
     /// existing image is recovered (an operation a power loss interrupted is rolled back)
     /// and reopened with its packages, applets and their state. No applet is selected.
+    /// Cryptography uses [`crypto::Platform::default`] (software engine; the host's random
+    /// generator when oxicard-crypto has its `std` feature).
     pub fn new(nvm: N) -> Result<Self, CardError> {
+        Self::with_platform(nvm, crypto::Platform::default())
+    }
+
+    /// [`Card::new`] with the board's crypto engine and random source.
+    pub fn with_platform(nvm: N, platform: crypto::Platform) -> Result<Self, CardError> {
         let mut vm = Vm::new(nvm, &api::CATALOG)?;
         vm.set_context(0);
         let persistent = match registry::load(&vm)? {
@@ -198,6 +210,7 @@ impl<N: Nvm> Card<N> {
                 apdu: ApduState::default(),
                 exceptions: persistent.exceptions,
                 nvm_fault: None,
+                platform,
             },
             cm: card_manager::CardManager::default(),
         })

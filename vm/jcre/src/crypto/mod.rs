@@ -24,16 +24,57 @@ const NO_SUCH_ALGORITHM: i16 = 3;
 const INVALID_INIT: i16 = 4;
 const ILLEGAL_USE: i16 = 5;
 
-/// The engine the natives use.
-static ENGINE: SoftEngine = SoftEngine;
+/// The CryptoException throwable lives in the runtime's table of preallocated exceptions,
+/// indexed by class id: the table must have room for it.
+const _: () = assert!((class::CRYPTO_EXCEPTION as usize) < crate::EXCEPTION_SLOTS);
 
-fn engine() -> &'static dyn CryptoEngine {
-    &ENGINE
+/// The software engine, the default of every [`Platform`].
+static SOFT_ENGINE: SoftEngine = SoftEngine;
+
+/// What a board gives the card runtime for cryptography: the engine that runs the
+/// primitives (software or a hardware accelerator) and the random source (a TRNG; the OS
+/// generator on a host; a seeded generator only in tests). Without a random source,
+/// RandomData, key generation and ECDSA signing throw CryptoException ILLEGAL_USE.
+#[derive(Clone, Copy)]
+pub struct Platform {
+    /// The primitives.
+    pub engine: &'static dyn CryptoEngine,
+    /// The random source, if the board has one.
+    pub random: Option<&'static dyn RandomSource>,
 }
 
-/// The platform random source: the host's when oxicard-crypto has its `std` feature.
-fn random() -> Option<&'static dyn RandomSource> {
-    oxicard_crypto::rng::platform_default()
+impl Platform {
+    /// A platform with `engine` and `random`.
+    pub const fn new(
+        engine: &'static dyn CryptoEngine,
+        random: Option<&'static dyn RandomSource>,
+    ) -> Self {
+        Platform { engine, random }
+    }
+
+    /// The software engine with `random`.
+    pub const fn soft(random: Option<&'static dyn RandomSource>) -> Self {
+        Platform {
+            engine: &SOFT_ENGINE,
+            random,
+        }
+    }
+}
+
+impl Default for Platform {
+    /// The software engine and [`oxicard_crypto::rng::platform_default`]: the host's
+    /// generator when oxicard-crypto has its `std` feature, none otherwise.
+    fn default() -> Self {
+        Platform::soft(oxicard_crypto::rng::platform_default())
+    }
+}
+
+impl core::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Platform")
+            .field("random", &self.random.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 fn arg(args: &[i16], i: usize) -> i16 {
@@ -148,6 +189,16 @@ impl KeyRef {
 }
 
 impl Runtime {
+    /// The platform's crypto engine.
+    fn engine(&self) -> &'static dyn CryptoEngine {
+        self.platform.engine
+    }
+
+    /// The platform's random source.
+    fn random(&self) -> Option<&'static dyn RandomSource> {
+        self.platform.random
+    }
+
     /// Throws CryptoException with `reason` (its one instance, created on first use and
     /// owned by the runtime's context).
     fn crypto_error<N: Nvm>(&mut self, vm: &mut Vm<N>, reason: i16) -> Trap {
@@ -677,9 +728,11 @@ impl Runtime {
             Trap::Throw(_) if !Self::key_initialized(vm, &pk)? => Ok(0),
             e => Err(e),
         })?;
-        let rng = random().ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+        let rng = self
+            .random()
+            .ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
         let mut s = [0u8; 32];
-        let r = ec::p256_generate(engine(), rng, &mut s, &mut w);
+        let r = ec::p256_generate(self.engine(), rng, &mut s, &mut w);
         r.map_err(|e| self.crypto_fail(vm, e))?;
         self.slot_write(vm, &sk, 6, &s)?;
         self.slot_write(vm, &pk, 6, &w)?;
@@ -731,7 +784,7 @@ impl Runtime {
         }
         let mut out = [0u8; MAX_DIGEST];
         let n = ctx
-            .finish(engine(), &mut out)
+            .finish(self.engine(), &mut out)
             .map_err(|e| self.crypto_fail(vm, e))?;
         Self::state_write(vm, this, &[0])?;
         Self::write_array(
@@ -761,7 +814,7 @@ impl Runtime {
         while done < len {
             let n = (len - done).min(CHUNK as i16);
             let data = Self::read_array(vm, arr, off + done, n, &mut buf)?;
-            ctx.update(engine(), data)
+            ctx.update(self.engine(), data)
                 .map_err(|e| self.crypto_fail(vm, e))?;
             done += n;
         }
@@ -782,7 +835,9 @@ impl Runtime {
                     return Err(vm.throw(SystemException::NullPointer));
                 }
                 vm.byte_array_range(arr, off, len)?;
-                let rng = random().ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+                let rng = self
+                    .random()
+                    .ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
                 let mut buf = [0u8; CHUNK];
                 let mut done = 0i16;
                 while done < len {
@@ -861,7 +916,7 @@ impl Runtime {
                 let ctx = if kind == SigKind::Hmac {
                     let mut kb = [0u8; 128];
                     let n = self.slot_read(vm, &k, 0, &mut kb)?;
-                    hmac_start(engine(), h, kb.get(..n).unwrap_or(&[]))
+                    hmac_start(self.engine(), h, kb.get(..n).unwrap_or(&[]))
                         .map_err(|e| self.crypto_fail(vm, e))?
                 } else {
                     DigestCtx::new(h)
@@ -929,10 +984,10 @@ impl Runtime {
         let fresh = if kind == SigKind::Hmac {
             let mut kb = [0u8; 128];
             let n = self.slot_read(vm, &k, 0, &mut kb)?;
-            let inner = hmac_start(engine(), h, kb.get(..n).unwrap_or(&[]))
+            let inner = hmac_start(self.engine(), h, kb.get(..n).unwrap_or(&[]))
                 .map_err(|e| self.crypto_fail(vm, e))?;
             let mut mac = [0u8; MAX_DIGEST];
-            let n = hmac_finish(engine(), kb.get(..n).unwrap_or(&[]), ctx, &mut mac)
+            let n = hmac_finish(self.engine(), kb.get(..n).unwrap_or(&[]), ctx, &mut mac)
                 .map_err(|e| self.crypto_fail(vm, e))?;
             kb.fill(0);
             let mut fresh = [0u8; MAX_STATE];
@@ -957,7 +1012,7 @@ impl Runtime {
         };
         let mut hash = [0u8; MAX_DIGEST];
         let hn = ctx
-            .finish(engine(), &mut hash)
+            .finish(self.engine(), &mut hash)
             .map_err(|e| self.crypto_fail(vm, e))?;
         let hash = hash.get(..hn).unwrap_or(&[]);
         fresh
@@ -973,9 +1028,13 @@ impl Runtime {
             (SigKind::Ecdsa, 5) => {
                 let mut s = [0u8; 65];
                 self.ec_value(vm, &k, &mut s)?;
-                let rng = random().ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+                let rng = self
+                    .random()
+                    .ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
                 let mut rs = [0u8; 64];
-                let r = engine().p256_sign(s.get(..32).unwrap_or(&[]), hash, rng, &mut rs);
+                let r = self
+                    .engine()
+                    .p256_sign(s.get(..32).unwrap_or(&[]), hash, rng, &mut rs);
                 s.fill(0);
                 r.map_err(|e| self.crypto_fail(vm, e))?;
                 let mut der = [0u8; 72];
@@ -1000,7 +1059,8 @@ impl Runtime {
                 let Some(rs) = ec::der_decode(der) else {
                     return word(0);
                 };
-                let ok = engine()
+                let ok = self
+                    .engine()
                     .p256_verify(w.get(..wn).unwrap_or(&[]), hash, &rs)
                     .map_err(|e| self.crypto_fail(vm, e))?;
                 word(ok as i16)
@@ -1022,7 +1082,7 @@ impl Runtime {
                         dq: c[3].get(..n[3]).unwrap_or(&[]),
                         qinv: c[4].get(..n[4]).unwrap_or(&[]),
                     };
-                    let r = rsa::pkcs1_sign_crt(engine(), &key, h, hash, out);
+                    let r = rsa::pkcs1_sign_crt(self.engine(), &key, h, hash, out);
                     c.iter_mut().for_each(|b| b.fill(0));
                     r.map_err(|e| self.crypto_fail(vm, e))?;
                 } else {
@@ -1033,7 +1093,7 @@ impl Runtime {
                     let mut em = [0u8; rsa::MAX_MODULUS];
                     let em = em.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
                     let r = rsa::pkcs1_sign_encode(h, hash, em).and_then(|_| {
-                        engine().rsa_exp(
+                        self.engine().rsa_exp(
                             m.get(..mn).unwrap_or(&[]),
                             d.get(..dn).unwrap_or(&[]),
                             em,
@@ -1066,7 +1126,7 @@ impl Runtime {
                     })
                     .unwrap_or(&[]);
                 let ok = rsa::pkcs1_verify(
-                    engine(),
+                    self.engine(),
                     m.get(..mn).unwrap_or(&[]),
                     e.get(..en).unwrap_or(&[]),
                     h,
@@ -1135,7 +1195,9 @@ impl Runtime {
                 }
                 let peer = Self::read_array(vm, arg(args, 1) as ObjRef, arg(args, 2), wl, &mut w)?;
                 let mut z = [0u8; 32];
-                let r = engine().p256_ecdh(s.get(..32).unwrap_or(&[]), peer, &mut z);
+                let r = self
+                    .engine()
+                    .p256_ecdh(s.get(..32).unwrap_or(&[]), peer, &mut z);
                 s.fill(0);
                 r.map_err(|e| self.crypto_fail(vm, e))?;
                 Self::write_array(vm, arg(args, 4) as ObjRef, arg(args, 5), &z)?;
@@ -1231,7 +1293,9 @@ impl Runtime {
         iv[..bs].copy_from_slice(&st[CI_IV..CI_IV + bs]);
         let data = &mut all[..process];
         let ivs = if cbc { Some(&mut iv[..bs]) } else { None };
-        let r = engine().block_cipher(block, kb.get(..kn).unwrap_or(&[]), encrypt, ivs, data);
+        let r = self
+            .engine()
+            .block_cipher(block, kb.get(..kn).unwrap_or(&[]), encrypt, ivs, data);
         kb.fill(0);
         r.map_err(|e| self.crypto_fail(vm, e))?;
         Self::write_array(vm, out, out_off, &all[..process])?;

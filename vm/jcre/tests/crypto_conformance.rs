@@ -1,0 +1,487 @@
+//! The crypto conformance applet (applets/conformance/crypto) on the card: built at test
+//! time (javac against the API stubs, then oxicard-convert), installed on a card whose
+//! platform random source is a seeded test generator, and driven by
+//! - its APDU script of published known answers (SHA, AES, TDES, HMAC, ECDSA P-256 verify,
+//!   ECDH P-256, RSA-2048 PKCS#1 v1.5; the expected values are in the script),
+//! - property tests through the Java API (encrypt then decrypt, sign then verify, ECDH
+//!   symmetric between two on-card key pairs, on-card ECDSA signatures checked off-card),
+//! - CryptoException reasons, `clearKey` checked on the NVM image, and the platform hook
+//!   (no random source: ILLEGAL_USE; a seeded one: its exact output).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use oxicard_crypto::digest::digest;
+use oxicard_crypto::{CryptoEngine, HashAlg, RandomSource, SoftEngine, TestRandom};
+use oxicard_jcre::crypto::Platform;
+use oxicard_jcre::Card;
+use oxicard_store::{Nvm, RamNvm};
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+mod common;
+
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+const APPLET_DIR: &str = "applets/conformance/crypto";
+const PACKAGE_AID: &str = "F00000030101";
+const APPLET_AID: &str = "F0000003010101";
+const NVM: usize = 256 * 1024;
+
+/// The seed of the test random source.
+const SEED: [u8; 32] = [0x5E; 32];
+
+type TestCard = Card<RamNvm<NVM>>;
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(s.len().is_multiple_of(2), "odd hex {s}");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn hexs(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// The applet's load file, built once per test binary: javac, then the converter.
+fn load_file() -> &'static [u8] {
+    static LOAD_FILE: OnceLock<Vec<u8>> = OnceLock::new();
+    LOAD_FILE.get_or_init(|| {
+        let repo = Path::new(REPO);
+        let jar = repo.join("build/api/oxicard-api.jar");
+        if !jar.exists() {
+            let ok = Command::new("bash")
+                .arg(repo.join("scripts/build-api.sh"))
+                .status()
+                .expect("bash runs")
+                .success();
+            assert!(ok, "scripts/build-api.sh failed");
+        }
+        let classes =
+            std::env::temp_dir().join(format!("oxicard-crypto-conformance-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&classes);
+        std::fs::create_dir_all(&classes).unwrap();
+        let sources = repo
+            .join(APPLET_DIR)
+            .join("src/org/oxicard/conformance/crypto/CryptoConformance.java");
+        let out = Command::new("javac")
+            .args([
+                "-nowarn",
+                "-Xlint:-options",
+                "-g",
+                "-source",
+                "7",
+                "-target",
+                "7",
+            ])
+            .args(["-encoding", "UTF-8", "-cp"])
+            .arg(&jar)
+            .arg("-d")
+            .arg(&classes)
+            .arg(&sources)
+            .output()
+            .expect("javac runs");
+        assert!(
+            out.status.success(),
+            "javac: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let opts = oxicard_convert::ConvertOptions {
+            classdir: PathBuf::from(&classes),
+            applets: vec![oxicard_convert::AppletSpec {
+                aid: hex(APPLET_AID),
+                class_name: "org.oxicard.conformance.crypto.CryptoConformance".into(),
+            }],
+            package_name: "org.oxicard.conformance.crypto".into(),
+            package_aid: hex(PACKAGE_AID),
+            version: (1, 0),
+            ..Default::default()
+        };
+        let output = oxicard_convert::convert_package(&opts).expect("the applet converts");
+        let _ = std::fs::remove_dir_all(&classes);
+        output.load_file
+    })
+}
+
+/// A card on `platform` with the applet installed and selected.
+fn card_with(platform: Platform) -> Box<TestCard> {
+    let mut card = Box::new(Card::with_platform(RamNvm::<NVM>::new(), platform).unwrap());
+    card.load_cap(load_file()).unwrap();
+    let aid = hex(APPLET_AID);
+    card.install(&hex(PACKAGE_AID), &aid, &aid, &[]).unwrap();
+    let mut select = vec![0x00, 0xA4, 0x04, 0x00, aid.len() as u8];
+    select.extend_from_slice(&aid);
+    assert_eq!(send(&mut card, &select), (vec![], 0x9000));
+    card
+}
+
+/// A card whose random source is a fresh [`TestRandom`] with [`SEED`].
+fn seeded_card() -> Box<TestCard> {
+    let rng: &'static TestRandom = Box::leak(Box::new(TestRandom::new(SEED)));
+    card_with(Platform::soft(Some(rng)))
+}
+
+/// Sends a command APDU; (response data, status word).
+fn send(card: &mut TestCard, apdu: &[u8]) -> (Vec<u8>, u16) {
+    let mut resp = [0u8; 300];
+    let n = card.transmit(apdu, &mut resp).unwrap();
+    (
+        resp[..n - 2].to_vec(),
+        u16::from_be_bytes([resp[n - 2], resp[n - 1]]),
+    )
+}
+
+/// Sends `80 ins p1 p2 [Lc data] 00`.
+fn cmd(card: &mut TestCard, ins: u8, p1: u8, p2: u8, data: &[u8]) -> (Vec<u8>, u16) {
+    let mut apdu = vec![0x80, ins, p1, p2];
+    if !data.is_empty() {
+        apdu.push(data.len() as u8);
+        apdu.extend_from_slice(data);
+    }
+    apdu.push(0);
+    send(card, &apdu)
+}
+
+/// `cmd` that must succeed; its data.
+fn ok(card: &mut TestCard, ins: u8, p1: u8, p2: u8, data: &[u8]) -> Vec<u8> {
+    let (d, sw) = cmd(card, ins, p1, p2, data);
+    assert_eq!(sw, 0x9000, "INS {ins:02X} P1 {p1:02X} P2 {p2:02X}");
+    d
+}
+
+fn s2(values: &[u16]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_be_bytes()).collect()
+}
+
+/// Stages `data` at `off` (INS 10, in chunks of 255).
+fn put(card: &mut TestCard, off: u16, data: &[u8]) {
+    for (i, chunk) in data.chunks(255).enumerate() {
+        let at = off + (i * 255) as u16;
+        let mut apdu = vec![0x80, 0x10, (at >> 8) as u8, at as u8, chunk.len() as u8];
+        apdu.extend_from_slice(chunk);
+        assert_eq!(send(card, &apdu).1, 0x9000);
+    }
+}
+
+// API constants and the applet's component numbers (see CryptoConformance.java)
+const TYPE_RSA_PUBLIC: u8 = 4;
+const TYPE_EC_FP_PUBLIC: u8 = 11;
+const TYPE_EC_FP_PRIVATE: u8 = 12;
+const TYPE_AES: u8 = 15;
+const TYPE_HMAC: u8 = 21;
+const AES_CBC: u8 = 13;
+const AES_ECB: u8 = 14;
+const ENCRYPT: u8 = 2;
+const DECRYPT: u8 = 1;
+const C_SECRET: u8 = 1;
+const C_S: u8 = 9;
+const C_W: u8 = 10;
+const SIG_ECDSA_SHA256: u8 = 33;
+const SIG_HMAC_SHA256: u8 = 25;
+const SIG_RSA_SHA256_PKCS1: u8 = 40;
+const KA_EC_SVDP_DH_PLAIN: u8 = 3;
+const KEYS: u16 = 0x200;
+
+fn build(card: &mut TestCard, slot: u8, ktype: u8, bits: u16) -> u16 {
+    let mut data = vec![ktype];
+    data.extend_from_slice(&bits.to_be_bytes());
+    cmd(card, 0x30, slot, 0, &data).1
+}
+
+fn set_key(card: &mut TestCard, slot: u8, comp: u8, value: &[u8]) -> u16 {
+    put(card, KEYS, value);
+    cmd(card, 0x31, slot, comp, &s2(&[KEYS, value.len() as u16])).1
+}
+
+/// Replays the applet's APDU script on `card`; (exchanges that matched, total, failures).
+fn replay_script(card: &mut TestCard) -> (usize, usize, Vec<String>) {
+    let path = Path::new(REPO).join(APPLET_DIR).join("crypto.apdu");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (mut passed, mut total, mut failures) = (0, 0, Vec::new());
+    let mut pending: Option<(usize, Vec<u8>)> = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap().trim();
+        let Some(word) = line.split_whitespace().next() else {
+            continue;
+        };
+        match word {
+            // the test loads and installs the freshly built applet itself
+            "load" | "install" => {}
+            ">" => pending = Some((n + 1, hex(&line[1..]))),
+            "<" => {
+                let (at, command) = pending.take().expect("response without command");
+                let expected = hex(&line[1..]);
+                let mut resp = [0u8; 300];
+                let got = card
+                    .transmit(&command, &mut resp)
+                    .map(|n| resp[..n].to_vec());
+                total += 1;
+                match got {
+                    Ok(r) if r == expected => passed += 1,
+                    other => failures.push(format!(
+                        "line {at}: expected {} got {:?}",
+                        hexs(&expected),
+                        other.map(|r| hexs(&r))
+                    )),
+                }
+            }
+            other => panic!("{}: line {}: unknown item {other}", path.display(), n + 1),
+        }
+    }
+    (passed, total, failures)
+}
+
+#[test]
+fn known_answers_through_the_java_api() {
+    common::in_thread(|| {
+        let mut card = seeded_card();
+        let (passed, total, failures) = replay_script(&mut card);
+        eprintln!("crypto conformance script: {passed}/{total} exchanges pass");
+        assert!(total > 200, "the script has its vectors ({total})");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    });
+}
+
+/// The script's RSA key pair, left in slots 4 (public) and 5 (CRT private).
+fn card_after_script() -> Box<TestCard> {
+    let mut card = seeded_card();
+    let (_, _, failures) = replay_script(&mut card);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    card
+}
+
+/// Decodes a DER ECDSA signature to r || s (positive INTEGERs, short form).
+fn der_to_rs(der: &[u8]) -> [u8; 64] {
+    assert_eq!(der[0], 0x30);
+    assert_eq!(der[1] as usize, der.len() - 2);
+    let mut rs = [0u8; 64];
+    let mut at = 2;
+    for half in rs.chunks_mut(32) {
+        assert_eq!(der[at], 0x02);
+        let len = der[at + 1] as usize;
+        let v = &der[at + 2..at + 2 + len];
+        let v = if v.len() == 33 { &v[1..] } else { v };
+        half[32 - v.len()..].copy_from_slice(v);
+        at += 2 + len;
+    }
+    rs
+}
+
+#[test]
+fn properties_through_the_java_api() {
+    common::in_thread(|| {
+        let mut card = card_after_script();
+        build(&mut card, 0, TYPE_AES, 256);
+        build(&mut card, 1, TYPE_HMAC, 512);
+        for slot in [2, 6] {
+            build(&mut card, slot, TYPE_EC_FP_PUBLIC, 256);
+            build(&mut card, slot + 1, TYPE_EC_FP_PRIVATE, 256);
+        }
+        let config = ProptestConfig {
+            cases: 24,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        let card = std::cell::RefCell::new(card);
+        proptest!(config, |(
+            key in proptest::collection::vec(any::<u8>(), 32),
+            iv in proptest::collection::vec(any::<u8>(), 16),
+            blocks in 1usize..12,
+            split_blocks in 0usize..12,
+            msg in proptest::collection::vec(any::<u8>(), 0..300),
+            split in 0usize..300,
+        )| {
+            let mut card = card.borrow_mut();
+            let card = &mut **card;
+            let split = split.min(msg.len()) as u16;
+            // AES-256 ECB and CBC: encrypt then decrypt gives the plaintext back
+            prop_assert_eq!(set_key(card, 0, C_SECRET, &key), 0x9000);
+            put(card, 0x1F0, &iv);
+            let pt: Vec<u8> = msg.iter().copied().cycle().take(16 * blocks).collect();
+            let pt = if pt.len() == 16 * blocks { pt } else { vec![0xA5; 16 * blocks] };
+            let cut = (16 * split_blocks.min(blocks)) as u16;
+            for (alg, ivlen) in [(AES_ECB, 0u16), (AES_CBC, 16)] {
+                put(card, 0, &pt);
+                let mut data = vec![ENCRYPT];
+                data.extend(s2(&[0x1F0, ivlen, 0, pt.len() as u16, cut]));
+                let ct = ok(card, 0x40, 0, alg, &data);
+                prop_assert_eq!(ct.len(), pt.len());
+                prop_assert_ne!(&ct, &pt);
+                put(card, 0, &ct);
+                data[0] = DECRYPT;
+                prop_assert_eq!(ok(card, 0x40, 0, alg, &data), pt.clone());
+            }
+            // HMAC-SHA-256: sign then verify; a flipped MAC does not verify
+            put(card, 0, &msg);
+            prop_assert_eq!(set_key(card, 1, C_SECRET, &key), 0x9000);
+            let mac = ok(card, 0x41, 1, SIG_HMAC_SHA256, &s2(&[0, msg.len() as u16, split]));
+            put(card, 0x180, &mac);
+            let verify = s2(&[0, msg.len() as u16, 0x180, mac.len() as u16]);
+            prop_assert_eq!(ok(card, 0x42, 1, SIG_HMAC_SHA256, &verify), vec![1]);
+            put(card, 0x180, &[mac[0] ^ 0x01]);
+            prop_assert_eq!(ok(card, 0x42, 1, SIG_HMAC_SHA256, &verify), vec![0]);
+            // RSA-2048 (the script's key): sign then verify
+            let sig = ok(card, 0x41, 5, SIG_RSA_SHA256_PKCS1, &s2(&[0, msg.len() as u16, split]));
+            prop_assert_eq!(sig.len(), 256);
+            put(card, 0x180, &sig);
+            let verify = s2(&[0, msg.len() as u16, 0x180, 256]);
+            prop_assert_eq!(ok(card, 0x42, 4, SIG_RSA_SHA256_PKCS1, &verify), vec![1]);
+            // EC P-256: two on-card key pairs; ECDSA sign then verify (on card and off
+            // card), ECDH agreement symmetric
+            ok(card, 0x35, 2, 3, &[]);
+            ok(card, 0x35, 6, 7, &[]);
+            let der = ok(card, 0x41, 3, SIG_ECDSA_SHA256, &s2(&[0, msg.len() as u16, split]));
+            put(card, 0x180, &der);
+            let verify = s2(&[0, msg.len() as u16, 0x180, der.len() as u16]);
+            prop_assert_eq!(ok(card, 0x42, 2, SIG_ECDSA_SHA256, &verify), vec![1]);
+            prop_assert_eq!(ok(card, 0x42, 6, SIG_ECDSA_SHA256, &verify), vec![0]);
+            let w = ok(card, 0x32, 2, C_W, &[]);
+            let mut hash = [0u8; 32];
+            digest(&SoftEngine, HashAlg::Sha256, &msg, &mut hash).unwrap();
+            prop_assert!(SoftEngine.p256_verify(&w, &hash, &der_to_rs(&der)).unwrap());
+            let w2 = ok(card, 0x32, 6, C_W, &[]);
+            put(card, 0x300, &w2);
+            let z1 = ok(card, 0x50, 3, KA_EC_SVDP_DH_PLAIN, &s2(&[0x300, 65]));
+            put(card, 0x300, &w);
+            let z2 = ok(card, 0x50, 7, KA_EC_SVDP_DH_PLAIN, &s2(&[0x300, 65]));
+            prop_assert_eq!(z1.len(), 32);
+            prop_assert_eq!(z1, z2);
+        });
+    });
+}
+
+#[test]
+fn crypto_exception_reasons() {
+    common::in_thread(|| {
+        let mut card = seeded_card();
+        // NO_SUCH_ALGORITHM: algorithms and key sizes we do not implement
+        assert_eq!(cmd(&mut card, 0x20, 2, 0, &s2(&[0, 0, 0])).1, 0x6F03, "MD5");
+        assert_eq!(
+            cmd(&mut card, 0x60, 0x7F, 8, &[]).1,
+            0x6F03,
+            "RandomData 127"
+        );
+        assert_eq!(build(&mut card, 0, TYPE_AES, 100), 0x6F03, "AES-100");
+        assert_eq!(build(&mut card, 0, 16, 128), 0x6F03, "TYPE_KOREAN_SEED");
+        assert_eq!(build(&mut card, 0, TYPE_EC_FP_PUBLIC, 384), 0x6F03, "P-384");
+        build(&mut card, 1, TYPE_HMAC, 512);
+        set_key(&mut card, 1, C_SECRET, b"key");
+        assert_eq!(
+            cmd(&mut card, 0x41, 1, 14, &s2(&[0, 0, 0])).1,
+            0x6F03,
+            "DSA"
+        );
+        // UNINITIALIZED_KEY: a key used before it is set, or after clearKey
+        assert_eq!(build(&mut card, 0, TYPE_AES, 128), 0x9000);
+        let enc = [&[ENCRYPT][..], &s2(&[0, 0, 0, 16, 0])].concat();
+        assert_eq!(cmd(&mut card, 0x40, 0, AES_ECB, &enc).1, 0x6F02);
+        assert_eq!(cmd(&mut card, 0x32, 0, C_SECRET, &[]).1, 0x6F02, "getKey");
+        set_key(&mut card, 0, C_SECRET, &[7; 16]);
+        assert_eq!(cmd(&mut card, 0x40, 0, AES_ECB, &enc).1, 0x9000);
+        assert_eq!(ok(&mut card, 0x34, 0, 0, &[]), vec![1, 0, 128, TYPE_AES]);
+        ok(&mut card, 0x33, 0, 0, &[]);
+        assert_eq!(ok(&mut card, 0x34, 0, 0, &[]), vec![0, 0, 128, TYPE_AES]);
+        assert_eq!(cmd(&mut card, 0x40, 0, AES_ECB, &enc).1, 0x6F02);
+        // ILLEGAL_VALUE: a key of the wrong kind for the engine, a W that is not a point
+        // encoding; ILLEGAL_USE: NOPAD input that is not block aligned
+        assert_eq!(
+            cmd(&mut card, 0x40, 1, AES_ECB, &enc).1,
+            0x6F01,
+            "AES with HMAC key"
+        );
+        build(&mut card, 2, TYPE_EC_FP_PUBLIC, 256);
+        assert_eq!(
+            set_key(&mut card, 2, C_W, &[0x07; 65]),
+            0x6F01,
+            "W not 04||X||Y"
+        );
+        set_key(&mut card, 0, C_SECRET, &[7; 16]);
+        let short = [&[ENCRYPT][..], &s2(&[0, 0, 0, 15, 0])].concat();
+        assert_eq!(cmd(&mut card, 0x40, 0, AES_ECB, &short).1, 0x6F05);
+        // a public key cannot sign
+        build(&mut card, 3, TYPE_RSA_PUBLIC, 2048);
+        assert_eq!(
+            cmd(&mut card, 0x41, 2, SIG_ECDSA_SHA256, &s2(&[0, 0, 0])).1,
+            0x6F01
+        );
+    });
+}
+
+/// Whether `needle` occurs in `region`.
+fn contains(region: &[u8], needle: &[u8]) -> bool {
+    region.windows(needle.len()).any(|w| w == needle)
+}
+
+/// (heap and runtime area, undo journal) of the card's NVM image.
+fn image(card: &mut TestCard) -> (Vec<u8>, Vec<u8>) {
+    let image = card.nvm_mut().as_slice().unwrap();
+    let (heap, journal) = image.split_at(image.len() - oxicard_vm::journal::JOURNAL_BYTES);
+    (heap.to_vec(), journal.to_vec())
+}
+
+#[test]
+fn clear_key_erases_the_key_bytes_from_the_nvm_image() {
+    common::in_thread(|| {
+        let mut card = seeded_card();
+        let aes: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0xC3).collect();
+        let hmac: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(91) ^ 0x5A).collect();
+        let s = hex("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
+        build(&mut card, 0, TYPE_AES, 256);
+        build(&mut card, 1, TYPE_HMAC, 512);
+        build(&mut card, 2, TYPE_EC_FP_PRIVATE, 256);
+        assert_eq!(set_key(&mut card, 0, C_SECRET, &aes), 0x9000);
+        assert_eq!(set_key(&mut card, 1, C_SECRET, &hmac), 0x9000);
+        assert_eq!(set_key(&mut card, 2, C_S, &s), 0x9000);
+        // the stage is transient (RAM): overwrite it so only the keys hold these bytes
+        put(&mut card, KEYS, &[0; 64]);
+        let secrets = [&aes[..], &hmac[..], &s[..]];
+        let (heap, _) = image(&mut card);
+        for secret in secrets {
+            assert!(contains(&heap, secret), "persistent key in NVM");
+        }
+        for slot in 0..3 {
+            ok(&mut card, 0x33, slot, 0, &[]);
+            assert_eq!(ok(&mut card, 0x34, slot, 0, &[])[0], 0, "not initialized");
+        }
+        let (heap, journal) = image(&mut card);
+        for secret in secrets {
+            let half = &secret[..secret.len() / 2];
+            assert!(
+                !contains(&heap, half),
+                "clearKey left key bytes in the heap: {}",
+                hexs(half)
+            );
+        }
+        // Known gap (vm/core journal): the undo journal keeps the old bytes of the last
+        // command's writes, here the EC key clearKey zeroed, until later entries overwrite
+        // them. Scrubbing committed entries would fix it; this fails once it is done.
+        assert!(
+            contains(&journal, &s[..16]),
+            "the journal no longer keeps cleared key bytes: make this a negative check"
+        );
+    });
+}
+
+#[test]
+fn random_data_comes_from_the_platform_source() {
+    common::in_thread(|| {
+        // no random source (a board without a TRNG): ILLEGAL_USE, for RandomData, key
+        // generation and ECDSA signing alike
+        let mut card = card_with(Platform::soft(None));
+        assert_eq!(cmd(&mut card, 0x60, 2, 16, &[]).1, 0x6F05);
+        build(&mut card, 2, TYPE_EC_FP_PUBLIC, 256);
+        build(&mut card, 3, TYPE_EC_FP_PRIVATE, 256);
+        assert_eq!(cmd(&mut card, 0x35, 2, 3, &[]).1, 0x6F05);
+        // a seeded source: RandomData returns exactly its output
+        let mut card = seeded_card();
+        let got = ok(&mut card, 0x60, 2, 48, &[]);
+        let mut want = [0u8; 48];
+        TestRandom::new(SEED).fill(&mut want).unwrap();
+        assert_eq!(got, want);
+        // a second call continues the stream
+        let got2 = ok(&mut card, 0x60, 2, 32, &[]);
+        assert_ne!(got2[..], want[..32]);
+    });
+}

@@ -101,4 +101,10 @@ fn main() {
             assert_eq!(resp[n - 2], 0x90, "{what}");
         });
     }
+    let mut ints = card_with(&["F00000010300"], ("F00000010300", "F00000010301"));
+    let cmd = transcript_command("ints", 78);
+    time("CRC-32 (80 02)", 5, || {
+        let n = ints.transmit(&cmd, &mut resp).unwrap();
+        assert_eq!(resp[n - 2], 0x90, "CRC-32");
+    });
 }

@@ -51,12 +51,26 @@ fn fail(msg: impl Into<String>) -> ConvertError {
     }
 }
 
+/// The built-in API export files, parsed once per process (parsing them dominated the time
+/// of a conversion).
+fn builtin_exports() -> &'static BTreeMap<String, ExportFileModel> {
+    static BUILTIN: std::sync::OnceLock<BTreeMap<String, ExportFileModel>> =
+        std::sync::OnceLock::new();
+    BUILTIN.get_or_init(|| {
+        let registry = ExportRegistry::builtin();
+        registry
+            .entries()
+            .filter_map(|entry| Some((entry.name.clone(), entry.model()?.clone())))
+            .collect()
+    })
+}
+
 /// Export files by package name (internal form): the built-in API exports, replaced by any
 /// file of the same package on the export path.
 fn load_exports(
     paths: &[std::path::PathBuf],
 ) -> Result<BTreeMap<String, ExportFileModel>, ConvertError> {
-    let mut registry = ExportRegistry::builtin();
+    let mut registry = ExportRegistry::default();
     for path in paths {
         registry.add_path(path).map_err(|e| fail(e.to_string()))?;
     }
@@ -66,8 +80,9 @@ fn load_exports(
             path.display()
         )));
     }
-    // `entries()` yields the export path first: insert in reverse so that it wins.
-    let mut map = BTreeMap::new();
+    // `entries()` yields the export path in order: insert in reverse so that the first
+    // file of a package wins, over the built-in one too.
+    let mut map = builtin_exports().clone();
     for entry in registry.entries().collect::<Vec<_>>().into_iter().rev() {
         let model = entry
             .model()

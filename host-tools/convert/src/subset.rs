@@ -471,6 +471,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check_code(&mut self, method: &'a Method, descriptor: &MethodDescriptor, code: &'a Code) {
+        let lines = code.line_table();
         let method_site = Site {
             method: Some(&method.name),
             line: code.first_line().map(u32::from),
@@ -513,7 +514,7 @@ impl<'a> Checker<'a> {
             }
             let site = Site {
                 method: Some(&method.name),
-                line: code.line_at(u32::from(handler.handler_pc)).map(u32::from),
+                line: lines.line_at(u32::from(handler.handler_pc)).map(u32::from),
             };
             match self.class.constant_pool.class_name(handler.catch_type) {
                 Ok(name) => self.check_class_name(site, name, "caught exception"),
@@ -525,7 +526,7 @@ impl<'a> Checker<'a> {
             Err(e) => {
                 let site = Site {
                     method: Some(&method.name),
-                    line: code.line_at(e.offset).map(u32::from),
+                    line: lines.line_at(e.offset).map(u32::from),
                 };
                 self.malformed(site, e.to_string());
                 return;
@@ -534,15 +535,15 @@ impl<'a> Checker<'a> {
         // a local's range starts after the store that initializes it: report the store's line.
         // Range 0 holds the parameters, already checked through the descriptor.
         for variable in code.local_variables().filter(|v| v.start_pc > 0) {
-            let store = instructions
-                .iter()
-                .filter(|i| i.offset < u32::from(variable.start_pc))
-                .map(|i| i.offset)
-                .max()
-                .unwrap_or(0);
+            // the instruction just before the range (instructions are in offset order)
+            let before = instructions.partition_point(|i| i.offset < u32::from(variable.start_pc));
+            let store = before
+                .checked_sub(1)
+                .and_then(|k| instructions.get(k))
+                .map_or(0, |i| i.offset);
             let site = Site {
                 method: Some(&method.name),
-                line: code.line_at(store).map(u32::from),
+                line: lines.line_at(store).map(u32::from),
             };
             match FieldType::parse(&variable.descriptor) {
                 Ok(ty) => self.check_type(site, &ty, &format!("local variable {}", variable.name)),
@@ -552,7 +553,7 @@ impl<'a> Checker<'a> {
         for insn in &instructions {
             let site = Site {
                 method: Some(&method.name),
-                line: code.line_at(insn.offset).map(u32::from),
+                line: lines.line_at(insn.offset).map(u32::from),
             };
             self.check_instruction(site, insn);
         }

@@ -5,111 +5,19 @@
 //! Converting twice must give identical bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use common::{hex, Pkg, PACKAGES};
+
 use oxicard_cap::export::model::ExportFileModel;
-use oxicard_convert::{convert_package, AppletSpec, ConvertOptions, ConvertOutput};
+use oxicard_convert::{convert_package, ConvertOutput};
 use oxicard_jcre::Card;
 use oxicard_store::RamNvm;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
-
-/// One golden package (golden/README.md §1 and index.json).
-struct Pkg {
-    folder: &'static str,
-    last: &'static str,
-    name: &'static str,
-    aid: &'static str,
-    applets: &'static [(&'static str, &'static str)],
-    int: bool,
-    /// Packages whose export files this one needs (by `last`).
-    deps: &'static [&'static str],
-}
-
-const PACKAGES: &[Pkg] = &[
-    Pkg {
-        folder: "hello",
-        last: "hello",
-        name: "org.oxicard.golden.hello",
-        aid: "F00000010100",
-        applets: &[("F00000010101", "HelloApplet")],
-        int: false,
-        deps: &[],
-    },
-    Pkg {
-        folder: "lib",
-        last: "lib",
-        name: "org.oxicard.golden.lib",
-        aid: "F00000010800",
-        applets: &[],
-        int: false,
-        deps: &[],
-    },
-    Pkg {
-        folder: "bytecodes",
-        last: "bytecodes",
-        name: "org.oxicard.golden.bytecodes",
-        aid: "F00000010200",
-        applets: &[("F00000010201", "BytecodesApplet")],
-        int: false,
-        deps: &["lib"],
-    },
-    Pkg {
-        folder: "ints",
-        last: "ints",
-        name: "org.oxicard.golden.ints",
-        aid: "F00000010300",
-        applets: &[("F00000010301", "IntsApplet")],
-        int: true,
-        deps: &[],
-    },
-    Pkg {
-        folder: "wallet",
-        last: "wallet",
-        name: "org.oxicard.golden.wallet",
-        aid: "F00000010400",
-        applets: &[("F00000010401", "WalletApplet")],
-        int: false,
-        deps: &[],
-    },
-    Pkg {
-        folder: "crypto",
-        last: "crypto",
-        name: "org.oxicard.golden.crypto",
-        aid: "F00000010500",
-        applets: &[("F00000010501", "CryptoApplet")],
-        int: false,
-        deps: &[],
-    },
-    Pkg {
-        folder: "sharing",
-        last: "server",
-        name: "org.oxicard.golden.sharing.server",
-        aid: "F00000010600",
-        applets: &[("F00000010601", "LoyaltyServer")],
-        int: false,
-        deps: &[],
-    },
-    Pkg {
-        folder: "sharing",
-        last: "client",
-        name: "org.oxicard.golden.sharing.client",
-        aid: "F00000010700",
-        applets: &[("F00000010701", "LoyaltyClient")],
-        int: false,
-        deps: &["server"],
-    },
-    Pkg {
-        folder: "widecp",
-        last: "widecp",
-        name: "org.oxicard.golden.widecp",
-        aid: "F00000010900",
-        applets: &[("F00000010901", "WideCpApplet")],
-        int: false,
-        deps: &[],
-    },
-];
+use common::GOLDEN;
 
 /// Transcripts that cannot pass yet on our runtime, whatever the CAP, with the reason. For
 /// these, our CAPs must give exactly the exchanges right that Oracle's CAPs give.
@@ -128,14 +36,6 @@ const PENDING: &[(&str, &str)] = &[
 /// check is "the same size or smaller" for every package).
 const SIZE_PENDING: &[&str] = &[];
 
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 fn hexs(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
@@ -146,37 +46,12 @@ fn out_dir() -> PathBuf {
     d
 }
 
-fn options(p: &Pkg, exp_dir: &std::path::Path) -> ConvertOptions {
-    ConvertOptions {
-        classdir: PathBuf::from(format!("{GOLDEN}/{}/classes", p.folder)),
-        export_paths: p
-            .deps
-            .iter()
-            .map(|d| exp_dir.join(format!("{d}.exp")))
-            .collect(),
-        applets: p
-            .applets
-            .iter()
-            .map(|(aid, cls)| AppletSpec {
-                aid: hex(aid),
-                class_name: format!("{}.{cls}", p.name),
-            })
-            .collect(),
-        int_support: p.int,
-        debug: false,
-        listing: false,
-        package_name: p.name.into(),
-        package_aid: hex(p.aid),
-        version: (1, 0),
-    }
-}
-
 /// Converts every package (dependencies first), writing each export file for the next.
 fn convert_all() -> HashMap<&'static str, Result<ConvertOutput, String>> {
     let dir = out_dir();
     let mut out = HashMap::new();
     for p in PACKAGES {
-        let r = convert_package(&options(p, &dir)).map_err(|e| e.to_string());
+        let r = convert_package(&common::golden_options(p, &dir)).map_err(|e| e.to_string());
         if let Ok(o) = &r {
             std::fs::write(dir.join(format!("{}.exp", p.last)), &o.export).unwrap();
         }

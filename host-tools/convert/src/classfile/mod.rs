@@ -243,6 +243,24 @@ pub struct Code {
     pub attributes: Vec<Attribute>,
 }
 
+/// A method's line numbers sorted by start pc (see [`Code::line_table`]).
+#[derive(Debug, Clone, Default)]
+pub struct LineTable {
+    entries: Vec<(u16, u16)>,
+}
+
+impl LineTable {
+    /// The source line of the instruction at `pc`: the entry with the greatest start pc not
+    /// after `pc` (the last such entry when several start there).
+    pub fn line_at(&self, pc: u32) -> Option<u16> {
+        let after = self
+            .entries
+            .partition_point(|&(start_pc, _)| u32::from(start_pc) <= pc);
+        let index = after.checked_sub(1)?;
+        self.entries.get(index).map(|&(_, line)| line)
+    }
+}
+
 impl Code {
     /// Decodes the bytecode into instructions (see [`bytecode::decode`]).
     pub fn instructions(&self) -> Result<Vec<JvmInstruction>, DecodeError> {
@@ -264,6 +282,17 @@ impl Code {
             .filter(|entry| u32::from(entry.start_pc) <= pc)
             .max_by_key(|entry| entry.start_pc)
             .map(|entry| entry.line_number)
+    }
+
+    /// The line table sorted once, for many [`LineTable::line_at`] look-ups (the same answers
+    /// as [`Code::line_at`] in logarithmic time).
+    pub fn line_table(&self) -> LineTable {
+        let mut entries: Vec<(u16, u16)> = self
+            .line_numbers()
+            .map(|entry| (entry.start_pc, entry.line_number))
+            .collect();
+        entries.sort_by_key(|&(start_pc, _)| start_pc);
+        LineTable { entries }
     }
 
     /// The smallest line number of the method (near its declaration), if known.

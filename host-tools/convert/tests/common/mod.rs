@@ -5,6 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use oxicard_convert::{AppletSpec, ConvertOptions};
+
+/// The shared golden folder, as a string for `format!`.
+pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
+
 /// The shared golden folder (a sibling of the repository).
 pub fn golden_dir() -> PathBuf {
     Path::new(concat!(
@@ -118,4 +123,145 @@ pub fn javap(options: &[&str], files: &[PathBuf]) -> Vec<String> {
         }
     }
     chunks
+}
+
+/// One golden package (golden/README.md §1 and index.json).
+pub struct Pkg {
+    pub folder: &'static str,
+    pub last: &'static str,
+    pub name: &'static str,
+    pub aid: &'static str,
+    pub applets: &'static [(&'static str, &'static str)],
+    pub int: bool,
+    /// Packages whose export files this one needs (by `last`).
+    pub deps: &'static [&'static str],
+}
+
+pub const PACKAGES: &[Pkg] = &[
+    Pkg {
+        folder: "hello",
+        last: "hello",
+        name: "org.oxicard.golden.hello",
+        aid: "F00000010100",
+        applets: &[("F00000010101", "HelloApplet")],
+        int: false,
+        deps: &[],
+    },
+    Pkg {
+        folder: "lib",
+        last: "lib",
+        name: "org.oxicard.golden.lib",
+        aid: "F00000010800",
+        applets: &[],
+        int: false,
+        deps: &[],
+    },
+    Pkg {
+        folder: "bytecodes",
+        last: "bytecodes",
+        name: "org.oxicard.golden.bytecodes",
+        aid: "F00000010200",
+        applets: &[("F00000010201", "BytecodesApplet")],
+        int: false,
+        deps: &["lib"],
+    },
+    Pkg {
+        folder: "ints",
+        last: "ints",
+        name: "org.oxicard.golden.ints",
+        aid: "F00000010300",
+        applets: &[("F00000010301", "IntsApplet")],
+        int: true,
+        deps: &[],
+    },
+    Pkg {
+        folder: "wallet",
+        last: "wallet",
+        name: "org.oxicard.golden.wallet",
+        aid: "F00000010400",
+        applets: &[("F00000010401", "WalletApplet")],
+        int: false,
+        deps: &[],
+    },
+    Pkg {
+        folder: "crypto",
+        last: "crypto",
+        name: "org.oxicard.golden.crypto",
+        aid: "F00000010500",
+        applets: &[("F00000010501", "CryptoApplet")],
+        int: false,
+        deps: &[],
+    },
+    Pkg {
+        folder: "sharing",
+        last: "server",
+        name: "org.oxicard.golden.sharing.server",
+        aid: "F00000010600",
+        applets: &[("F00000010601", "LoyaltyServer")],
+        int: false,
+        deps: &[],
+    },
+    Pkg {
+        folder: "sharing",
+        last: "client",
+        name: "org.oxicard.golden.sharing.client",
+        aid: "F00000010700",
+        applets: &[("F00000010701", "LoyaltyClient")],
+        int: false,
+        deps: &["server"],
+    },
+    Pkg {
+        folder: "widecp",
+        last: "widecp",
+        name: "org.oxicard.golden.widecp",
+        aid: "F00000010900",
+        applets: &[("F00000010901", "WideCpApplet")],
+        int: false,
+        deps: &[],
+    },
+];
+
+/// Bytes from hex text (whitespace ignored).
+pub fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The options Oracle's converter was given for a golden package, with its classes in
+/// `classdir` and the export files of its dependencies in `exp_dir` (named `<last>.exp`).
+pub fn options_with_classdir(p: &Pkg, classdir: PathBuf, exp_dir: &Path) -> ConvertOptions {
+    ConvertOptions {
+        classdir,
+        export_paths: p
+            .deps
+            .iter()
+            .map(|d| exp_dir.join(format!("{d}.exp")))
+            .collect(),
+        applets: p
+            .applets
+            .iter()
+            .map(|(aid, cls)| AppletSpec {
+                aid: hex(aid),
+                class_name: format!("{}.{cls}", p.name),
+            })
+            .collect(),
+        int_support: p.int,
+        debug: false,
+        listing: false,
+        package_name: p.name.into(),
+        package_aid: hex(p.aid),
+        version: (1, 0),
+    }
+}
+
+/// The options for a golden package read in place from the golden folder.
+pub fn golden_options(p: &Pkg, exp_dir: &Path) -> ConvertOptions {
+    options_with_classdir(
+        p,
+        PathBuf::from(format!("{GOLDEN}/{}/classes", p.folder)),
+        exp_dir,
+    )
 }

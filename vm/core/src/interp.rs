@@ -1,8 +1,15 @@
 //! The interpreter: one `loop { match op }` over the linked code. The hot state (pc, sp,
 //! locals, frame bounds, constant pool) lives in locals; it is written back to the frame
 //! before anything that can leave the frame (invoke, return, throw). Opcodes come from the
-//! one table in oxicard-isa. Every operand, stack slot, local, branch target and constant-
-//! pool index is checked: hostile bytecode stops with [`Trap::Malformed`], never a panic.
+//! one table in oxicard-isa.
+//!
+//! The loop exists in two modes, one source (`interp::<FAST>`): methods the load-time
+//! verifier proved (see the `verify` module) run without the per-instruction checks of
+//! operand stack depth, local indexes and branch targets; every other method runs checked,
+//! where every operand, stack slot, local, branch target and constant-pool index is checked
+//! at run time. Constant-pool kinds, object and array accesses are checked in both modes,
+//! stack indexes are masked to the stack array in both, and a fast invoker checks the words
+//! a callee returns. Hostile bytecode stops with [`Trap::Malformed`], never a panic.
 
 use crate::api::{Natives, Value};
 use crate::error::Trap;

@@ -21,8 +21,13 @@ step "clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "PC/SC: pcscd with vsmartcard's vpcd (stopped when the tests end)"
+# A pcscd that was already running (someone else's) is left alone at the end.
+pcscd_was_running=no
+pidof pcscd >/dev/null 2>&1 && pcscd_was_running=yes
 bash scripts/pcsc-env.sh install start
-trap 'bash scripts/pcsc-env.sh stop' EXIT
+if [ "$pcscd_was_running" = no ]; then
+    trap 'bash scripts/pcsc-env.sh stop' EXIT
+fi
 
 step "tests"
 mkdir -p target

@@ -5,6 +5,7 @@
 mod api;
 mod cap_dump;
 mod convert;
+mod gp;
 mod run_script;
 mod shell;
 mod sim;
@@ -79,6 +80,9 @@ enum Command {
     /// Talk to a card interactively: APDUs, select, reset, variables; answers explained.
     #[command(after_help = shell::SHELL_HELP)]
     Shell(shell::ShellArgs),
+    /// Manage a card with GlobalPlatform APDUs: install, load, delete, list, info.
+    #[command(after_help = gp::GP_HELP)]
+    Gp(gp::GpArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
         Command::Run(args) => return report_error(run_script::run(args)),
         Command::Sim(args) => return report_error(sim::run(args)),
         Command::Shell(args) => return report_error(shell::run(args)),
+        Command::Gp(args) => return report_error(gp::run(args)),
     };
     match result {
         Ok((text, problems)) => {

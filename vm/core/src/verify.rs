@@ -453,7 +453,7 @@ mod tests {
     //! JCVM 3.0.5 §6.10 method_header_info), each proven or not as the spec's rules say.
     extern crate std;
     use super::*;
-    use crate::api::ApiCatalog;
+    use crate::api::{ApiCatalog, Natives};
     use crate::PackageInfo;
     use oxicard_isa::Opcode as Op;
     use oxicard_store::RamNvm;
@@ -573,6 +573,89 @@ mod tests {
         let mut vm = vm_with(&[0x00, 0x00, Op::Goto as u8, 0]);
         assert_eq!(vm.return_words(&mut verifier(), 1), Some(0));
         assert!(vm.verify_method(&mut verifier(), 1));
+    }
+
+    /// No native methods.
+    struct NoNatives;
+    impl Natives<RamNvm<0x10000>> for NoNatives {
+        fn invoke(
+            &mut self,
+            _: &mut Vm<RamNvm<0x10000>>,
+            _: u16,
+            _: &[i16],
+        ) -> Result<crate::Value, crate::Trap> {
+            Err(crate::Trap::Internal("no natives"))
+        }
+    }
+
+    /// The counting loop of `a_counting_loop_is_proven_and_marked_fast`.
+    fn counting_loop() -> StdVec<u8> {
+        let mut m = vec![0x02, 0x11];
+        m.extend(ops(&[Op::Sconst0, Op::Sstore1, Op::Sload1, Op::Sload0]));
+        m.extend([
+            Op::IfScmpge as u8,
+            7,
+            Op::Sinc as u8,
+            1,
+            1,
+            Op::Goto as u8,
+            (-7i8) as u8,
+        ]);
+        m.extend(ops(&[Op::Sload1, Op::Sreturn]));
+        m
+    }
+
+    #[test]
+    fn fast_and_checked_runs_agree() {
+        for fast in [false, true] {
+            let mut vm = vm_with(&counting_loop());
+            if fast {
+                assert!(vm.verify_method(&mut verifier(), 1));
+            }
+            assert_eq!(
+                vm.run(&mut NoNatives, 1, &[300]),
+                Ok(crate::Value::Word(300))
+            );
+            assert_eq!(vm.run(&mut NoNatives, 1, &[-4]), Ok(crate::Value::Word(0)));
+        }
+    }
+
+    #[test]
+    fn a_fast_invoker_checks_the_words_its_callee_returns() {
+        // method 1: `invokestatic 0; sreturn` (proven: CP entry 0 says its method returns 1
+        // word); method 7: `return` (returns nothing), entry 0 names it
+        let mut m = vec![0x01, 0x00, Op::Invokestatic as u8, 0, 0, Op::Sreturn as u8];
+        m.extend([0x00, 0x00, Op::Return as u8]);
+        let mut vm = vm_with(&m);
+        let cp = 0x5000u32;
+        let entry = ((layout::CP_SMETHOD as u32) | (2 << layout::CP_RET_SHIFT)) << 24 | 7;
+        vm.nvm.write_u32(cp as usize, entry).unwrap();
+        vm.packages[0].cp_addr = cp;
+        vm.packages[0].cp_count = 1;
+        assert!(vm.verify_method(&mut verifier(), 1));
+        assert!(matches!(
+            vm.run(&mut NoNatives, 1, &[]),
+            Err(crate::Trap::Malformed { what, .. }) if what.contains("return value")
+        ));
+        // the same entry with the right words (1 + 1 = 2 means "returns 1 word") for a
+        // callee that does return one
+        let mut vm = vm_with(&[
+            0x01,
+            0x00,
+            Op::Invokestatic as u8,
+            0,
+            0,
+            Op::Sreturn as u8, //
+            0x01,
+            0x00,
+            Op::Sconst3 as u8,
+            Op::Sreturn as u8,
+        ]);
+        vm.nvm.write_u32(cp as usize, entry).unwrap();
+        vm.packages[0].cp_addr = cp;
+        vm.packages[0].cp_count = 1;
+        assert!(vm.verify_method(&mut verifier(), 1));
+        assert_eq!(vm.run(&mut NoNatives, 1, &[]), Ok(crate::Value::Word(3)));
     }
 
     #[test]

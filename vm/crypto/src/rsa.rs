@@ -227,3 +227,57 @@ pub fn pkcs1_verify(
     pkcs1_sign_encode(alg, hash, expect)?;
     Ok(subtle::ConstantTimeEq::ct_eq(&em[..], &expect[..]).into())
 }
+
+/// RSAES-PKCS1-v1_5 encryption encoding (RFC 8017 §7.2.1) of `msg` into `em` (the modulus
+/// length): `00 02 PS 00 msg`, PS at least 8 non-zero random bytes from `rng`.
+pub fn pkcs1_encrypt_encode(
+    msg: &[u8],
+    rng: &dyn crate::RandomSource,
+    em: &mut [u8],
+) -> Result<(), Error> {
+    let k = em.len();
+    if k < msg.len() + 11 {
+        return Err(Error::Length);
+    }
+    let ps_end = k - msg.len() - 1;
+    em[0] = 0;
+    em[1] = 2;
+    let ps = em.get_mut(2..ps_end).ok_or(Error::Length)?;
+    rng.fill(ps)?;
+    for b in ps.iter_mut() {
+        // redraw zero bytes one at a time (PS must not contain 00)
+        let mut tries = 0;
+        while *b == 0 {
+            let mut one = [0u8; 1];
+            rng.fill(&mut one)?;
+            *b = one[0];
+            tries += 1;
+            if tries > 64 {
+                return Err(Error::Random);
+            }
+        }
+    }
+    em[ps_end] = 0;
+    em.get_mut(ps_end + 1..)
+        .ok_or(Error::Length)?
+        .copy_from_slice(msg);
+    Ok(())
+}
+
+/// Checks an RSAES-PKCS1-v1_5 encoded block `00 02 PS 00 msg` (PS at least 8 non-zero
+/// bytes; block type 01 with FF padding is accepted too, for data a private key
+/// encrypted) and returns the offset of `msg`; `None` if the padding is wrong.
+pub fn pkcs1_decrypt_decode(em: &[u8]) -> Option<usize> {
+    if em.first() != Some(&0) || !matches!(em.get(1), Some(1 | 2)) {
+        return None;
+    }
+    let block_type = em[1];
+    let sep = em.get(2..)?.iter().position(|&b| b == 0)? + 2;
+    if sep < 10 {
+        return None;
+    }
+    if block_type == 1 && em.get(2..sep)?.iter().any(|&b| b != 0xFF) {
+        return None;
+    }
+    Some(sep + 1)
+}

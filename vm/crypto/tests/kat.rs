@@ -357,3 +357,29 @@ fn rsa2048_pkcs1_v15_golden_key() {
     SoftEngine.rsa_exp(n, d, &em, &mut sig2).unwrap();
     assert_eq!(sig2, sig);
 }
+
+proptest! {
+    /// RSAES-PKCS1-v1_5 encoding: the decoder finds exactly the message again, the
+    /// padding string has no zero byte and the layout is 00 02 PS 00 M (RFC 8017 §7.2.1).
+    #[test]
+    fn pkcs1_encryption_encoding_round_trip(
+        msg in proptest::collection::vec(any::<u8>(), 0..=117),
+        seed in any::<[u8; 32]>(),
+    ) {
+        use oxicard_crypto::rsa::{pkcs1_decrypt_decode, pkcs1_encrypt_encode};
+        let rng = TestRandom::new(seed);
+        let mut em = [0u8; 128];
+        pkcs1_encrypt_encode(&msg, &rng, &mut em).unwrap();
+        prop_assert_eq!(&em[..2], &[0u8, 2][..]);
+        let start = pkcs1_decrypt_decode(&em).unwrap();
+        prop_assert_eq!(&em[start..], &msg[..]);
+        prop_assert!(em[2..start - 1].iter().all(|&b| b != 0));
+        prop_assert!(start - 3 >= 8);
+        // too long a message for the modulus is refused
+        let long = [0u8; 118];
+        prop_assert!(pkcs1_encrypt_encode(&long, &rng, &mut em).is_err());
+        // a wrong block type is refused
+        em[1] = 3;
+        prop_assert_eq!(pkcs1_decrypt_decode(&em), None);
+    }
+}

@@ -598,6 +598,11 @@ fn sig_alg(alg: i16) -> Option<(SigKind, HashAlg)> {
     })
 }
 
+/// Cipher.ALG_RSA_PKCS1.
+const CIPHER_RSA_PKCS1: i16 = 10;
+/// Cipher.ALG_RSA_NOPAD.
+const CIPHER_RSA_NOPAD: i16 = 12;
+
 /// (block cipher, CBC) of a Cipher algorithm number.
 fn cipher_alg(alg: i16) -> Option<(BlockAlg, bool)> {
     Some(match alg {
@@ -674,9 +679,12 @@ impl Runtime {
                 ),
                 None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
             },
-            local::CIPHER_GET_INSTANCE => match cipher_alg(arg(args, 0)) {
-                Some(_) => Self::new_engine(vm, class::CIPHER, arg(args, 0), CI_STATE_LEN),
-                None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+            local::CIPHER_GET_INSTANCE => match (arg(args, 0), cipher_alg(arg(args, 0))) {
+                (_, Some(_)) => Self::new_engine(vm, class::CIPHER, arg(args, 0), CI_STATE_LEN),
+                (CIPHER_RSA_PKCS1 | CIPHER_RSA_NOPAD, None) => {
+                    Self::new_engine(vm, class::CIPHER, arg(args, 0), ST_CTX)
+                }
+                _ => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
             },
             local::RD_GET_INSTANCE => match arg(args, 0) {
                 1..=6 => Self::new_engine(vm, class::RANDOM_DATA, arg(args, 0), 1),
@@ -1069,40 +1077,10 @@ impl Runtime {
                 let len = (k.bits / 8) as usize;
                 let mut out = [0u8; rsa::MAX_MODULUS];
                 let out = out.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
-                if k.kind == Kind::RsaCrt {
-                    let mut c = [[0u8; 256]; 5];
-                    let mut n = [0usize; 5];
-                    for (i, (buf, l)) in c.iter_mut().zip(n.iter_mut()).enumerate() {
-                        *l = self.slot_read(vm, &k, i, buf)?;
-                    }
-                    let key = rsa::CrtKey {
-                        p: c[0].get(..n[0]).unwrap_or(&[]),
-                        q: c[1].get(..n[1]).unwrap_or(&[]),
-                        dp: c[2].get(..n[2]).unwrap_or(&[]),
-                        dq: c[3].get(..n[3]).unwrap_or(&[]),
-                        qinv: c[4].get(..n[4]).unwrap_or(&[]),
-                    };
-                    let r = rsa::pkcs1_sign_crt(self.engine(), &key, h, hash, out);
-                    c.iter_mut().for_each(|b| b.fill(0));
-                    r.map_err(|e| self.crypto_fail(vm, e))?;
-                } else {
-                    let mut m = [0u8; rsa::MAX_MODULUS];
-                    let mut d = [0u8; rsa::MAX_MODULUS];
-                    let mn = self.slot_read(vm, &k, 0, &mut m)?;
-                    let dn = self.slot_read(vm, &k, 1, &mut d)?;
-                    let mut em = [0u8; rsa::MAX_MODULUS];
-                    let em = em.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
-                    let r = rsa::pkcs1_sign_encode(h, hash, em).and_then(|_| {
-                        self.engine().rsa_exp(
-                            m.get(..mn).unwrap_or(&[]),
-                            d.get(..dn).unwrap_or(&[]),
-                            em,
-                            out,
-                        )
-                    });
-                    d.fill(0);
-                    r.map_err(|e| self.crypto_fail(vm, e))?;
-                }
+                let mut em = [0u8; rsa::MAX_MODULUS];
+                let em = em.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+                rsa::pkcs1_sign_encode(h, hash, em).map_err(|e| self.crypto_fail(vm, e))?;
+                self.rsa_private(vm, &k, em, out)?;
                 Self::write_array(vm, arg(args, 4) as ObjRef, arg(args, 5), out)?;
                 word(len as i16)
             }
@@ -1137,6 +1115,173 @@ impl Runtime {
                 word(ok as i16)
             }
         }
+    }
+
+    /// The RSA private operation of key `k` (plain or CRT) on `input` into `out` (the
+    /// modulus length); the key material is wiped from the stack afterwards.
+    fn rsa_private<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        k: &KeyRef,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Trap> {
+        let r = if k.kind == Kind::RsaCrt {
+            let mut c = [[0u8; rsa::MAX_MODULUS / 2]; 5];
+            let mut n = [0usize; 5];
+            for (i, (buf, l)) in c.iter_mut().zip(n.iter_mut()).enumerate() {
+                *l = self.slot_read(vm, k, i, buf)?;
+            }
+            let part = |i: usize| {
+                c.get(i)
+                    .and_then(|b| b.get(..n.get(i).copied().unwrap_or(0)))
+                    .unwrap_or(&[])
+            };
+            let key = rsa::CrtKey {
+                p: part(0),
+                q: part(1),
+                dp: part(2),
+                dq: part(3),
+                qinv: part(4),
+            };
+            let r = self.engine().rsa_crt(&key, input, out);
+            c.iter_mut().for_each(|b| b.fill(0));
+            r
+        } else {
+            let mut m = [0u8; rsa::MAX_MODULUS];
+            let mut d = [0u8; rsa::MAX_MODULUS];
+            let mn = self.slot_read(vm, k, 0, &mut m)?;
+            let dn = self.slot_read(vm, k, 1, &mut d)?;
+            let r = self.engine().rsa_exp(
+                m.get(..mn).unwrap_or(&[]),
+                d.get(..dn).unwrap_or(&[]),
+                input,
+                out,
+            );
+            d.fill(0);
+            r
+        };
+        r.map_err(|e| self.crypto_fail(vm, e))
+    }
+
+    /// The RSA public operation of key `k` on `input` into `out` (the modulus length).
+    fn rsa_public<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        k: &KeyRef,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Trap> {
+        let mut m = [0u8; rsa::MAX_MODULUS];
+        let mut e = [0u8; rsa::MAX_MODULUS];
+        let mn = self.slot_read(vm, k, 0, &mut m)?;
+        let en = self.slot_read(vm, k, 1, &mut e)?;
+        self.engine()
+            .rsa_exp(
+                m.get(..mn).unwrap_or(&[]),
+                e.get(..en).unwrap_or(&[]),
+                input,
+                out,
+            )
+            .map_err(|e| self.crypto_fail(vm, e))
+    }
+
+    /// Cipher ALG_RSA_PKCS1 and ALG_RSA_NOPAD: `doFinal` runs the whole block (RSA takes
+    /// no `update`); encryption with a private key pads with block type 01.
+    fn rsa_cipher_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        alg: i16,
+        token: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let pkcs1 = alg == CIPHER_RSA_PKCS1;
+        match token {
+            2 => return word(alg),
+            6 => return word(7),                         // CIPHER_RSA
+            7 => return word(if pkcs1 { 7 } else { 1 }), // PAD_PKCS1, PAD_NOPAD
+            3 | 4 => {
+                let (key, mode) = (arg(args, 1) as ObjRef, arg(args, 2));
+                let k = self.key_ref(vm, key)?;
+                let rsa_key = matches!(k.kind, Kind::RsaPublic | Kind::RsaPrivate | Kind::RsaCrt);
+                if !rsa_key || !(1..=2).contains(&mode) || token == 4 {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                if !Self::key_initialized(vm, &k)? {
+                    return Err(self.crypto_error(vm, UNINITIALIZED_KEY));
+                }
+                let mut st = [0u8; ST_CTX];
+                st[0] = mode as u8;
+                st[1..3].copy_from_slice(&(key as i16).to_be_bytes());
+                Self::state_write(vm, this, &st)?;
+                return Ok(Value::Void);
+            }
+            5 => return Err(self.crypto_error(vm, ILLEGAL_USE)),
+            _ => {}
+        }
+        let (st, key) = self.init_state(vm, this)?;
+        let encrypt = st[0] == 2;
+        let k = self.key_ref(vm, key)?;
+        let len = (k.bits / 8) as usize;
+        let (il, out, out_off) = (arg(args, 3), arg(args, 4) as ObjRef, arg(args, 5));
+        let mut input = [0u8; rsa::MAX_MODULUS];
+        if il < 0 || il as usize > len {
+            return Err(self.crypto_error(vm, ILLEGAL_USE));
+        }
+        let data = Self::read_array(vm, arg(args, 1) as ObjRef, arg(args, 2), il, &mut input)?;
+        let mut block = [0u8; rsa::MAX_MODULUS];
+        let block = block.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        let mut result = [0u8; rsa::MAX_MODULUS];
+        let result = result.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        if encrypt && pkcs1 {
+            if k.kind == Kind::RsaPublic {
+                let rng = self
+                    .random()
+                    .ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+                rsa::pkcs1_encrypt_encode(data, rng, block).map_err(|e| self.crypto_fail(vm, e))?;
+            } else {
+                // block type 01: 00 01 FF..FF 00 M
+                let pad_end = len.checked_sub(data.len() + 1).filter(|&e| e >= 10);
+                let Some(pad_end) = pad_end else {
+                    return Err(self.crypto_error(vm, ILLEGAL_USE));
+                };
+                block.fill(0xFF);
+                block[0] = 0;
+                block[1] = 1;
+                block[pad_end] = 0;
+                block
+                    .get_mut(pad_end + 1..)
+                    .ok_or(Trap::Internal("rsa"))?
+                    .copy_from_slice(data);
+            }
+        } else {
+            if data.len() != len {
+                return Err(self.crypto_error(vm, ILLEGAL_USE));
+            }
+            block.copy_from_slice(data);
+        }
+        if k.kind == Kind::RsaPublic {
+            self.rsa_public(vm, &k, block, result)?;
+        } else {
+            self.rsa_private(vm, &k, block, result)?;
+        }
+        let produced = if !encrypt && pkcs1 {
+            match rsa::pkcs1_decrypt_decode(result) {
+                Some(start) => result.get(start..).unwrap_or(&[]),
+                None => return Err(self.crypto_error(vm, ILLEGAL_VALUE)),
+            }
+        } else {
+            &result[..]
+        };
+        let mut copy = [0u8; rsa::MAX_MODULUS];
+        let copy = copy
+            .get_mut(..produced.len())
+            .ok_or(Trap::Internal("rsa"))?;
+        copy.copy_from_slice(produced);
+        result.fill(0);
+        Self::write_array(vm, out, out_off, copy)?;
+        word(copy.len() as i16)
     }
 
     /// Ends an HMAC sign (writes the MAC) or verify (compares it).
@@ -1214,6 +1359,9 @@ impl Runtime {
     ) -> Result<Value, Trap> {
         let this = arg(args, 0) as ObjRef;
         let alg = vm.get_field(this, 0)?;
+        if alg == CIPHER_RSA_PKCS1 || alg == CIPHER_RSA_NOPAD {
+            return self.rsa_cipher_native(vm, alg, token, args);
+        }
         let (block, cbc) = cipher_alg(alg).ok_or(Trap::Internal("cipher alg"))?;
         let bs = block.block_len();
         match token {

@@ -45,7 +45,7 @@ import javacardx.crypto.Cipher;
  * INS 34 INFO       P1 = slot; returns isInitialized(1) getSize(2) getType(1)
  * INS 35 GENPAIR    P1 = public slot, P2 = private slot: new KeyPair(pub, priv).genKeyPair()
  * INS 40 CIPHER     P1 = slot, P2 = Cipher alg; data = mode(1) ivOff ivLen inOff inLen split
- *                   (ivLen 0: init without IV); update(split bytes) then doFinal(rest)
+ *                   (ivLen 0: init without IV); update(split bytes, if any) then doFinal(rest)
  * INS 41 SIGN       P1 = slot, P2 = Signature alg; data = off len split
  * INS 42 VERIFY     P1 = slot, P2 = Signature alg; data = off len sigOff sigLen; returns 01/00
  * INS 43 SIGNHASH   P1 = slot, P2 = Signature alg; data = off len: signPreComputedHash
@@ -240,7 +240,10 @@ public class CryptoConformance extends Applet {
         short off = at(buf, (short) 5);
         short len = at(buf, (short) 7);
         short split = at(buf, (short) 9);
-        short n = cipher.update(stage, off, split, out, (short) 0);
+        short n = 0;
+        if (split != 0) {
+            n = cipher.update(stage, off, split, out, (short) 0);
+        }
         return (short) (n + cipher.doFinal(stage, (short) (off + split), (short) (len - split), out, n));
     }
 

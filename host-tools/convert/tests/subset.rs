@@ -10,8 +10,9 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use oxicard_convert::classfile::ClassFile;
 use oxicard_convert::subset::{
@@ -66,22 +67,32 @@ fn words(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Compiles one refusal source and checks all its classes.
+/// Every refusal source compiled once per test run (one javac run for all of them), the
+/// classes grouped by source file name.
+fn compiled_refusals() -> &'static HashMap<String, Vec<ClassFile>> {
+    static COMPILED: OnceLock<HashMap<String, Vec<ClassFile>>> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let out = common::temp_dir("subset-refusals");
+        let classes = common::javac(&refusal_sources(), &out, &["-source", "8", "-target", "8"]);
+        let mut by_source: HashMap<String, Vec<ClassFile>> = HashMap::new();
+        for class_path in &classes {
+            let class = ClassFile::read(class_path).unwrap_or_else(|e| panic!("{e}"));
+            let source = class.source_file().unwrap().to_string();
+            by_source.entry(source).or_default().push(class);
+        }
+        let _ = std::fs::remove_dir_all(&out);
+        by_source
+    })
+}
+
+/// Checks all the classes of one refusal source.
 fn diagnostics_for(source: &Path, options: Options) -> Vec<Diagnostic> {
-    let stem = source.file_stem().unwrap().to_string_lossy().into_owned();
-    let out = common::temp_dir(&format!("subset-{stem}-{}", options.int_support));
-    let classes = common::javac(
-        &[source.to_path_buf()],
-        &out,
-        &["-source", "8", "-target", "8"],
-    );
-    let mut diagnostics = Vec::new();
-    for class_path in &classes {
-        let class = ClassFile::read(class_path).unwrap_or_else(|e| panic!("{e}"));
-        diagnostics.extend(check_class(&class, &options));
-    }
-    let _ = std::fs::remove_dir_all(&out);
-    diagnostics
+    let file_name = source.file_name().unwrap().to_string_lossy().into_owned();
+    let classes = &compiled_refusals()[&file_name];
+    classes
+        .iter()
+        .flat_map(|class| check_class(class, &options))
+        .collect()
 }
 
 fn check_refusal_source(source: &Path, options: Options) -> usize {
@@ -217,73 +228,93 @@ fn message_format() {
     );
 }
 
-/// Writes a generated source, compiles and checks it (int support on).
-fn check_generated(name: &str, source: &str) -> Vec<Diagnostic> {
-    let dir = common::temp_dir(&format!("gen-{name}"));
-    let path = dir.join(format!("{name}.java"));
-    std::fs::write(&path, source).unwrap();
+/// Writes generated sources, compiles them in one javac run and checks each (int support
+/// on); the diagnostics in the order of the sources.
+fn check_generated(sources: &[(&str, String)]) -> Vec<Vec<Diagnostic>> {
+    let dir = common::temp_dir("generated");
+    let paths: Vec<PathBuf> = sources
+        .iter()
+        .map(|(name, source)| {
+            let path = dir.join(format!("{name}.java"));
+            std::fs::write(&path, source).unwrap();
+            path
+        })
+        .collect();
     let out = dir.join("classes");
     std::fs::create_dir_all(&out).unwrap();
-    let classes = common::javac(&[path], &out, &["-source", "8", "-target", "8"]);
-    let class = ClassFile::read(&classes[0]).unwrap();
-    let found = check_class(&class, &Options { int_support: true });
+    common::javac(&paths, &out, &["-source", "8", "-target", "8"]);
+    let found = sources
+        .iter()
+        .map(|(name, _)| {
+            let class = ClassFile::read(&out.join(format!("{name}.class"))).unwrap();
+            check_class(&class, &Options { int_support: true })
+        })
+        .collect();
     let _ = std::fs::remove_dir_all(&dir);
     found
 }
 
 #[test]
 fn limits_of_the_cap_format_are_refused() {
-    // 256 short locals + this = 257 words
-    let locals: String = (0..256).map(|i| format!("short v{i} = {i};\n")).collect();
-    let found = check_generated(
-        "ManyLocals",
-        &format!("public class ManyLocals {{\nshort m() {{\n{locals}return v0;\n}}\n}}\n"),
-    );
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].construct, Construct::Limit);
-    assert_eq!(found[0].line, Some(3));
-    assert!(
-        found[0].message.contains("257 local variable words"),
-        "{}",
-        found[0]
-    );
-
-    // 254 locals are fine
-    let locals: String = (0..254).map(|i| format!("short v{i} = {i};\n")).collect();
-    let found = check_generated(
-        "SomeLocals",
-        &format!("public class SomeLocals {{\nshort m() {{\n{locals}return v0;\n}}\n}}\n"),
-    );
-    assert!(found.is_empty(), "{found:?}");
-
+    // 256 short locals + this = 257 words; 254 locals are fine
+    let locals = |n: usize| -> String { (0..n).map(|i| format!("short v{i} = {i};\n")).collect() };
     // 128 int fields = 256 words
     let fields: String = (0..128).map(|i| format!("int f{i};\n")).collect();
-    let found = check_generated(
-        "ManyFields",
-        &format!("public class ManyFields {{\n{fields}}}\n"),
-    );
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].message.contains("256 words of instance fields"),
-        "{}",
-        found[0]
-    );
-
     // 129 public instance methods
     let methods: String = (0..129)
         .map(|i| format!("public void m{i}() {{}}\n"))
         .collect();
-    let found = check_generated(
-        "ManyMethods",
-        &format!("public class ManyMethods {{\n{methods}}}\n"),
-    );
-    assert_eq!(found.len(), 1, "{found:?}");
+    let found = check_generated(&[
+        (
+            "ManyLocals",
+            format!(
+                "public class ManyLocals {{\nshort m() {{\n{}return v0;\n}}\n}}\n",
+                locals(256)
+            ),
+        ),
+        (
+            "SomeLocals",
+            format!(
+                "public class SomeLocals {{\nshort m() {{\n{}return v0;\n}}\n}}\n",
+                locals(254)
+            ),
+        ),
+        (
+            "ManyFields",
+            format!("public class ManyFields {{\n{fields}}}\n"),
+        ),
+        (
+            "ManyMethods",
+            format!("public class ManyMethods {{\n{methods}}}\n"),
+        ),
+    ]);
+    let [many_locals, some_locals, many_fields, many_methods] = &found[..] else {
+        panic!("{found:?}");
+    };
+    assert_eq!(many_locals.len(), 1, "{many_locals:?}");
+    assert_eq!(many_locals[0].construct, Construct::Limit);
+    assert_eq!(many_locals[0].line, Some(3));
     assert!(
-        found[0]
+        many_locals[0].message.contains("257 local variable words"),
+        "{}",
+        many_locals[0]
+    );
+    assert!(some_locals.is_empty(), "{some_locals:?}");
+    assert_eq!(many_fields.len(), 1, "{many_fields:?}");
+    assert!(
+        many_fields[0]
+            .message
+            .contains("256 words of instance fields"),
+        "{}",
+        many_fields[0]
+    );
+    assert_eq!(many_methods.len(), 1, "{many_methods:?}");
+    assert!(
+        many_methods[0]
             .message
             .contains("129 public or protected instance methods"),
         "{}",
-        found[0]
+        many_methods[0]
     );
 }
 

@@ -75,10 +75,15 @@ pub fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// JVM options for javac and javap: they are short runs, where the JIT's top tier and the
+/// parallel collector only cost start-up time (about half the CPU time of a run).
+pub const FAST_JVM: [&str; 2] = ["-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC"];
+
 /// Compiles Java sources with `javac -g` and the given release options into `out`, returns
 /// the class files produced.
 pub fn javac(sources: &[PathBuf], out: &Path, options: &[&str]) -> Vec<PathBuf> {
     let output = Command::new("javac")
+        .args(FAST_JVM)
         .args(["-g", "-nowarn", "-encoding", "UTF-8", "-Xlint:-options"])
         .args(options)
         .arg("-d")
@@ -101,6 +106,7 @@ pub fn javac(sources: &[PathBuf], out: &Path, options: &[&str]) -> Vec<PathBuf> 
 /// (each chunk starting at its `Compiled from` line).
 pub fn javap(options: &[&str], files: &[PathBuf]) -> Vec<String> {
     let output = Command::new("javap")
+        .args(FAST_JVM)
         .args(options)
         .args(files)
         .output()

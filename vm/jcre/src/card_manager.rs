@@ -59,6 +59,7 @@
 
 use crate::{registry, Card, CardError, SW_FILE_NOT_FOUND, SW_OK};
 use heapless::Vec;
+use oxicard_apdu::tlv::{LvReader, TlvReader};
 use oxicard_store::Nvm;
 use oxicard_vm::layout::{self, MAX_PACKAGES};
 use oxicard_vm::{LinkError, PackageLoader, Trap};
@@ -169,42 +170,15 @@ enum Framing {
     Done,
 }
 
-/// Reads length-value fields of card-management command data.
-struct Fields<'a> {
-    rest: &'a [u8],
+/// The next field with a one-byte length of card-management command data.
+fn lv<'a>(r: &mut LvReader<'a>) -> Result<&'a [u8], u16> {
+    r.read().map_err(|_| SW_WRONG_DATA)
 }
 
-impl<'a> Fields<'a> {
-    /// A field with a one-byte length.
-    fn lv(&mut self) -> Result<&'a [u8], u16> {
-        let (&len, rest) = self.rest.split_first().ok_or(SW_WRONG_DATA)?;
-        let (value, rest) = rest.split_at_checked(len as usize).ok_or(SW_WRONG_DATA)?;
-        self.rest = rest;
-        Ok(value)
-    }
-
-    /// A field with a BER length (`len`, `81 len` or `82 hi lo`).
-    fn ber_lv(&mut self) -> Result<&'a [u8], u16> {
-        let (len, rest) = ber_length(self.rest)?;
-        let (value, rest) = rest.split_at_checked(len).ok_or(SW_WRONG_DATA)?;
-        self.rest = rest;
-        Ok(value)
-    }
-
-    /// A BER-TLV with a one-byte tag: (tag, value).
-    fn tlv(&mut self) -> Result<(u8, &'a [u8]), u16> {
-        let (&tag, rest) = self.rest.split_first().ok_or(SW_WRONG_DATA)?;
-        self.rest = rest;
-        Ok((tag, self.ber_lv()?))
-    }
-}
-
-/// Decodes a BER length at the start of `b`: (length, the bytes after it).
-fn ber_length(b: &[u8]) -> Result<(usize, &[u8]), u16> {
-    match b {
-        [n, rest @ ..] if *n < 0x80 => Ok((*n as usize, rest)),
-        [0x81, n, rest @ ..] => Ok((*n as usize, rest)),
-        [0x82, hi, lo, rest @ ..] => Ok((u16::from_be_bytes([*hi, *lo]) as usize, rest)),
+/// The first BER-TLV of `data`: (tag, value).
+fn first_tlv(data: &[u8]) -> Result<(u32, &[u8]), u16> {
+    match TlvReader::new(data).next() {
+        Some(Ok(tlv)) => Ok((tlv.tag.0, tlv.value)),
         _ => Err(SW_WRONG_DATA),
     }
 }
@@ -313,21 +287,15 @@ impl<N: Nvm> Card<N> {
         let r = match p1 {
             0x02 => self.install_for_load(data),
             0x04 | 0x0C => self.install_for_install(data)?,
-            0x08 => Fields { rest: data }
-                .lv()
-                .and_then(|_| {
-                    Fields {
-                        rest: data.get(1..).unwrap_or(&[]),
-                    }
-                    .lv()
-                })
-                .and_then(|aid| {
-                    if self.find_applet(aid).is_some() {
-                        Ok(())
-                    } else {
-                        Err(SW_REFERENCED_DATA_NOT_FOUND)
-                    }
-                }),
+            0x08 => {
+                // empty load file and module AIDs, then the instance AID
+                let mut f = LvReader::new(data);
+                match (lv(&mut f), lv(&mut f), lv(&mut f)) {
+                    (Ok(_), Ok(_), Ok(aid)) if self.find_applet(aid).is_some() => Ok(()),
+                    (Ok(_), Ok(_), Ok(_)) => Err(SW_REFERENCED_DATA_NOT_FOUND),
+                    _ => Err(SW_WRONG_DATA),
+                }
+            }
             _ => Err(SW_INCORRECT_P1P2),
         };
         Ok(match r {
@@ -341,12 +309,12 @@ impl<N: Nvm> Card<N> {
 
     /// INSTALL [for load]: checks the package AID and opens a load.
     fn install_for_load(&mut self, data: &[u8]) -> Result<(), u16> {
-        let mut f = Fields { rest: data };
-        let package = f.lv()?;
-        let security_domain = f.lv()?;
-        let _hash = f.lv()?;
-        let _load_parameters = f.lv()?;
-        let _token = f.lv()?;
+        let mut f = LvReader::new(data);
+        let package = lv(&mut f)?;
+        let security_domain = lv(&mut f)?;
+        let _hash = lv(&mut f)?;
+        let _load_parameters = lv(&mut f)?;
+        let _token = lv(&mut f)?;
         if !(5..=16).contains(&package.len()) {
             return Err(SW_WRONG_DATA);
         }
@@ -490,25 +458,24 @@ impl<N: Nvm> Card<N> {
     /// INSTALL [for install (and make selectable)]: creates an applet instance.
     fn install_for_install(&mut self, data: &[u8]) -> Result<Result<(), u16>, CardError> {
         let parsed = (|| {
-            let mut f = Fields { rest: data };
-            let package = f.lv()?;
-            let applet = f.lv()?;
-            let mut instance = f.lv()?;
-            let privileges = f.lv()?;
-            let parameters = f.ber_lv()?;
-            let _token = f.lv()?;
+            let mut f = LvReader::new(data);
+            let package = lv(&mut f)?;
+            let applet = lv(&mut f)?;
+            let mut instance = lv(&mut f)?;
+            let privileges = lv(&mut f)?;
+            let parameters = f.read_ber().map_err(|_| SW_WRONG_DATA)?;
+            let _token = lv(&mut f)?;
             if instance.is_empty() {
                 instance = applet;
             }
             if !matches!(privileges.len(), 1 | 3) || !(5..=16).contains(&instance.len()) {
                 return Err(SW_WRONG_DATA);
             }
-            let mut p = Fields { rest: parameters };
             let mut applet_params = None;
-            while !p.rest.is_empty() {
-                let (tag, value) = p.tlv()?;
-                if tag == 0xC9 {
-                    applet_params = Some(value);
+            for tlv in TlvReader::new(parameters) {
+                let tlv = tlv.map_err(|_| SW_WRONG_DATA)?;
+                if tlv.tag.0 == 0xC9 {
+                    applet_params = Some(tlv.value);
                 }
             }
             let applet_params = applet_params.ok_or(SW_WRONG_DATA)?;
@@ -553,7 +520,7 @@ impl<N: Nvm> Card<N> {
         if p1 != 0 || (p2 != 0x00 && p2 != 0x80) {
             return Ok(SW_INCORRECT_P1P2);
         }
-        let aid = match (Fields { rest: data }).tlv() {
+        let aid = match first_tlv(data) {
             Ok((0x4F, aid)) if (5..=16).contains(&aid.len()) => aid,
             _ => return Ok(SW_WRONG_DATA),
         };
@@ -621,7 +588,7 @@ impl<N: Nvm> Card<N> {
         } else {
             0
         };
-        let prefix = match (Fields { rest: data }).tlv() {
+        let prefix = match first_tlv(data) {
             Ok((0x4F, prefix)) => prefix,
             _ => return SW_WRONG_DATA,
         };

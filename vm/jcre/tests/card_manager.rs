@@ -420,6 +420,12 @@ fn delete_an_applet_then_its_package_then_load_it_again() {
     );
     assert_eq!(send_hex(&mut card, "00A4040006F00000010101"), hex("9000"));
     assert_eq!(send_hex(&mut card, "8002000000"), hex("48656C6C6F 9000"));
+    // INSTALL [for make selectable]: every instance is selectable already
+    assert_eq!(sw(&send_hex(&mut card, SELECT_ISD)), 0x9000);
+    let make_selectable = "80E60800 0E 00 00 06F00000010101 0100 00 00 00";
+    assert_eq!(send_hex(&mut card, make_selectable), hex("00 9000"));
+    let unknown = "80E60800 0E 00 00 06F000000101FF 0100 00 00 00";
+    assert_eq!(send_hex(&mut card, unknown), hex("6A88"));
     // DELETE goes to the ISD: select it first
     assert_eq!(sw(&send_hex(&mut card, SELECT_ISD)), 0x9000);
     assert_eq!(delete(&mut card, HELLO, false), hex("00 9000"));

@@ -176,7 +176,8 @@ pub struct Card<N: Nvm> {
 impl<N: Nvm> Card<N> {
     /// Powers a card up on `nvm`: an empty NVM is formatted (no packages, no applets); an
     /// existing image is recovered (an operation a power loss interrupted is rolled back)
-    /// and reopened with its packages, applets and their state. No applet is selected.
+    /// and reopened with its packages, applets and their state. No applet is selected: the
+    /// card manager (see [`ISD_AID`]) takes the commands.
     /// Cryptography uses [`crypto::Platform::default`] (software engine; the host's random
     /// generator when oxicard-crypto has its `std` feature).
     pub fn new(nvm: N) -> Result<Self, CardError> {

@@ -32,7 +32,7 @@ fi
 step "tests"
 mkdir -p target
 set +e
-cargo test --workspace --locked >target/test-output.txt 2>&1
+cargo test --workspace --locked --no-fail-fast >target/test-output.txt 2>&1
 test_status=$?
 set -e
 grep -E '^(test result|     Running|   Doc-tests)|FAILED|panicked' target/test-output.txt || true

@@ -229,7 +229,7 @@ fn start_sim() -> SimProcess {
     let log = std::env::temp_dir().join(format!("oxicard-pcsc-test-{}.log", std::process::id()));
     let log_file = std::fs::File::create(&log).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_oxicard"))
-        .arg("sim")
+        .args(["sim", "--memory"])
         .arg("--cap")
         .arg(golden("hello/hello.cap"))
         .arg("--cap")

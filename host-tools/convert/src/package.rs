@@ -1038,7 +1038,11 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
             let mut body = Vec::new();
             let (mut b1, mut b2) = (Vec::new(), Vec::new());
             method_offset.insert((ci, mi), offset as u16);
-            match &translated[ci][mi] {
+            let translated_method = translated
+                .get(ci)
+                .and_then(|methods| methods.get(mi))
+                .ok_or_else(|| fail(format!("{}: method {} lost", pkg.name, m.name)))?;
+            match translated_method {
                 None => {
                     // abstract
                     body.extend([0x40, 0]);
@@ -1062,19 +1066,54 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                     body.extend_from_slice(&laid.code);
                     let code = m.code().ok_or_else(|| fail("code vanished"))?;
                     let hs_start = handlers.len();
+                    let site = Site {
+                        class: &pkg.own[ci].cf,
+                        method: m,
+                    };
+                    let keys = handler_keys
+                        .get(ci)
+                        .and_then(|c| c.get(mi))
+                        .ok_or_else(|| fail(site.error(None, "exception handlers lost")))?;
                     for (hi, h) in code.exception_table.iter().enumerate() {
-                        let s = laid.pc_map[&u32::from(h.start_pc)] + code_start;
-                        let e = laid.pc_map[&u32::from(h.end_pc)] + code_start;
-                        let hp = laid.pc_map[&u32::from(h.handler_pc)] + code_start;
-                        let catch = handler_keys[ci][mi][hi].map(|k| lookup(&k)).unwrap_or(0);
-                        if catch != 0 || handler_keys[ci][mi][hi].is_some() {
+                        // JCVM offsets of the handler's pcs: each must start an instruction
+                        // (end_pc may be the end of the code), in the u16 range of the format
+                        let at = |pc: u16, what: &str| -> Result<u16, ConvertError> {
+                            let offset = laid.pc_map.get(&u32::from(pc)).ok_or_else(|| {
+                                fail(site.error(
+                                    Some(u32::from(h.handler_pc)),
+                                    &format!(
+                                        "exception handler {hi}: {what} {pc} is not the start \
+                                         of an instruction"
+                                    ),
+                                ))
+                            })?;
+                            u16::try_from(offset + code_start).map_err(|_| {
+                                fail(site.error(None, "the Method component exceeds 65535 bytes"))
+                            })
+                        };
+                        let s = at(h.start_pc, "start_pc")?;
+                        let e = at(h.end_pc, "end_pc")?;
+                        let hp = at(h.handler_pc, "handler_pc")?;
+                        let active_length =
+                            e.checked_sub(s).filter(|&l| l > 0).ok_or_else(|| {
+                                fail(site.error(
+                                    Some(u32::from(h.handler_pc)),
+                                    &format!(
+                                    "exception handler {hi}: end_pc {} is not after start_pc {}",
+                                    h.end_pc, h.start_pc
+                                ),
+                                ))
+                            })?;
+                        let key = keys.get(hi).copied().flatten();
+                        let catch = key.map(|k| lookup(&k)).unwrap_or(0);
+                        if catch != 0 || key.is_some() {
                             catch_refs.push(1 + 8 * handlers.len() as u32 + 6);
                         }
                         handlers.push(ExceptionHandler {
-                            start_offset: s as u16,
+                            start_offset: s,
                             stop_bit: false,
-                            active_length: (e - s) as u16,
-                            handler_offset: hp as u16,
+                            active_length,
+                            handler_offset: hp,
                             catch_type_index: catch,
                         });
                     }
@@ -1090,12 +1129,16 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                     for a in hs_start..n {
                         let (sa, ea) = (
                             handlers[a].start_offset,
-                            handlers[a].start_offset + handlers[a].active_length,
+                            handlers[a]
+                                .start_offset
+                                .saturating_add(handlers[a].active_length),
                         );
                         let enclosed = (a + 1..n).any(|b| {
                             let (sb, eb) = (
                                 handlers[b].start_offset,
-                                handlers[b].start_offset + handlers[b].active_length,
+                                handlers[b]
+                                    .start_offset
+                                    .saturating_add(handlers[b].active_length),
                             );
                             sb <= sa && ea <= eb
                         });
@@ -1481,7 +1524,12 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
         };
         applets.push(AppletInfo {
             aid: a.aid.clone(),
-            install_method_offset: method_offset[&(ci, mi)],
+            install_method_offset: method_offset.get(&(ci, mi)).copied().ok_or_else(|| {
+                fail(format!(
+                    "applet class {}: its install method has no code",
+                    a.class_name
+                ))
+            })?,
         });
     }
 
@@ -1651,7 +1699,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                 pkg.own[*ci].cf.class_name(),
                 m.name,
                 m.descriptor,
-                method_offset[&(*ci, *mi)]
+                method_offset.get(&(*ci, *mi)).copied().unwrap_or_default()
             ));
             let hl = if body.first().is_some_and(|b| b & 0x80 != 0) {
                 4

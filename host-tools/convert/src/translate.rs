@@ -1493,11 +1493,14 @@ pub fn layout(t: &Translated, cp_index: &dyn Fn(&CpKey) -> u16) -> Result<Laid, 
                     wide: w,
                     target,
                 } => {
-                    let to = pc_map[target];
+                    let to = *pc_map.get(target).ok_or("branch target lost")?;
                     let rel = i64::from(to) - i64::from(here);
                     if wide[k] {
+                        let rel = i16::try_from(rel).map_err(|_| {
+                            format!("branch of {rel} bytes: a method body is too long")
+                        })?;
                         code.push(*w);
-                        code.extend_from_slice(&(rel as i16).to_be_bytes());
+                        code.extend_from_slice(&rel.to_be_bytes());
                     } else {
                         code.push(*narrow);
                         code.push(rel as i8 as u8);
@@ -1510,10 +1513,16 @@ pub fn layout(t: &Translated, cp_index: &dyn Fn(&CpKey) -> u16) -> Result<Laid, 
                     pairs,
                     table,
                 } => {
-                    let rel =
-                        |pc: &u32| -> i16 { (i64::from(pc_map[pc]) - i64::from(here)) as i16 };
+                    let rel = |pc: &u32| -> Result<[u8; 2], String> {
+                        let to = *pc_map.get(pc).ok_or("switch target lost")?;
+                        let rel = i64::from(to) - i64::from(here);
+                        let rel = i16::try_from(rel).map_err(|_| {
+                            format!("switch branch of {rel} bytes: a method body is too long")
+                        })?;
+                        Ok(rel.to_be_bytes())
+                    };
                     code.push(*op);
-                    code.extend_from_slice(&rel(default).to_be_bytes());
+                    code.extend_from_slice(&rel(default)?);
                     if *table {
                         let low = pairs.first().map(|p| p.0).unwrap_or(0);
                         let high = pairs.last().map(|p| p.0).unwrap_or(-1);
@@ -1525,7 +1534,7 @@ pub fn layout(t: &Translated, cp_index: &dyn Fn(&CpKey) -> u16) -> Result<Laid, 
                             code.extend_from_slice(&(high as i16).to_be_bytes());
                         }
                         for (_, t) in pairs {
-                            code.extend_from_slice(&rel(t).to_be_bytes());
+                            code.extend_from_slice(&rel(t)?);
                         }
                     } else {
                         code.extend_from_slice(&(pairs.len() as u16).to_be_bytes());
@@ -1535,7 +1544,7 @@ pub fn layout(t: &Translated, cp_index: &dyn Fn(&CpKey) -> u16) -> Result<Laid, 
                             } else {
                                 code.extend_from_slice(&(*key as i16).to_be_bytes());
                             }
-                            code.extend_from_slice(&rel(t).to_be_bytes());
+                            code.extend_from_slice(&rel(t)?);
                         }
                     }
                 }

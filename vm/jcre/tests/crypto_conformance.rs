@@ -499,3 +499,86 @@ fn random_data_comes_from_the_platform_source() {
         assert_ne!(got2[..], want[..32]);
     });
 }
+
+/// Mean time of `f` over `n` runs, in microseconds.
+fn time_us(n: u32, mut f: impl FnMut()) -> f64 {
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+}
+
+/// Figures for the closing note (run with `--release -- --ignored --nocapture`):
+/// host time of ECDSA P-256 sign and verify, RSA-2048 sign and AES-128 per KB, through
+/// the Java API on the VM (one APDU each, applet dispatch included) and directly on
+/// oxicard-crypto.
+#[test]
+#[ignore = "timing figures; run in release with --ignored --nocapture"]
+fn figures() {
+    common::in_thread(|| {
+        use oxicard_crypto::{ec, BlockAlg};
+        let mut card = card_after_script();
+        let msg = [0x61u8; 64];
+        put(&mut card, 0, &msg);
+        build(&mut card, 2, TYPE_EC_FP_PUBLIC, 256);
+        build(&mut card, 3, TYPE_EC_FP_PRIVATE, 256);
+        ok(&mut card, 0x35, 2, 3, &[]);
+        let der = ok(&mut card, 0x41, 3, SIG_ECDSA_SHA256, &s2(&[0, 64, 0]));
+        put(&mut card, 0x180, &der);
+        let verify = s2(&[0, 64, 0x180, der.len() as u16]);
+        build(&mut card, 0, TYPE_AES, 128);
+        set_key(&mut card, 0, C_SECRET, &[7; 16]);
+        put(&mut card, 0x300, &[0x42; 256]);
+        let aes = [&[ENCRYPT][..], &s2(&[0, 0, 0x300, 256, 0])].concat();
+        let (n_ec, n_rsa, n_aes) = (50, 20, 200);
+        let vm_sign = time_us(n_ec, || {
+            ok(&mut card, 0x41, 3, SIG_ECDSA_SHA256, &s2(&[0, 64, 0]));
+        });
+        let vm_verify = time_us(n_ec, || {
+            ok(&mut card, 0x42, 2, SIG_ECDSA_SHA256, &verify);
+        });
+        let vm_rsa = time_us(n_rsa, || {
+            ok(&mut card, 0x41, 5, SIG_RSA_SHA256_PKCS1, &s2(&[0, 64, 0]));
+        });
+        // a response holds at most 256 bytes: a KB is four APDUs
+        let vm_aes = time_us(n_aes, || {
+            for _ in 0..4 {
+                assert_eq!(ok(&mut card, 0x40, 0, AES_ECB, &aes).len(), 256);
+            }
+        });
+        // directly on oxicard-crypto
+        let rng = TestRandom::new(SEED);
+        let (mut sk, mut pk) = ([0u8; 32], [0u8; 65]);
+        ec::p256_generate(&SoftEngine, &rng, &mut sk, &mut pk).unwrap();
+        let mut hash = [0u8; 32];
+        digest(&SoftEngine, HashAlg::Sha256, &msg, &mut hash).unwrap();
+        let mut rs = [0u8; 64];
+        let rs_sign = time_us(n_ec, || {
+            SoftEngine.p256_sign(&sk, &hash, &rng, &mut rs).unwrap();
+        });
+        let rs_verify = time_us(n_ec, || {
+            assert!(SoftEngine.p256_verify(&pk, &hash, &rs).unwrap());
+        });
+        let mut data = [0x42u8; 1024];
+        let rs_aes = time_us(n_aes, || {
+            SoftEngine
+                .block_cipher(BlockAlg::Aes, &[7; 16], true, None, &mut data)
+                .unwrap();
+        });
+        eprintln!("figure                 VM (Java API)   Rust direct   ratio");
+        eprintln!(
+            "ECDSA P-256 sign    {vm_sign:>10.0} us {rs_sign:>10.0} us {:>7.2}",
+            vm_sign / rs_sign
+        );
+        eprintln!(
+            "ECDSA P-256 verify  {vm_verify:>10.0} us {rs_verify:>10.0} us {:>7.2}",
+            vm_verify / rs_verify
+        );
+        eprintln!("RSA-2048 sign (CRT) {vm_rsa:>10.0} us   (direct: see oxicard-crypto)");
+        eprintln!(
+            "AES-128 ECB per KB  {vm_aes:>10.1} us {rs_aes:>10.1} us {:>7.2}",
+            vm_aes / rs_aes
+        );
+    });
+}

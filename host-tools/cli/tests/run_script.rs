@@ -41,6 +41,8 @@ fn golden_transcripts_pass_on_the_simulated_card() {
         ("ints/transcript.apdu", &["ints/ints.cap"], 30),
         ("wallet/transcript.apdu", &["wallet/wallet.cap"], 64),
         ("widecp/transcript.apdu", &["widecp/widecp.cap"], 7),
+        // RandomData, on-card key generation and ECDSA signing need the OS random source.
+        ("crypto/transcript.apdu", &["crypto/crypto.cap"], 53),
     ];
     for (script, caps, exchanges) in cases {
         let output = oxicard_run(caps, &golden(script));

@@ -18,22 +18,19 @@ step "oxicard (release build)"
 cargo build --release -p oxicard
 oxicard="${CARGO_TARGET_DIR:-target}/release/oxicard"
 
-step "sample applets: javac against the API stubs, then oxicard convert"
-# Each sample applet folder has src/ and an applet.conf: PACKAGE PACKAGE_AID VERSION APPLET_AID:CLASS
-for applet in applets/*/; do
-    applet=${applet%/}
+step "sample applets: oxicard build (javac against the API stubs, then the converter)"
+# Every folder under applets/ with an oxicard.toml is an applet project; its APDU script
+# <name>.apdu, when present, is replayed on a simulated card.
+mapfile -t manifests < <(find applets -name oxicard.toml -not -path '*/build/*' | LC_ALL=C sort)
+for manifest in "${manifests[@]}"; do
+    applet=$(dirname "$manifest")
     name=$(basename "$applet")
-    [ -f "$applet/applet.conf" ] || continue
-    read -r package package_aid version applet_spec < "$applet/applet.conf"
-    classes="build/applets/$name/classes"
-    rm -rf "$classes" && mkdir -p "$classes"
-    mapfile -t sources < <(find "$applet/src" -name '*.java' | sort)
-    javac -nowarn -Xlint:-options -g -source 7 -target 7 -encoding UTF-8 \
-        -cp build/api/oxicard-api.jar -d "$classes" "${sources[@]}"
-    "$oxicard" convert --classdir "$classes" --applet "$applet_spec" --listing \
-        --out "build/applets/$name" "$package" "$package_aid" "$version"
-    step "oxicard run --sim: $name's script on a simulated card"
-    "$oxicard" run --sim --cap "build/applets/$name/${package##*.}.cap" "$applet/$name.apdu"
+    "$oxicard" build "$applet" --out "build/applets/$name" --api-jar build/api/oxicard-api.jar
+    if [ -f "$applet/$name.apdu" ]; then
+        step "oxicard run --sim: $name's script on a simulated card"
+        cap=$(find "build/applets/$name" -maxdepth 1 -name '*.cap' | head -n 1)
+        "$oxicard" run --sim --cap "$cap" "$applet/$name.apdu"
+    fi
 done
 
 golden=../shared/golden

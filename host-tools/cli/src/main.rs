@@ -3,6 +3,7 @@
 //! result into output and an exit status.
 
 mod api;
+mod build;
 mod cap_dump;
 mod convert;
 mod gp;
@@ -71,6 +72,9 @@ enum Command {
     /// Convert javac class files of one package to a CAP file and an export file.
     #[command(after_help = convert::CONVERT_HELP)]
     Convert(convert::ConvertArgs),
+    /// Build an applet project (oxicard.toml next to the Java sources): javac, then convert.
+    #[command(after_help = build::BUILD_HELP)]
+    Build(build::BuildArgs),
     /// Replay an APDU script on a card and check every response.
     #[command(after_help = run_script::RUN_HELP)]
     Run(run_script::RunArgs),
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
         Command::Cap(CapCommand::Dump(args)) => cap_dump::run(args),
         Command::Api(command) => api::run(command).map(|text| (text, false)),
         Command::Convert(args) => convert::run(args).map(|text| (text, false)),
+        Command::Build(args) => build::run(args).map(|text| (text, false)),
         Command::Run(args) => return report_error(run_script::run(args)),
         Command::Sim(args) => return report_error(sim::run(args)),
         Command::Shell(args) => return report_error(shell::run(args)),

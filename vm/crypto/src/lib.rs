@@ -103,7 +103,7 @@ impl BlockAlg {
 
 /// The primitives a board provides, in software ([`SoftEngine`]) or in hardware. All
 /// buffers are the caller's; big integers and points are big-endian byte strings.
-pub trait CryptoEngine {
+pub trait CryptoEngine: Sync {
     /// Runs the compression function of `alg` over whole `blocks` (a multiple of the
     /// block length), updating `chain` (the big-endian chaining value, `chain_len` bytes).
     fn compress(&self, alg: HashAlg, chain: &mut [u8], blocks: &[u8]) -> Result<(), Error>;

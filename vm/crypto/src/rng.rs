@@ -6,7 +6,7 @@ use crate::{Error, HashAlg, SoftEngine};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 /// The platform's random generator (a TRNG on a board, the OS on a host).
-pub trait RandomSource {
+pub trait RandomSource: Sync {
     /// Fills `out` with random bytes.
     fn fill(&self, out: &mut [u8]) -> Result<(), Error>;
 }

@@ -34,6 +34,9 @@ pub const TRANSIENT_DESELECT: u8 = 2;
 pub const TRANSIENT_MASK: u8 = 3;
 /// Object flag: global array (accessible from every context).
 pub const GLOBAL: u8 = 4;
+/// Object flag: temporary JCRE entry point object (its reference may not be stored; see
+/// [`crate::firewall`]).
+pub const TEMPORARY_EPO: u8 = 8;
 
 /// Class ids at or above this value denote arrays: `ARRAY_CLASS | atype`.
 pub const ARRAY_CLASS: ClassId = 0xFF00;
@@ -300,6 +303,15 @@ impl<N: Nvm> Vm<N> {
         self.write_persistent(addr + HDR_OWNER as u32, &[owner], false)
     }
 
+    /// Marks a JCRE-owned object as a temporary entry point object (the APDU object, the
+    /// runtime's exception objects): any context may invoke its methods, none may store
+    /// its reference (see [`crate::firewall`]).
+    pub fn mark_temporary_entry_point(&mut self, obj: ObjRef) -> Result<(), Trap> {
+        let h = self.header(obj)?;
+        self.forget_headers();
+        self.write_persistent(h.addr + HDR_FLAGS as u32, &[h.flags | TEMPORARY_EPO], false)
+    }
+
     /// Reads instance cell `cell` of `obj`.
     #[inline]
     pub fn get_field(&self, obj: ObjRef, cell: u16) -> Result<i16, Trap> {
@@ -475,10 +487,13 @@ impl<N: Nvm> Vm<N> {
         }
     }
 
-    /// Checks that `[off, off+len)` lies inside a byte/boolean array and returns its header;
-    /// NullPointerException / ArrayIndexOutOfBoundsException otherwise.
+    /// Checks that `[off, off+len)` lies inside a byte/boolean array the active context may
+    /// access (the firewall, for API methods acting on an applet's array argument) and
+    /// returns its header; NullPointerException / SecurityException /
+    /// ArrayIndexOutOfBoundsException otherwise.
     pub fn byte_array_range(&self, obj: ObjRef, off: i16, len: i16) -> Result<Header, Trap> {
         let (h, ty) = self.array_header(obj)?;
+        self.guard_header(&h, crate::firewall::Access::Element)?;
         if ty.element_size() != 1 {
             return Err(Trap::Malformed {
                 pc: 0,

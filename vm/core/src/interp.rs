@@ -13,6 +13,7 @@
 
 use crate::api::{Natives, Value};
 use crate::error::Trap;
+use crate::firewall::Access;
 use crate::heap::{ArrayType, ObjRef, NULL};
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
 use crate::{nvm_err, Frame, SystemException, Vm, MAX_FRAMES, STACK_WORDS};
@@ -922,6 +923,7 @@ impl<N: Nvm> Vm<N> {
                 ops::Aaload | ops::Baload | ops::Saload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
+                    t!(self.guard(arr, Access::Element));
                     let v = t!(self.array_load(arr, index));
                     push!(v as i16);
                     pc += 1;
@@ -929,6 +931,7 @@ impl<N: Nvm> Vm<N> {
                 ops::Iaload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
+                    t!(self.guard(arr, Access::Element));
                     let v = t!(self.array_load(arr, index));
                     push_int!(v);
                     pc += 1;
@@ -972,6 +975,8 @@ impl<N: Nvm> Vm<N> {
                     if ty != ArrayType::Reference {
                         bad!("aastore on a primitive array");
                     }
+                    t!(self.guard_header(&h, Access::Element));
+                    t!(self.guard_stored(v));
                     if v != NULL {
                         let vh = t!(self.header(v));
                         let ok = if vh.array_type().is_some() {
@@ -990,6 +995,7 @@ impl<N: Nvm> Vm<N> {
                     let v = pop!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
+                    t!(self.guard(arr, Access::Element));
                     t!(self.array_store(arr, index, v as i32));
                     pc += 1;
                 }
@@ -997,6 +1003,7 @@ impl<N: Nvm> Vm<N> {
                     let v = pop_int!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
+                    t!(self.guard(arr, Access::Element));
                     t!(self.array_store(arr, index, v));
                     pc += 1;
                 }
@@ -1339,6 +1346,9 @@ impl<N: Nvm> Vm<N> {
                         }
                         _ => {
                             let v = pop!();
+                            if op == ops::PutstaticA {
+                                t!(self.guard_stored(v as ObjRef));
+                            }
                             t!(self.write_persistent(addr, &v.to_be_bytes(), true));
                         }
                     }
@@ -1363,6 +1373,7 @@ impl<N: Nvm> Vm<N> {
                     };
                     let cell = cp!(idx, layout::CP_IFIELD) as u16;
                     let obj = if this { local!(0) } else { pop!() } as ObjRef;
+                    t!(self.guard(obj, Access::Field));
                     let int = matches!(op, ops::GetfieldI | ops::GetfieldIW | ops::GetfieldIThis);
                     let hi = t!(self.get_field(obj, cell));
                     if int {
@@ -1398,6 +1409,7 @@ impl<N: Nvm> Vm<N> {
                     if int {
                         let v = pop_int!();
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
+                        t!(self.guard(obj, Access::Field));
                         t!(self.put_field(obj, cell, (v >> 16) as i16));
                         t!(self.put_field(obj, cell + 1, v as i16));
                     } else {
@@ -1406,6 +1418,10 @@ impl<N: Nvm> Vm<N> {
                             v = v as i8 as i16;
                         }
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
+                        t!(self.guard(obj, Access::Field));
+                        if matches!(op, ops::PutfieldA | ops::PutfieldAW | ops::PutfieldAThis) {
+                            t!(self.guard_stored(v as ObjRef));
+                        }
                         t!(self.put_field(obj, cell, v));
                     }
                     pc += len;
@@ -1422,6 +1438,7 @@ impl<N: Nvm> Vm<N> {
                         None => bad!("stack"),
                     };
                     let h = t!(self.header(obj));
+                    t!(self.guard_header(&h, Access::InvokeVirtual));
                     let m = match t!(self.vtable_entry(h.class, token)) {
                         Some(m) => m,
                         None => bad!("no method for the virtual token"),
@@ -1449,9 +1466,8 @@ impl<N: Nvm> Vm<N> {
                         if nargs == 0 || sp < base + nargs {
                             bad!("invokespecial arguments");
                         }
-                        if self.stack.get(sp - nargs).copied() == Some(0) {
-                            fail!(self.throw(SystemException::NullPointer));
-                        }
+                        let this = self.stack.get(sp - nargs).copied().unwrap_or(0) as ObjRef;
+                        t!(self.guard(this, Access::InvokeVirtual));
                     }
                     invoke!(m, nargs, 3, 0, ret_words!(e));
                 }
@@ -1467,6 +1483,7 @@ impl<N: Nvm> Vm<N> {
                         None => bad!("stack"),
                     };
                     let h = t!(self.header(obj));
+                    t!(self.guard_header(&h, Access::InvokeInterface(iface)));
                     let token = match t!(self.interface_token(h.class, iface, method)) {
                         Some(tk) => tk,
                         None => bad!("class does not implement the interface"),
@@ -1510,14 +1527,13 @@ impl<N: Nvm> Vm<N> {
                 ops::Arraylength => {
                     let arr = pop!() as ObjRef;
                     let (h, _) = t!(self.array_header(arr));
+                    t!(self.guard_header(&h, Access::Element));
                     push!(h.len as i16);
                     pc += 1;
                 }
                 ops::Athrow => {
                     let obj = pop!() as ObjRef;
-                    if obj == NULL {
-                        fail!(self.throw(SystemException::NullPointer));
-                    }
+                    t!(self.guard(obj, Access::Throw));
                     fail!(Trap::Throw(obj));
                 }
                 ops::Checkcast | ops::Instanceof => {
@@ -1533,6 +1549,7 @@ impl<N: Nvm> Vm<N> {
                         None
                     } else {
                         let h = t!(self.header(obj));
+                        t!(self.guard_header(&h, Access::TypeTest(class)));
                         Some(t!(self.is_instance(&h, atype, class)))
                     };
                     if op == ops::Checkcast {

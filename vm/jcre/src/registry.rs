@@ -90,7 +90,14 @@ pub(crate) fn load_applets<N: Nvm>(vm: &Vm<N>) -> Result<Vec<AppletEntry, MAX_AP
 
 /// Formats the runtime area with the runtime's objects and an empty registry; the magic
 /// goes last.
+/// The APDU object and the exception objects become temporary entry point objects (the
+/// firewall lets every context use them but none store them).
 pub(crate) fn format<N: Nvm>(vm: &mut Vm<N>, p: &Persistent) -> Result<(), Trap> {
+    for &obj in p.exceptions.iter().chain([p.apdu_obj].iter()) {
+        if obj != NULL {
+            vm.mark_temporary_entry_point(obj)?;
+        }
+    }
     let mut b = [0u8; RECORDS];
     b[APDU_OBJ..APDU_OBJ + 2].copy_from_slice(&p.apdu_obj.to_be_bytes());
     b[APDU_BUFFER..APDU_BUFFER + 2].copy_from_slice(&p.apdu_buffer.to_be_bytes());

@@ -15,28 +15,7 @@ const PENDING: &[(&str, &str)] = &[];
 
 /// Single exchanges expected to fail for now: (transcript, line of the command, reason).
 /// Every other exchange of these transcripts must pass, and these must still fail.
-const PENDING_LINES: &[(&str, usize, &str)] = &[
-    (
-        "sharing",
-        50,
-        "firewall (issue 4): reading an element of another context's array must throw SecurityException",
-    ),
-    (
-        "sharing",
-        53,
-        "firewall (issue 4): arraylength of another context's array must throw SecurityException",
-    ),
-    (
-        "sharing",
-        56,
-        "firewall (issue 4): writing an element of another context's array must throw SecurityException",
-    ),
-    (
-        "sharing",
-        63,
-        "firewall (issue 4): the server's history shows the client's refused write of 77",
-    ),
-];
+const PENDING_LINES: &[(&str, usize, &str)] = &[];
 
 /// Card NVM size for the tests.
 const NVM: usize = 256 * 1024;

@@ -23,10 +23,6 @@ use common::GOLDEN;
 /// these, our CAPs must give exactly the exchanges right that Oracle's CAPs give.
 const PENDING: &[(&str, &str)] = &[
     (
-        "crypto",
-        "the runtime's crypto is incomplete (Oracle's CAPs fail the same exchanges)",
-    ),
-    (
         "sharing",
         "the runtime's firewall does not yet refuse array access across contexts",
     ),

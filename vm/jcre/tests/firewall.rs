@@ -83,12 +83,13 @@ fn javac(dir: &Path, classes: &Path, extra: &[&Path]) {
     );
 }
 
-/// Compiles and converts package `name` (folder applets/conformance/firewall/`name`, Java
+/// Compiles and converts package `name` (in applets/conformance/firewall/`folder`, Java
 /// package org.oxicard.conformance.firewall.`name`) with applet `applet` (class, AID);
 /// `imports`: (classes, export file) of the packages it uses. Returns its classes folder,
 /// its export file and its load file.
 fn build(
     tmp: &Path,
+    folder: &str,
     name: &str,
     aid: &str,
     applet: Option<(&str, &str)>,
@@ -97,7 +98,7 @@ fn build(
     let java_package = format!("org.oxicard.conformance.firewall.{name}");
     let src = Path::new(REPO)
         .join("applets/conformance/firewall")
-        .join(name)
+        .join(folder)
         .join("src")
         .join(java_package.replace('.', "/"));
     let classes = tmp.join(name);
@@ -130,9 +131,10 @@ fn load_files() -> &'static [Vec<u8>; 3] {
     FILES.get_or_init(|| {
         let tmp = std::env::temp_dir().join(format!("oxicard-firewall-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
-        let lib = build(&tmp, "lib", LIB_PACKAGE, None, &[]);
+        let lib = build(&tmp, "1-lib", "lib", LIB_PACKAGE, None, &[]);
         let server = build(
             &tmp,
+            "2-server",
             "server",
             SERVER_PACKAGE,
             Some(("FirewallServer", SERVER_APPLET)),
@@ -140,6 +142,7 @@ fn load_files() -> &'static [Vec<u8>; 3] {
         );
         let attacker = build(
             &tmp,
+            "3-attacker",
             "attacker",
             ATTACKER_PACKAGE,
             Some(("FirewallAttacker", ATTACKER_APPLET)),
@@ -195,52 +198,62 @@ fn card_with(attacker: &[u8]) -> Box<TestCard> {
 /// array | static object's value | "kept a buffer" flag.
 const SERVER_STATE: &str = "53454352 54545454 1234 11223344 5678 00";
 
-#[test]
-fn every_attack_is_denied_and_the_server_state_is_unchanged() {
-    common::in_thread(|| {
-        let mut card = card_with(&load_files()[2]);
-        let mut denied = 0;
-        for n in 1..=ATTACKS {
-            let (data, sw) = cmd(&mut card, 0x10, n, &[]);
-            assert_eq!(
-                (data.as_slice(), sw),
-                (&[][..], SW_SECURITY),
-                "attack {n} was not denied by SecurityException"
-            );
-            denied += 1;
-            card.check_invariants().unwrap();
+/// Replays applets/conformance/firewall/firewall.apdu (golden transcript syntax: `load`,
+/// `install`, `> command`, `< expected response`, `#` comments) on a card with the given
+/// attacker load file, checking the invariants after every exchange; returns the number of
+/// exchanges whose expected status word is 6982 (denied).
+fn replay_script(attacker: &[u8]) -> usize {
+    let text =
+        std::fs::read_to_string(Path::new(REPO).join("applets/conformance/firewall/firewall.apdu"))
+            .unwrap();
+    let [lib, server, _] = load_files();
+    let mut card = Box::new(Card::new(RamNvm::<NVM>::new()).unwrap());
+    let mut command: Option<(usize, Vec<u8>)> = None;
+    let mut denied = 0;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap().trim();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.first() {
+            None => {}
+            Some(&"load") => {
+                let lf = match words[1] {
+                    LIB_PACKAGE => lib.as_slice(),
+                    SERVER_PACKAGE => server.as_slice(),
+                    ATTACKER_PACKAGE => attacker,
+                    other => panic!("line {}: unknown package {other}", i + 1),
+                };
+                card.load_cap(lf).unwrap();
+            }
+            Some(&"install") => {
+                let (pkg, applet) = (hex(words[1]), hex(words[2]));
+                card.install(&pkg, &applet, &applet, &[]).unwrap();
+            }
+            Some(&">") => command = Some((i + 1, hex(&line[1..]))),
+            Some(&"<") => {
+                let (at, apdu) = command.take().expect("a response follows a command");
+                let want = hex(&line[1..]);
+                let got = {
+                    let (mut data, sw) = send(&mut card, &apdu);
+                    data.extend_from_slice(&sw.to_be_bytes());
+                    data
+                };
+                assert_eq!(got, want, "line {at}: {raw}");
+                if want.as_slice() == SW_SECURITY.to_be_bytes() {
+                    denied += 1;
+                }
+                card.check_invariants().unwrap();
+            }
+            Some(other) => panic!("line {}: unknown directive {other}", i + 1),
         }
-        assert_eq!(denied, 24);
-        // an unknown attack number is the applet's own error, not the firewall's
-        assert_eq!(cmd(&mut card, 0x10, ATTACKS + 1, &[]).1, 0x6A86);
-        select(&mut card, SERVER_APPLET);
-        assert_eq!(cmd(&mut card, 0x10, 0, &[]), (hex(SERVER_STATE), 0x9000));
-    });
+    }
+    denied
 }
 
 #[test]
-fn legitimate_sharing_works() {
+fn the_conformance_script_passes_every_attack_denied() {
     common::in_thread(|| {
-        let mut card = card_with(&load_files()[2]);
-        let expect: [(u8, &str); 8] = [
-            (0, "1234"),                          // a value through the SIO
-            (1, "5A5B"),                          // the server wrote the global APDU buffer
-            (2, "01"),                            // instanceof the Shareable interface
-            (3, "6A02"),                          // a JCRE ISOException from the server
-            (4, "1234"),                          // a kept SIO reference
-            (5, ATTACKER_APPLET),                 // a permanent JCRE entry point object
-            (6, &format!("07{ATTACKER_APPLET}")), // getPreviousContextAID in the server
-            (7, "4102"),                          // own objects; storing a foreign reference
-        ];
-        for (n, want) in expect {
-            assert_eq!(
-                cmd(&mut card, 0x20, n, &[]),
-                (hex(want), 0x9000),
-                "share {n}"
-            );
-        }
-        select(&mut card, SERVER_APPLET);
-        assert_eq!(cmd(&mut card, 0x10, 0, &[]), (hex(SERVER_STATE), 0x9000));
+        let denied = replay_script(&load_files()[2]);
+        assert_eq!(denied, ATTACKS as usize, "attacks denied by the script");
     });
 }
 

@@ -40,7 +40,10 @@ public class FirewallServer extends Applet implements Vault {
     }
 
     public Shareable getShareableInterfaceObject(AID client, byte parameter) {
-        return parameter == 1 ? this : null;
+        if (parameter == 1) {
+            return this;
+        }
+        return null;
     }
 
     public void process(APDU apdu) {

@@ -22,10 +22,6 @@ use common::GOLDEN;
 /// Transcripts that cannot pass yet on our runtime, whatever the CAP, with the reason. For
 /// these, our CAPs must give exactly the exchanges right that Oracle's CAPs give.
 const PENDING: &[(&str, &str)] = &[
-    (
-        "sharing",
-        "the runtime's firewall does not yet refuse array access across contexts",
-    ),
 ];
 
 /// Packages whose Method component may still be larger than Oracle's (none: the issue's

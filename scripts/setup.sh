@@ -46,4 +46,12 @@ if ! command -v tmux >/dev/null 2>&1; then
     apt_install tmux
 fi
 
+# QEMU runs the card firmware (scripts/firmware.sh); llvm-size or binutils report its size.
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+    apt_install qemu-system-arm
+fi
+if ! command -v llvm-size >/dev/null 2>&1 && ! command -v arm-none-eabi-size >/dev/null 2>&1; then
+    apt_install binutils-arm-none-eabi
+fi
+
 log "ready: $(javac -version 2>&1), $(cargo --version)"

@@ -49,7 +49,10 @@ vm_packages=()
 for manifest in vm/*/Cargo.toml; do
     vm_packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
 done
-cargo build --locked --target thumbv7m-none-eabi "${vm_packages[@]}"
+cargo build --locked --target thumbv7m-none-eabi "${vm_packages[@]}" -p oxicard-firmware
+
+step "card firmware for QEMU's lm3s6965evb: build, size against the budget, boot over T=1"
+bash scripts/firmware.sh
 
 if [ -f fuzz/Cargo.toml ]; then
     step "fuzz targets type-check"

@@ -87,6 +87,8 @@ pub(crate) struct Journal {
     tx: Option<Tx>,
     /// Checkpoints that committed something (for tests and figures).
     commits: u64,
+    /// Zero the entry area at the next commit (see [`Vm::scrub_journal_at_commit`]).
+    scrub: bool,
 }
 
 impl Journal {
@@ -102,6 +104,7 @@ impl Journal {
             fresh_from: u32::MAX,
             tx: None,
             commits: 0,
+            scrub: false,
         }
     }
 
@@ -252,6 +255,9 @@ impl<N: Nvm> Vm<N> {
             .write_u32(self.journal.base + self.journal.slot, next)
             .map_err(nvm_err)?;
         self.journal.epoch = next;
+        if self.journal.scrub {
+            self.zero_entry_area()?;
+        }
         self.journal.end = self.journal.first();
         self.journal.positions.clear();
         self.journal.sb_logged = false;
@@ -274,7 +280,39 @@ impl<N: Nvm> Vm<N> {
             self.journal.fresh_from = self.sb.top;
             return Ok(());
         }
-        self.commit_epoch()
+        self.commit_epoch()?;
+        self.journal.scrub = false;
+        Ok(())
+    }
+
+    /// Asks the next checkpoint to zero the journal's entry area once it has committed:
+    /// the undo entries keep the old bytes of every journaled write (for `clearKey`, the
+    /// key itself) until later entries overwrite them. Committed entries are dead (their
+    /// CRC no longer matches the epoch), so zeroing them cannot change what a tear
+    /// restores; only non-zero chunks are rewritten.
+    pub fn scrub_journal_at_commit(&mut self) {
+        self.journal.scrub = true;
+    }
+
+    /// Zeroes the entry area (call only with no live entry: right after the epoch write).
+    fn zero_entry_area(&mut self) -> Result<(), Trap> {
+        let mut at = self.journal.first();
+        let mut buf = [0u8; CHUNK];
+        while at < JOURNAL_BYTES {
+            let n = (JOURNAL_BYTES - at).min(CHUNK);
+            let chunk = buf.get_mut(..n).ok_or(Trap::Internal("journal"))?;
+            self.nvm
+                .read(self.journal.base + at, chunk)
+                .map_err(nvm_err)?;
+            if chunk.iter().any(|&b| b != 0) {
+                chunk.fill(0);
+                self.nvm
+                    .write(self.journal.base + at, chunk)
+                    .map_err(nvm_err)?;
+            }
+            at += n;
+        }
+        Ok(())
     }
 
     /// Undoes everything written since the last checkpoint (e.g. a failed install) and

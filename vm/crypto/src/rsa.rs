@@ -2,9 +2,9 @@
 //! 1024/2048/4096-bit moduli, the CRT private operation, and PKCS#1 v1.5 signature
 //! encoding (RFC 8017 §9.2).
 
-use crate::{CryptoEngine, Error, HashAlg};
+use crate::{CryptoEngine, Error, HashAlg, RandomSource};
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::{NonZero, Uint, U1024, U2048, U4096, U512};
+use crypto_bigint::{NonZero, Uint, U1024, U2048, U256, U4096, U512};
 
 /// Largest modulus in bytes (4096 bits).
 pub const MAX_MODULUS: usize = 512;
@@ -280,4 +280,231 @@ pub fn pkcs1_decrypt_decode(em: &[u8]) -> Option<usize> {
         return None;
     }
     Some(sep + 1)
+}
+
+/// The public exponent of generated keys (F4 = 65537).
+pub const PUBLIC_EXPONENT: [u8; 3] = [0x01, 0x00, 0x01];
+const E: u32 = 65537;
+
+/// Odd primes below 256, for trial division before Miller-Rabin.
+const SMALL_PRIMES: [u32; 53] = [
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+    101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167, 173, 179, 181, 191, 193,
+    197, 199, 211, 223, 227, 229, 233, 239, 241, 251,
+];
+
+/// Miller-Rabin rounds for a prime of `bits` (FIPS 186-4 Table C.2, error below 2⁻¹⁰⁰).
+fn mr_rounds(bits: usize) -> usize {
+    if bits >= 1024 {
+        4
+    } else if bits >= 512 {
+        7
+    } else {
+        40
+    }
+}
+
+/// `x mod m` for a single-limb `m`.
+fn rem_small<const L: usize>(x: &Uint<L>, m: u32) -> Result<u32, Error> {
+    let m: Option<NonZero<crypto_bigint::Limb>> =
+        NonZero::new(crypto_bigint::Limb::from_u32(m)).into();
+    let (_, r) = x.div_rem_limb(m.ok_or(Error::InvalidInput)?);
+    u32::try_from(r.0).map_err(|_| Error::InvalidInput)
+}
+
+/// A uniformly random value of `Uint<L>` from `rng`.
+fn random_uint<const L: usize>(rng: &dyn RandomSource) -> Result<Uint<L>, Error> {
+    let mut buf = [0u8; MAX_MODULUS];
+    let bytes = buf.get_mut(..Uint::<L>::BYTES).ok_or(Error::Length)?;
+    rng.fill(bytes)?;
+    let x = Uint::from_be_slice(bytes);
+    bytes.fill(0);
+    Ok(x)
+}
+
+/// Miller-Rabin probable-prime test of odd `n > 3` with `rounds` random bases.
+fn miller_rabin<const L: usize>(
+    n: &Uint<L>,
+    rounds: usize,
+    rng: &dyn RandomSource,
+) -> Result<bool, Error> {
+    let params = params(n)?;
+    let n_minus_1 = n.wrapping_sub(&Uint::ONE);
+    let s = n_minus_1.trailing_zeros();
+    let d = n_minus_1.shr_vartime(s);
+    // bases uniform enough in [2, n − 2]: a random value mod (n − 3), plus 2
+    let n_minus_3: Option<NonZero<Uint<L>>> =
+        NonZero::new(n.wrapping_sub(&Uint::from_u8(3))).into();
+    let n_minus_3 = n_minus_3.ok_or(Error::InvalidInput)?;
+    'bases: for _ in 0..rounds {
+        let a = random_uint::<L>(rng)?
+            .rem(&n_minus_3)
+            .wrapping_add(&Uint::from_u8(2));
+        let mut y = DynResidue::new(&a, params).pow(&d).retrieve();
+        if y == Uint::ONE || y == n_minus_1 {
+            continue;
+        }
+        for _ in 1..s {
+            y = DynResidue::new(&y, params).square().retrieve();
+            if y == n_minus_1 {
+                continue 'bases;
+            }
+            if y == Uint::ONE {
+                return Ok(false);
+            }
+        }
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A random prime of exactly `Uint<L>::BITS` bits with its two top bits set (so the
+/// product of two has the full length) and `p − 1` prime to [`PUBLIC_EXPONENT`].
+fn random_prime<const L: usize>(rng: &dyn RandomSource) -> Result<Uint<L>, Error> {
+    let bits = Uint::<L>::BITS;
+    let top = Uint::<L>::from_u8(3).shl_vartime(bits - 2);
+    // about 350 odd candidates on average for 1024 bits: 100000 means the source is broken
+    for _ in 0..100_000 {
+        let p = random_uint::<L>(rng)?.bitor(&top).bitor(&Uint::ONE);
+        let mut composite = false;
+        for &sp in SMALL_PRIMES.iter() {
+            if rem_small(&p, sp)? == 0 {
+                composite = true;
+                break;
+            }
+        }
+        if composite || rem_small(&p, E)? == 1 {
+            continue;
+        }
+        if miller_rabin(&p, mr_rounds(bits), rng)? {
+            return Ok(p);
+        }
+    }
+    Err(Error::Random)
+}
+
+/// `E⁻¹ mod m` for even `m` prime to E: `(k·m + 1) / E` with `k = −m⁻¹ mod E`. `W`
+/// must have one limb more than `L` (room for `k·m`).
+fn inverse_of_e<const L: usize, const W: usize>(m: &Uint<L>) -> Result<Uint<L>, Error> {
+    let r = u64::from(rem_small(m, E)?);
+    if r == 0 {
+        return Err(Error::InvalidKey);
+    }
+    // r⁻¹ mod E by Fermat (E is prime), then k = E − r⁻¹
+    let (mut base, mut exp, mut inv) = (r, u64::from(E) - 2, 1u64);
+    while exp > 0 {
+        if exp & 1 == 1 {
+            inv = inv * base % u64::from(E);
+        }
+        base = base * base % u64::from(E);
+        exp >>= 1;
+    }
+    let k = u64::from(E) - inv;
+    let km = m
+        .resize::<W>()
+        .wrapping_mul(&Uint::<W>::from_u64(k))
+        .wrapping_add(&Uint::ONE);
+    let e: Option<NonZero<crypto_bigint::Limb>> =
+        NonZero::new(crypto_bigint::Limb::from_u32(E)).into();
+    let (q, rest) = km.div_rem_limb(e.ok_or(Error::InvalidKey)?);
+    if rest.0 != 0 {
+        return Err(Error::InvalidKey);
+    }
+    Ok(q.resize::<L>())
+}
+
+/// Where [`generate`] puts a new key: big-endian buffers, `modulus` and
+/// `private_exponent` of the modulus length, the CRT components of half that.
+#[derive(Debug)]
+pub struct GeneratedKey<'a> {
+    /// n = p·q.
+    pub modulus: &'a mut [u8],
+    /// d = e⁻¹ mod (p − 1)(q − 1).
+    pub private_exponent: &'a mut [u8],
+    /// Prime p (p > q).
+    pub p: &'a mut [u8],
+    /// Prime q.
+    pub q: &'a mut [u8],
+    /// d mod (p − 1).
+    pub dp: &'a mut [u8],
+    /// d mod (q − 1).
+    pub dq: &'a mut [u8],
+    /// q⁻¹ mod p.
+    pub qinv: &'a mut [u8],
+}
+
+fn generate_l<const H: usize, const HW: usize, const L: usize, const LW: usize>(
+    rng: &dyn RandomSource,
+    out: &mut GeneratedKey<'_>,
+) -> Result<(), Error> {
+    let mut p = random_prime::<H>(rng)?;
+    let mut q = random_prime::<H>(rng)?;
+    for _ in 0..16 {
+        if p != q {
+            break;
+        }
+        q = random_prime::<H>(rng)?;
+    }
+    if p == q {
+        return Err(Error::Random);
+    }
+    if p < q {
+        core::mem::swap(&mut p, &mut q);
+    }
+    let p1 = p.wrapping_sub(&Uint::ONE);
+    let q1 = q.wrapping_sub(&Uint::ONE);
+    let dp = inverse_of_e::<H, HW>(&p1)?;
+    let dq = inverse_of_e::<H, HW>(&q1)?;
+    let phi = p1.resize::<L>().wrapping_mul(&q1.resize::<L>());
+    let d = inverse_of_e::<L, LW>(&phi)?;
+    let (qinv, invertible) = DynResidue::new(&q, params(&p)?).invert();
+    if !bool::from(invertible) {
+        return Err(Error::InvalidKey);
+    }
+    let n = p.resize::<L>().wrapping_mul(&q.resize::<L>());
+    store(&n, out.modulus)?;
+    store(&d, out.private_exponent)?;
+    store(&p, out.p)?;
+    store(&q, out.q)?;
+    store(&dp, out.dp)?;
+    store(&dq, out.dq)?;
+    store(&qinv.retrieve(), out.qinv)
+}
+
+/// Generates an RSA key of `bits` (512, 1024 or 2048) with public exponent
+/// [`PUBLIC_EXPONENT`]: two random primes from `rng` (trial division, then Miller-Rabin
+/// with FIPS 186-4 round counts) and the private and CRT components, into `out`.
+pub fn generate(
+    rng: &dyn RandomSource,
+    bits: usize,
+    out: &mut GeneratedKey<'_>,
+) -> Result<(), Error> {
+    let half = bits / 16;
+    let lens_ok = out.modulus.len() == bits / 8
+        && out.private_exponent.len() == bits / 8
+        && [&out.p, &out.q, &out.dp, &out.dq, &out.qinv]
+            .iter()
+            .all(|b| b.len() == half);
+    if !lens_ok {
+        return Err(Error::Length);
+    }
+    match bits {
+        512 => {
+            generate_l::<{ U256::LIMBS }, { U256::LIMBS + 1 }, { U512::LIMBS }, { U512::LIMBS + 1 }>(
+                rng, out,
+            )
+        }
+        1024 => {
+            generate_l::<{ U512::LIMBS }, { U512::LIMBS + 1 }, { U1024::LIMBS }, { U1024::LIMBS + 1 }>(
+                rng, out,
+            )
+        }
+        2048 => generate_l::<
+            { U1024::LIMBS },
+            { U1024::LIMBS + 1 },
+            { U2048::LIMBS },
+            { U2048::LIMBS + 1 },
+        >(rng, out),
+        _ => Err(Error::Unsupported),
+    }
 }

@@ -383,3 +383,91 @@ proptest! {
         prop_assert_eq!(pkcs1_decrypt_decode(&em), None);
     }
 }
+
+/// Checks a generated key with Python's big integers (an implementation independent of
+/// crypto-bigint): n = p·q with p, q passing 20 Fermat/Miller-Rabin-style bases,
+/// e·d ≡ 1 mod φ(n), dp = d mod (p − 1), dq = d mod (q − 1), q·qinv ≡ 1 mod p.
+fn python_checks_rsa_key(bits: usize, parts: &[Vec<u8>; 7]) {
+    let hexs: Vec<String> = parts
+        .iter()
+        .map(|b| b.iter().map(|x| format!("{x:02x}")).collect())
+        .collect();
+    let script = format!(
+        "n,d,p,q,dp,dq,qi=[int(x,16) for x in {hexs:?}]\n\
+         e=65537\n\
+         assert n==p*q and n.bit_length()=={bits}\n\
+         for x in (p,q):\n  assert all(pow(a,x-1,x)==1 for a in (2,3,5,7,11,13,17,19,23,29,31,37,41,43,47,53,59,61,67,71))\n\
+         assert (e*d)%((p-1)*(q-1))==1\n\
+         assert dp==d%(p-1) and dq==d%(q-1) and (q*qi)%p==1\n\
+         print('ok')\n"
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn rsa_key_generation_1024_and_2048() {
+    use oxicard_crypto::rsa::{generate, GeneratedKey};
+    for (bits, seed) in [(512usize, 1u8), (1024, 2), (2048, 3)] {
+        let rng = TestRandom::new([seed; 32]);
+        let mut parts: [Vec<u8>; 7] = [
+            vec![0; bits / 8],
+            vec![0; bits / 8],
+            vec![0; bits / 16],
+            vec![0; bits / 16],
+            vec![0; bits / 16],
+            vec![0; bits / 16],
+            vec![0; bits / 16],
+        ];
+        {
+            let [n, d, p, q, dp, dq, qinv] = &mut parts;
+            let mut out = GeneratedKey {
+                modulus: n,
+                private_exponent: d,
+                p,
+                q,
+                dp,
+                dq,
+                qinv,
+            };
+            generate(&rng, bits, &mut out).unwrap();
+        }
+        python_checks_rsa_key(bits, &parts);
+        // and the key works: a CRT signature verifies under (n, e)
+        let [n, _, p, q, dp, dq, qinv] = &parts;
+        let key = CrtKey { p, q, dp, dq, qinv };
+        let hash = dg(HashAlg::Sha256, b"generated");
+        let mut sig = vec![0u8; bits / 8];
+        pkcs1_sign_crt(&SoftEngine, &key, HashAlg::Sha256, &hash, &mut sig).unwrap();
+        assert!(pkcs1_verify(&SoftEngine, n, &[1, 0, 1], HashAlg::Sha256, &hash, &sig).unwrap());
+    }
+    // sizes we do not generate, and buffers of the wrong length
+    let rng = TestRandom::new([4; 32]);
+    let (mut a, mut b, mut c) = ([0u8; 16], [0u8; 16], [0u8; 8]);
+    let (mut d, mut e, mut f, mut g) = ([0u8; 8], [0u8; 8], [0u8; 8], [0u8; 8]);
+    let mut out = oxicard_crypto::rsa::GeneratedKey {
+        modulus: &mut a,
+        private_exponent: &mut b,
+        p: &mut c,
+        q: &mut d,
+        dp: &mut e,
+        dq: &mut f,
+        qinv: &mut g,
+    };
+    assert_eq!(
+        oxicard_crypto::rsa::generate(&rng, 128, &mut out),
+        Err(oxicard_crypto::Error::Unsupported)
+    );
+    assert_eq!(
+        oxicard_crypto::rsa::generate(&rng, 1024, &mut out),
+        Err(oxicard_crypto::Error::Length)
+    );
+}

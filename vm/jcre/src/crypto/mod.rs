@@ -403,6 +403,8 @@ impl Runtime {
                     vm.write_elements(&h, done, zeros.get(..n).unwrap_or(&[]), true)?;
                     done += n;
                 }
+                // the undo entries of these writes hold the key: zero them once committed
+                vm.scrub_journal_at_commit();
                 if matches!(k.kind, Kind::EcPublic | Kind::EcPrivate) {
                     // the domain parameters stay (JC 3.0.5 clearKey: the key's value)
                     self.set_p256_domain(vm, &k)?;
@@ -702,7 +704,11 @@ impl Runtime {
                 let (public, private) = (arg(args, 1) as ObjRef, arg(args, 2) as ObjRef);
                 let pk = self.key_ref(vm, public)?;
                 let sk = self.key_ref(vm, private)?;
-                let ok = matches!((pk.kind, sk.kind), (Kind::EcPublic, Kind::EcPrivate));
+                let ok = matches!(
+                    (pk.kind, sk.kind),
+                    (Kind::EcPublic, Kind::EcPrivate)
+                        | (Kind::RsaPublic, Kind::RsaPrivate | Kind::RsaCrt)
+                );
                 if !ok || pk.bits != sk.bits {
                     return Err(self.crypto_error(vm, ILLEGAL_VALUE));
                 }
@@ -711,11 +717,15 @@ impl Runtime {
                 Ok(Value::Void)
             }
             local::KEYPAIR_INIT_ALG => {
-                if arg(args, 1) != 5 {
-                    return Err(self.crypto_error(vm, NO_SUCH_ALGORITHM));
-                }
-                let public = self.build_key(vm, 11, arg(args, 2))?;
-                let private = self.build_key(vm, 12, arg(args, 2))?;
+                // KeyPair.ALG_RSA, ALG_RSA_CRT, ALG_EC_FP: (public, private) key types
+                let (public_type, private_type) = match arg(args, 1) {
+                    1 => (4, 5),
+                    2 => (4, 6),
+                    5 => (11, 12),
+                    _ => return Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+                };
+                let public = self.build_key(vm, public_type, arg(args, 2))?;
+                let private = self.build_key(vm, private_type, arg(args, 2))?;
                 vm.put_field(this, 0, public as i16)?;
                 vm.put_field(this, 1, private as i16)?;
                 Ok(Value::Void)
@@ -730,6 +740,9 @@ impl Runtime {
         let private = vm.get_field(this, 1)? as ObjRef;
         let pk = self.key_ref(vm, public)?;
         let sk = self.key_ref(vm, private)?;
+        if pk.kind == Kind::RsaPublic {
+            return self.gen_rsa_key_pair(vm, &pk, &sk);
+        }
         let mut w = [0u8; 65];
         self.ec_value(vm, &pk, &mut w).or_else(|e| match e {
             // W itself may be unset; the domain check is what matters
@@ -746,6 +759,72 @@ impl Runtime {
         self.slot_write(vm, &pk, 6, &w)?;
         s.fill(0);
         Ok(Value::Void)
+    }
+
+    /// genKeyPair for RSA: a new modulus and private key with public exponent 65537 (a
+    /// public exponent already set must be that one).
+    fn gen_rsa_key_pair<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        pk: &KeyRef,
+        sk: &KeyRef,
+    ) -> Result<Value, Trap> {
+        let bits = pk.bits as usize;
+        if !matches!(bits, 512 | 1024 | 2048) {
+            return Err(self.crypto_error(vm, NO_SUCH_ALGORITHM));
+        }
+        if Self::key_flags(vm, pk)? & 0b10 != 0 {
+            let mut e = [0u8; rsa::MAX_MODULUS];
+            let n = self.slot_read(vm, pk, 1, &mut e)?;
+            let e = e.get(..n).unwrap_or(&[]);
+            let start = e.iter().position(|&b| b != 0).unwrap_or(e.len());
+            if e.get(start..) != Some(&rsa::PUBLIC_EXPONENT[..]) {
+                return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+            }
+        }
+        let rng = self
+            .random()
+            .ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+        let (half, full) = (bits / 16, bits / 8);
+        let mut n = [0u8; 256];
+        let mut d = [0u8; 256];
+        let mut crt = [[0u8; 128]; 5];
+        let [p, q, dp, dq, qinv] = &mut crt;
+        let r = (|| {
+            let mut out = rsa::GeneratedKey {
+                modulus: n.get_mut(..full)?,
+                private_exponent: d.get_mut(..full)?,
+                p: p.get_mut(..half)?,
+                q: q.get_mut(..half)?,
+                dp: dp.get_mut(..half)?,
+                dq: dq.get_mut(..half)?,
+                qinv: qinv.get_mut(..half)?,
+            };
+            Some(rsa::generate(rng, bits, &mut out))
+        })()
+        .ok_or(Trap::Internal("rsa keygen"))?;
+        if let Err(e) = r {
+            d.fill(0);
+            crt.iter_mut().for_each(|c| c.fill(0));
+            return Err(self.crypto_fail(vm, e));
+        }
+        let modulus = n.get(..full).unwrap_or(&[]);
+        let written = (|| {
+            self.slot_write(vm, pk, 0, modulus)?;
+            self.slot_write(vm, pk, 1, &rsa::PUBLIC_EXPONENT)?;
+            if sk.kind == Kind::RsaCrt {
+                for (i, c) in crt.iter().enumerate() {
+                    self.slot_write(vm, sk, i, c.get(..half).unwrap_or(&[]))?;
+                }
+                Ok(())
+            } else {
+                self.slot_write(vm, sk, 0, modulus)?;
+                self.slot_write(vm, sk, 1, d.get(..full).unwrap_or(&[]))
+            }
+        })();
+        d.fill(0);
+        crt.iter_mut().for_each(|c| c.fill(0));
+        written.map(|()| Value::Void)
     }
 
     fn digest_native<N: Nvm>(

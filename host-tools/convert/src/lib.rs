@@ -8,6 +8,7 @@
 
 pub mod bytecode;
 pub mod classfile;
+mod debug_info;
 pub mod descriptor;
 mod locals;
 mod package;
@@ -42,7 +43,7 @@ pub struct ConvertOptions {
     pub applets: Vec<AppletSpec>,
     /// Accept 32-bit int (CAP flag ACC_INT).
     pub int_support: bool,
-    /// Write the Debug component (not yet written: accepted and ignored).
+    /// Write the Debug component (names, line and local variable tables; CAP format 2.2).
     pub debug: bool,
     /// Produce a method listing.
     pub listing: bool,

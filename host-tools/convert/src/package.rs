@@ -29,6 +29,7 @@ use oxicard_cap::ComponentTag;
 
 use crate::bytecode::{Opcode, Operands};
 use crate::classfile::{ClassFile, Constant};
+use crate::debug_info::{debug_component, DebugClass, MethodPlacement};
 use crate::descriptor::FieldType;
 use crate::translate::{
     layout, translate_method, ClassKey, CpKey, FieldTarget, InvokeKind, MemberKey, Resolver, Site,
@@ -1026,6 +1027,10 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
     // (bytecode bytes, handler count, first handler index) per method, for the Descriptor
     let mut method_code: HashMap<(usize, usize), (u16, u16, u16)> = HashMap::new();
     let mut catch_refs: Vec<u32> = Vec::new();
+    // where each method went, for the Debug component
+    let mut placements: HashMap<(usize, usize), MethodPlacement> = HashMap::new();
+    // some method uses an instruction or array type of the int subset
+    let mut code_uses_int = false;
     for ci in 0..pkg.own.len() {
         if pkg.own[ci].cf.is_interface() {
             continue;
@@ -1049,6 +1054,16 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                     let nargs =
                         1 + m.method_descriptor().map(|d| d.params.len()).unwrap_or(0) as u8;
                     body[1] = nargs << 4;
+                    if opts.debug {
+                        placements.insert(
+                            (ci, mi),
+                            MethodPlacement {
+                                location: offset as u16,
+                                header_size: 2,
+                                ..MethodPlacement::default()
+                            },
+                        );
+                    }
                 }
                 Some(t) => {
                     let laid = layout(t, &lookup).map_err(fail)?;
@@ -1061,6 +1076,19 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                         2
                     };
                     let code_start = offset + header_len;
+                    code_uses_int |= uses_int(&laid.code);
+                    if opts.debug {
+                        placements.insert(
+                            (ci, mi),
+                            MethodPlacement {
+                                location: offset as u16,
+                                header_size: header_len as u8,
+                                body_size: laid.code.len() as u16,
+                                pc_map: laid.pc_map.clone(),
+                                local_slots: t.local_slots.clone(),
+                            },
+                        );
+                    }
                     b1 = laid.byte_refs.iter().map(|o| o + code_start).collect();
                     b2 = laid.byte2_refs.iter().map(|o| o + code_start).collect();
                     body.extend_from_slice(&laid.code);
@@ -1294,7 +1322,9 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
             }));
         }
         ClassComponent {
-            signature_pool: None,
+            // CAP 2.2 (with the Debug component) starts the Class component with the
+            // signature pool of remote methods: empty, we have none
+            signature_pool: opts.debug.then(Vec::new),
             entries,
         }
     };
@@ -1594,7 +1624,9 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
             .collect(),
     };
     let mut flags = 0u8;
-    if opts.int_support {
+    // ACC_INT means the package uses int (JCVM spec §6.4, cap-format.md §4.1), not that the
+    // converter was allowed to accept it: `--int` on a package without int leaves it clear.
+    if opts.int_support && (code_uses_int || signatures_use_int(&pkg)) {
         flags |= 0x01;
         warnings.push("This package requires int support".into());
     }
@@ -1604,8 +1636,51 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
     if !opts.applets.is_empty() {
         flags |= 0x04;
     }
+    // CAP 2.2 with the Debug component (what Oracle's converter writes for 3.0.5 targets
+    // with -debug, cap-format.md §1): a package_name_info (empty: no remote classes) and a
+    // 12th Directory size.
+    let debug = if opts.debug {
+        let classes: Vec<DebugClass<'_>> = pkg
+            .own
+            .iter()
+            .enumerate()
+            .map(|(ci, own)| DebugClass {
+                class: &own.cf,
+                location: class_offsets.get(ci).copied().unwrap_or(0),
+                shareable: own
+                    .all_interfaces
+                    .iter()
+                    .any(|n| n == "javacard/framework/Shareable"),
+                field_contents: (0..own.cf.fields.len())
+                    .map(|fi| {
+                        if let Some(v) = constant_value(&own.cf, fi) {
+                            v as u32
+                        } else if own.cf.fields[fi].is_static() {
+                            own.static_offset[fi].map_or(0, u32::from)
+                        } else {
+                            own.field_token[fi].map_or(0, u32::from)
+                        }
+                    })
+                    .collect(),
+                methods: own
+                    .cf
+                    .methods
+                    .iter()
+                    .enumerate()
+                    .map(|(mi, m)| {
+                        (m.name != "<clinit>")
+                            .then(|| placements.remove(&(ci, mi)).unwrap_or_default())
+                    })
+                    .collect(),
+            })
+            .collect();
+        Some(debug_component(&internal_name, &classes).map_err(fail)?)
+    } else {
+        None
+    };
+    let (cap_minor, directory_entries) = if debug.is_some() { (2, 12) } else { (1, 11) };
     let header = Header {
-        minor_version: 1,
+        minor_version: cap_minor,
         major_version: 2,
         flags,
         package: PackageInfo {
@@ -1613,7 +1688,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
             major_version: opts.version.0,
             aid: opts.package_aid.clone(),
         },
-        package_name: None,
+        package_name: debug.as_ref().map(|_| Vec::new()),
     };
     let static_field = StaticField {
         image_size: image_off,
@@ -1627,7 +1702,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
     let mut cap = Cap {
         header,
         directory: Directory {
-            component_sizes: vec![0; 11],
+            component_sizes: vec![0; directory_entries],
             static_resources_size: None,
             static_field_size: StaticFieldSizeInfo {
                 image_size: image_off,
@@ -1651,16 +1726,16 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
         ref_location,
         export: export_component,
         descriptor: Some(descriptor),
-        debug: None,
+        debug,
         other_components: Vec::new(),
     };
     let enc_err = |e| fail(format!("encoding: {e:?}"));
     for _ in 0..2 {
         let comps = cap.encode_components().map_err(enc_err)?;
-        let mut sizes = vec![0u16; 11];
+        let mut sizes = vec![0u16; directory_entries];
         for (tag, bytes) in &comps {
             let t = usize::from(tag.to_u8());
-            if (1..=11).contains(&t) {
+            if (1..=directory_entries).contains(&t) {
                 sizes[t - 1] = (bytes.len() - 3) as u16;
             }
         }
@@ -1905,4 +1980,40 @@ fn inherited_flags(pkg: &Pkg, sup: Option<&str>, name: &str, desc: &str) -> Opti
         at = pkg.super_of(&s);
     }
     None
+}
+
+/// The JCVM code uses the int subset: an int instruction, or an `int[]` array type operand
+/// (`newarray`, `checkcast`, `instanceof` with atype 13).
+fn uses_int(code: &[u8]) -> bool {
+    use oxicard_isa::{Flags, Operands as JcOperands};
+    oxicard_isa::instructions(code).any(|ins| {
+        ins.is_ok_and(|ins| {
+            ins.info().flags.contains(Flags::INT)
+                || matches!(
+                    ins.operands,
+                    JcOperands::ArrayType(13) | JcOperands::TypeCheck { atype: 13, .. }
+                )
+        })
+    })
+}
+
+/// Some field or method of the package has `int` or `int[]` in its type.
+fn signatures_use_int(pkg: &Pkg) -> bool {
+    let has_int = |d: &str| {
+        // the letter I outside class names (`Lorg/Item;` is no int)
+        let mut in_class = false;
+        d.chars().any(|c| {
+            match c {
+                'L' if !in_class => in_class = true,
+                ';' => in_class = false,
+                'I' if !in_class => return true,
+                _ => {}
+            }
+            false
+        })
+    };
+    pkg.own.iter().any(|o| {
+        o.cf.fields.iter().any(|f| has_int(&f.descriptor))
+            || o.cf.methods.iter().any(|m| has_int(&m.descriptor))
+    })
 }

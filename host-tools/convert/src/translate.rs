@@ -170,6 +170,9 @@ pub struct Translated {
     /// The Java descriptor of every field and method entry the code refers to (for the
     /// Descriptor component's constant-pool types).
     pub signatures: Vec<(CpKey, String)>,
+    /// JCVM local word of each JVM local slot (an int local takes two words), for the Debug
+    /// component's variable table.
+    pub local_slots: Vec<u16>,
 }
 
 /// Everything a translation error needs to say where.
@@ -772,6 +775,7 @@ pub fn translate_method(
     let mut out = Translated {
         code_len: code.code.len() as u32,
         signatures,
+        local_slots: locals.map.iter().map(|&(slot, _)| slot).collect(),
         ..Translated::default()
     };
     let mut max_depth: u16 = 0;

@@ -10,27 +10,20 @@ mod common;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::{hex, Pkg, PACKAGES};
+use common::{replay, Pkg, PACKAGES};
 
 use oxicard_cap::export::model::ExportFileModel;
 use oxicard_convert::{convert_package, ConvertOutput};
-use oxicard_jcre::Card;
-use oxicard_store::RamNvm;
 
 use common::GOLDEN;
 
 /// Transcripts that cannot pass yet on our runtime, whatever the CAP, with the reason. For
 /// these, our CAPs must give exactly the exchanges right that Oracle's CAPs give.
-const PENDING: &[(&str, &str)] = &[
-];
+const PENDING: &[(&str, &str)] = &[];
 
 /// Packages whose Method component may still be larger than Oracle's (none: the issue's
 /// check is "the same size or smaller" for every package).
 const SIZE_PENDING: &[&str] = &[];
-
-fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
 
 fn out_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("oxicard-convert-golden-{}", std::process::id()));
@@ -56,89 +49,6 @@ fn golden_cap(p: &Pkg) -> oxicard_cap::model::Cap {
     let bytes = std::fs::read(format!("{GOLDEN}/{}/{}.cap", p.folder, p.last)).unwrap();
     let jar = oxicard_cap::jar::read_cap_jar(&bytes).unwrap();
     oxicard_cap::model::Cap::parse_load_file(&jar.load_file_data_block(true)).unwrap()
-}
-
-struct Outcome {
-    passed: usize,
-    total: usize,
-    first_failure: Option<String>,
-    /// Per exchange: the response was the expected one.
-    right: Vec<bool>,
-}
-
-fn replay(folder: &str, loads: &HashMap<String, Vec<u8>>) -> Outcome {
-    let text = std::fs::read_to_string(format!("{GOLDEN}/{folder}/transcript.apdu")).unwrap();
-    let mut card = Card::new(RamNvm::<{ 256 * 1024 }>::new()).unwrap();
-    let mut out = Outcome {
-        passed: 0,
-        total: 0,
-        first_failure: None,
-        right: Vec::new(),
-    };
-    let mut pending: Option<(usize, Vec<u8>)> = None;
-    let fail = |out: &mut Outcome, msg: String| {
-        if out.first_failure.is_none() {
-            out.first_failure = Some(msg);
-        }
-    };
-    for (n, raw) in text.lines().enumerate() {
-        let line_no = n + 1;
-        let line = raw.split('#').next().unwrap().trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut words = line.split_whitespace();
-        match words.next().unwrap() {
-            "load" => {
-                let aid = words.next().unwrap();
-                match loads.get(aid) {
-                    Some(lf) => {
-                        if let Err(e) = card.load_cap(lf) {
-                            fail(&mut out, format!("line {line_no}: load {aid}: {e:?}"));
-                        }
-                    }
-                    None => fail(&mut out, format!("line {line_no}: {aid} did not convert")),
-                }
-            }
-            "install" => {
-                let args: Vec<&str> = words.collect();
-                let applet = hex(args[1]);
-                let instance = args
-                    .get(2)
-                    .map(|s| hex(s))
-                    .unwrap_or_else(|| applet.clone());
-                let params = args.get(3).map(|s| hex(s)).unwrap_or_default();
-                if let Err(e) = card.install(&hex(args[0]), &applet, &instance, &params) {
-                    fail(&mut out, format!("line {line_no}: install: {e:?}"));
-                }
-            }
-            "reset" => card.reset().unwrap(),
-            ">" => pending = Some((line_no, hex(&line[1..]))),
-            "<" => {
-                let (cmd_line, cmd) = pending.take().expect("response without command");
-                let expected = hex(&line[1..]);
-                out.total += 1;
-                let mut resp = [0u8; 300];
-                let result = card.transmit(&cmd, &mut resp);
-                out.right
-                    .push(matches!(result, Ok(len) if resp[..len] == expected[..]));
-                match result {
-                    Ok(len) if resp[..len] == expected[..] => out.passed += 1,
-                    Ok(len) => fail(
-                        &mut out,
-                        format!(
-                            "line {cmd_line}: expected {} got {}",
-                            hexs(&expected),
-                            hexs(&resp[..len])
-                        ),
-                    ),
-                    Err(e) => fail(&mut out, format!("line {cmd_line}: {e:?}")),
-                }
-            }
-            other => panic!("line {line_no}: unknown transcript item {other}"),
-        }
-    }
-    out
 }
 
 fn method_code_size(cap: &oxicard_cap::model::Cap) -> usize {

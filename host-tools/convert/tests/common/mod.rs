@@ -2,10 +2,13 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use oxicard_convert::{AppletSpec, ConvertOptions};
+use oxicard_jcre::Card;
+use oxicard_store::RamNvm;
 
 /// The shared golden folder, as a string for `format!`.
 pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
@@ -270,4 +273,95 @@ pub fn golden_options(p: &Pkg, exp_dir: &Path) -> ConvertOptions {
         PathBuf::from(format!("{GOLDEN}/{}/classes", p.folder)),
         exp_dir,
     )
+}
+
+/// Bytes as upper-case hex text.
+pub fn hexs(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// What replaying a golden transcript gave.
+pub struct Outcome {
+    pub passed: usize,
+    pub total: usize,
+    pub first_failure: Option<String>,
+    /// Per exchange: the response was the expected one.
+    pub right: Vec<bool>,
+}
+
+/// Replays the golden transcript of `folder` on a fresh `oxicard_jcre::Card`, loading the
+/// Load File Data Blocks of `loads` (by package AID, hex).
+pub fn replay(folder: &str, loads: &HashMap<String, Vec<u8>>) -> Outcome {
+    let text = std::fs::read_to_string(format!("{GOLDEN}/{folder}/transcript.apdu")).unwrap();
+    let mut card = Card::new(RamNvm::<{ 256 * 1024 }>::new()).unwrap();
+    let mut out = Outcome {
+        passed: 0,
+        total: 0,
+        first_failure: None,
+        right: Vec::new(),
+    };
+    let mut pending: Option<(usize, Vec<u8>)> = None;
+    let fail = |out: &mut Outcome, msg: String| {
+        if out.first_failure.is_none() {
+            out.first_failure = Some(msg);
+        }
+    };
+    for (n, raw) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = raw.split('#').next().unwrap().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        match words.next().unwrap() {
+            "load" => {
+                let aid = words.next().unwrap();
+                match loads.get(aid) {
+                    Some(lf) => {
+                        if let Err(e) = card.load_cap(lf) {
+                            fail(&mut out, format!("line {line_no}: load {aid}: {e:?}"));
+                        }
+                    }
+                    None => fail(&mut out, format!("line {line_no}: {aid} did not convert")),
+                }
+            }
+            "install" => {
+                let args: Vec<&str> = words.collect();
+                let applet = hex(args[1]);
+                let instance = args
+                    .get(2)
+                    .map(|s| hex(s))
+                    .unwrap_or_else(|| applet.clone());
+                let params = args.get(3).map(|s| hex(s)).unwrap_or_default();
+                if let Err(e) = card.install(&hex(args[0]), &applet, &instance, &params) {
+                    fail(&mut out, format!("line {line_no}: install: {e:?}"));
+                }
+            }
+            "reset" => card.reset().unwrap(),
+            ">" => pending = Some((line_no, hex(&line[1..]))),
+            "<" => {
+                let (cmd_line, cmd) = pending.take().expect("response without command");
+                let expected = hex(&line[1..]);
+                out.total += 1;
+                let mut resp = [0u8; 300];
+                let result = card.transmit(&cmd, &mut resp);
+                out.right
+                    .push(matches!(result, Ok(len) if resp[..len] == expected[..]));
+                match result {
+                    Ok(len) if resp[..len] == expected[..] => out.passed += 1,
+                    Ok(len) => fail(
+                        &mut out,
+                        format!(
+                            "line {cmd_line}: expected {} got {}",
+                            hexs(&expected),
+                            hexs(&resp[..len])
+                        ),
+                    ),
+                    Err(e) => fail(&mut out, format!("line {cmd_line}: {e:?}")),
+                }
+            }
+            other => panic!("line {line_no}: unknown transcript item {other}"),
+        }
+    }
+    out
 }

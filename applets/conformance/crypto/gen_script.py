@@ -268,6 +268,9 @@ build(3, TYPE_EC_FP_PRIVATE, 256)
 set_key(3, C_S, KEYS, D_IUT)
 put(DATA, Q_CAVS)
 apdu(0x50, 3, KA_EC_SVDP_DH_PLAIN, s2(DATA, len(Q_CAVS)), True, Z)
+comment("the same CAVP vector with ALG_EC_SVDP_DH: SHA-1 of Z (hashlib)")
+KA_EC_SVDP_DH = 1
+apdu(0x50, 3, KA_EC_SVDP_DH, s2(DATA, len(Q_CAVS)), True, hashlib.sha1(Z).digest())
 
 # ---------------------------------------------------------------- RSA-2048
 with open(KEY_PEM, "rb") as f:
@@ -295,6 +298,15 @@ for alg, halg, msg in ((SIG_RSA_SHA256_PKCS1, hashes.SHA256(), b"abc"),
     apdu(0x42, 4, alg, s2(DATA, len(msg), 0x100, 256), True, b"\x01")
     put(0x1FF, bytes([sig[-1] ^ 0x80]))
     apdu(0x42, 4, alg, s2(DATA, len(msg), 0x100, 256), True, b"\x00")
+    digest = hashlib.new(halg.name, msg).digest()
+    comment("the same signature from signPreComputedHash of the message's %s (hashlib)"
+            % halg.name.upper())
+    put(0x300, digest)
+    apdu(0x43, 5, alg, s2(0x300, len(digest)), True, sig)
+comment("signPreComputedHash with a hash of the wrong length: ILLEGAL_USE")
+apdu(0x43, 5, SIG_RSA_SHA256_PKCS1, s2(0x300, 31), True, b"", "6F05")
+comment("signPreComputedHash with the public key: init for signing refuses it (ILLEGAL_VALUE)")
+apdu(0x43, 4, SIG_RSA_SHA256_PKCS1, s2(0x300, 32), True, b"", "6F01")
 
 
 # ---------------------------------------------------------------- RSA-2048 Cipher

@@ -2,7 +2,10 @@
 //! time (javac against the API stubs, then oxicard-convert), installed on a card whose
 //! platform random source is a seeded test generator, and driven by
 //! - its APDU script of published known answers (SHA, AES, TDES, HMAC, ECDSA P-256 verify,
-//!   ECDH P-256, RSA-2048 PKCS#1 v1.5; the expected values are in the script),
+//!   ECDH P-256 plain and SHA-1 forms, RSA-2048 PKCS#1 v1.5 with sign, verify and
+//!   signPreComputedHash; the expected values are in the script),
+//! - RSA key pairs generated on the card (genKeyPair) that sign on the card and verify
+//!   off the card; ECDSA signPreComputedHash verified off and on the card,
 //! - property tests through the Java API (encrypt then decrypt, sign then verify, ECDH
 //!   symmetric between two on-card key pairs, on-card ECDSA signatures checked off-card),
 //! - CryptoException reasons, `clearKey` checked on the NVM image, and the platform hook
@@ -482,6 +485,51 @@ fn clear_key_erases_the_key_bytes_from_the_nvm_image() {
                 hexs(half)
             );
         }
+    });
+}
+
+/// `Signature.signPreComputedHash` for ECDSA (randomized, so checked by verification): the
+/// RFC 6979 A.2.5 private key x signs SHA-256("sample") given as a hash; the signature
+/// verifies off card under the published public key U and on card through
+/// ALG_ECDSA_SHA_256 over the message itself. HMAC does not take a precomputed hash.
+#[test]
+fn ecdsa_sign_precomputed_hash() {
+    common::in_thread(|| {
+        let x = hex("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
+        let u = hex(
+            "04 60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6
+             7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299",
+        );
+        let mut card = seeded_card();
+        build(&mut card, 0, TYPE_EC_FP_PRIVATE, 256);
+        build(&mut card, 1, TYPE_EC_FP_PUBLIC, 256);
+        assert_eq!(set_key(&mut card, 0, C_S, &x), 0x9000);
+        assert_eq!(set_key(&mut card, 1, C_W, &u), 0x9000);
+        let mut hash = [0u8; 32];
+        digest(&SoftEngine, HashAlg::Sha256, b"sample", &mut hash).unwrap();
+        put(&mut card, 0x300, &hash);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let der = ok(&mut card, 0x43, 0, SIG_ECDSA_SHA256, &s2(&[0x300, 32]));
+            assert!(SoftEngine.p256_verify(&u, &hash, &der_to_rs(&der)).unwrap());
+            put(&mut card, 0, b"sample");
+            put(&mut card, 0x100, &der);
+            let verify = s2(&[0, 6, 0x100, der.len() as u16]);
+            assert_eq!(ok(&mut card, 0x42, 1, SIG_ECDSA_SHA256, &verify), vec![1]);
+            seen.push(der);
+        }
+        assert_ne!(seen[0], seen[1], "randomized nonces");
+        // a hash of the wrong length, and HMAC: ILLEGAL_USE
+        assert_eq!(
+            cmd(&mut card, 0x43, 0, SIG_ECDSA_SHA256, &s2(&[0x300, 20])).1,
+            0x6F05
+        );
+        build(&mut card, 2, TYPE_HMAC, 256);
+        set_key(&mut card, 2, C_SECRET, b"key");
+        assert_eq!(
+            cmd(&mut card, 0x43, 2, SIG_HMAC_SHA256, &s2(&[0x300, 32])).1,
+            0x6F05
+        );
     });
 }
 

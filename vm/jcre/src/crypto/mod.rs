@@ -600,6 +600,11 @@ fn sig_alg(alg: i16) -> Option<(SigKind, HashAlg)> {
     })
 }
 
+/// KeyAgreement.ALG_EC_SVDP_DH (SHA-1 of the shared secret).
+const KA_EC_SVDP_DH: i16 = 1;
+/// KeyAgreement.ALG_EC_SVDP_DH_PLAIN.
+const KA_EC_SVDP_DH_PLAIN: i16 = 3;
+
 /// Cipher.ALG_RSA_PKCS1.
 const CIPHER_RSA_PKCS1: i16 = 10;
 /// Cipher.ALG_RSA_NOPAD.
@@ -693,7 +698,9 @@ impl Runtime {
                 _ => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
             },
             local::KA_GET_INSTANCE => match arg(args, 0) {
-                3 => Self::new_engine(vm, class::KEY_AGREEMENT, 3, ST_CTX),
+                alg @ (KA_EC_SVDP_DH | KA_EC_SVDP_DH_PLAIN) => {
+                    Self::new_engine(vm, class::KEY_AGREEMENT, alg, ST_CTX)
+                }
                 _ => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
             },
             local::BUILD_KEY => word(self.build_key(vm, arg(args, 0), arg(args, 1))? as i16),
@@ -1038,7 +1045,8 @@ impl Runtime {
                 })
             }
             13 => return word(if kind == SigKind::RsaPkcs1 { 7 } else { 0 }),
-            8..=10 => return Err(self.crypto_error(vm, ILLEGAL_USE)),
+            9 => return self.sign_precomputed_hash(vm, kind, h, args),
+            8 | 10 => return Err(self.crypto_error(vm, ILLEGAL_USE)),
             _ => {}
         }
         let (mut st, key) = self.init_state(vm, this)?;
@@ -1113,26 +1121,7 @@ impl Runtime {
         )?;
         match (kind, token) {
             (SigKind::Ecdsa, 5) => {
-                let mut s = [0u8; 65];
-                self.ec_value(vm, &k, &mut s)?;
-                let rng = self
-                    .random()
-                    .ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
-                let mut rs = [0u8; 64];
-                let r = self
-                    .engine()
-                    .p256_sign(s.get(..32).unwrap_or(&[]), hash, rng, &mut rs);
-                s.fill(0);
-                r.map_err(|e| self.crypto_fail(vm, e))?;
-                let mut der = [0u8; 72];
-                let n = ec::der_encode(&rs, &mut der).map_err(|e| self.crypto_fail(vm, e))?;
-                Self::write_array(
-                    vm,
-                    arg(args, 4) as ObjRef,
-                    arg(args, 5),
-                    der.get(..n).unwrap_or(&[]),
-                )?;
-                word(n as i16)
+                self.ecdsa_sign_hash(vm, &k, hash, arg(args, 4) as ObjRef, arg(args, 5))
             }
             (SigKind::Ecdsa, _) => {
                 let mut w = [0u8; 65];
@@ -1153,15 +1142,7 @@ impl Runtime {
                 word(ok as i16)
             }
             (SigKind::RsaPkcs1, 5) => {
-                let len = (k.bits / 8) as usize;
-                let mut out = [0u8; rsa::MAX_MODULUS];
-                let out = out.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
-                let mut em = [0u8; rsa::MAX_MODULUS];
-                let em = em.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
-                rsa::pkcs1_sign_encode(h, hash, em).map_err(|e| self.crypto_fail(vm, e))?;
-                self.rsa_private(vm, &k, em, out)?;
-                Self::write_array(vm, arg(args, 4) as ObjRef, arg(args, 5), out)?;
-                word(len as i16)
+                self.rsa_sign_hash(vm, &k, h, hash, arg(args, 4) as ObjRef, arg(args, 5))
             }
             _ => {
                 let mut m = [0u8; rsa::MAX_MODULUS];
@@ -1194,6 +1175,95 @@ impl Runtime {
                 word(ok as i16)
             }
         }
+    }
+
+    /// `signPreComputedHash(hashBuff, hashOff, hashLength, sigBuff, sigOffset)` for ECDSA
+    /// and RSA PKCS#1 v1.5: signs a hash the applet computed. INVALID_INIT unless
+    /// initialized for signing; ILLEGAL_USE for HMAC or a hash of the wrong length.
+    fn sign_precomputed_hash<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        kind: SigKind,
+        h: HashAlg,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let (st, key) = self.init_state(vm, this)?;
+        if st[0] != 1 {
+            return Err(self.crypto_error(vm, INVALID_INIT));
+        }
+        if kind == SigKind::Hmac || arg(args, 3) as usize != h.output_len() {
+            return Err(self.crypto_error(vm, ILLEGAL_USE));
+        }
+        let mut hb = [0u8; MAX_DIGEST];
+        let hash = Self::read_array(
+            vm,
+            arg(args, 1) as ObjRef,
+            arg(args, 2),
+            arg(args, 3),
+            &mut hb,
+        )?;
+        let mut hc = [0u8; MAX_DIGEST];
+        let hash = hc
+            .get_mut(..hash.len())
+            .map(|t| {
+                t.copy_from_slice(hash);
+                &*t
+            })
+            .unwrap_or(&[]);
+        let k = self.key_ref(vm, key)?;
+        let (out, out_off) = (arg(args, 4) as ObjRef, arg(args, 5));
+        if kind == SigKind::RsaPkcs1 {
+            return self.rsa_sign_hash(vm, &k, h, hash, out, out_off);
+        }
+        self.ecdsa_sign_hash(vm, &k, hash, out, out_off)
+    }
+
+    /// ECDSA P-256 signature (DER) of `hash` with private key `k` into the applet's array.
+    fn ecdsa_sign_hash<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        k: &KeyRef,
+        hash: &[u8],
+        out: ObjRef,
+        out_off: i16,
+    ) -> Result<Value, Trap> {
+        let mut s = [0u8; 65];
+        self.ec_value(vm, k, &mut s)?;
+        let rng = self
+            .random()
+            .ok_or_else(|| self.crypto_error(vm, ILLEGAL_USE))?;
+        let mut rs = [0u8; 64];
+        let r = self
+            .engine()
+            .p256_sign(s.get(..32).unwrap_or(&[]), hash, rng, &mut rs);
+        s.fill(0);
+        r.map_err(|e| self.crypto_fail(vm, e))?;
+        let mut der = [0u8; 72];
+        let n = ec::der_encode(&rs, &mut der).map_err(|e| self.crypto_fail(vm, e))?;
+        Self::write_array(vm, out, out_off, der.get(..n).unwrap_or(&[]))?;
+        word(n as i16)
+    }
+
+    /// RSA PKCS#1 v1.5 signature of `hash` with private key `k` into the applet's array.
+    fn rsa_sign_hash<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        k: &KeyRef,
+        h: HashAlg,
+        hash: &[u8],
+        out: ObjRef,
+        out_off: i16,
+    ) -> Result<Value, Trap> {
+        let len = (k.bits / 8) as usize;
+        let mut sig = [0u8; rsa::MAX_MODULUS];
+        let sig = sig.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        let mut em = [0u8; rsa::MAX_MODULUS];
+        let em = em.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        rsa::pkcs1_sign_encode(h, hash, em).map_err(|e| self.crypto_fail(vm, e))?;
+        self.rsa_private(vm, k, em, sig)?;
+        Self::write_array(vm, out, out_off, sig)?;
+        word(len as i16)
     }
 
     /// The RSA private operation of key `k` (plain or CRT) on `input` into `out` (the
@@ -1424,7 +1494,24 @@ impl Runtime {
                     .p256_ecdh(s.get(..32).unwrap_or(&[]), peer, &mut z);
                 s.fill(0);
                 r.map_err(|e| self.crypto_fail(vm, e))?;
+                if vm.get_field(this, 0)? == KA_EC_SVDP_DH {
+                    // the SHA-1 form: SHA-1 of the shared x coordinate (IEEE 1363 ECSVDP-DH
+                    // then the digest, as the Java Card API gives it)
+                    let mut sha = [0u8; 20];
+                    let n =
+                        oxicard_crypto::digest::digest(self.engine(), HashAlg::Sha1, &z, &mut sha)
+                            .map_err(|e| self.crypto_fail(vm, e))?;
+                    z.fill(0);
+                    Self::write_array(
+                        vm,
+                        arg(args, 4) as ObjRef,
+                        arg(args, 5),
+                        sha.get(..n).unwrap_or(&[]),
+                    )?;
+                    return word(n as i16);
+                }
                 Self::write_array(vm, arg(args, 4) as ObjRef, arg(args, 5), &z)?;
+                z.fill(0);
                 word(32)
             }
         }

@@ -15,6 +15,7 @@ pub mod api;
 pub mod class;
 pub mod error;
 pub mod firewall;
+pub mod gc;
 pub mod heap;
 pub mod interp;
 pub mod journal;

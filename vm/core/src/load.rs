@@ -145,7 +145,15 @@ impl PackageLoader {
                 offset: self.fed,
                 expected: "the rest of the last component",
             }),
-            None => vm.link_staged(&self.comps),
+            None => {
+                // the package's extent, for the collector to give its space back on deletion
+                let start = vm.sb.top;
+                vm.link_staged(&self.comps).and_then(|pkg| {
+                    vm.record_package_extent(pkg, start)
+                        .map(|()| pkg)
+                        .map_err(|_| LinkError::CapacityExceeded("package extent"))
+                })
+            }
         };
         vm.alloc_limit = vm.heap_limit();
         r

@@ -52,10 +52,12 @@
 //! hashes, DAP blocks, load and install tokens, privileges and system parameters (`EF`) are
 //! read and ignored.
 //!
-//! Deleting an applet instance removes it from the registry; its objects stay in the heap,
-//! unreachable (no object collection yet). Deleting a package marks its record deleted
-//! (AID length 0): it can no longer be found, imported or listed, but its NVM space and its
-//! slot in the package table (16 slots) are not reclaimed yet.
+//! Deleting an applet instance removes it from the registry, then the objects nothing
+//! reaches any more are collected ([`oxicard_vm::gc`]). Deleting a package marks its record
+//! deleted (AID length 0): it can no longer be found, imported or listed; it is refused
+//! (6985) while another package imports it or while another context still reaches one of
+//! its objects. Its NVM space, its package slot and its class ids come back when it is the
+//! last package loaded (space below a live package or object stays allocated).
 
 use crate::{registry, Card, CardError, SW_FILE_NOT_FOUND, SW_OK};
 use heapless::Vec;
@@ -529,6 +531,7 @@ impl<N: Nvm> Card<N> {
         }
         if let Some(index) = self.find_applet(aid) {
             registry::remove_applet(&mut self.vm, &mut self.rt.applets, index)?;
+            self.collect_garbage()?;
             put(out, &[0x00]);
             return Ok(SW_OK);
         }
@@ -545,8 +548,25 @@ impl<N: Nvm> Card<N> {
         // the record's AID length 0 marks it deleted: find_package no longer matches it
         self.vm
             .write_persistent(layout::package_record(pkg), &[0], false)?;
+        // refused while another context still reaches an object of the package (an
+        // instance of one of its classes, or an object its applets created)
+        let context = oxicard_vm::Vm::<N>::package_context(pkg);
+        let roots = registry::roots(&self.rt);
+        if self.vm.objects_still_referenced(&roots, pkg, context)? {
+            self.vm.rollback()?;
+            self.rt.applets = registry::load_applets(&self.vm)?;
+            return Ok(SW_CONDITIONS_NOT_SATISFIED);
+        }
+        self.collect_garbage()?;
         put(out, &[0x00]);
         Ok(SW_OK)
+    }
+
+    /// Deletes every object the runtime and the live packages no longer reach and gives
+    /// the space back (see [`oxicard_vm::gc`]); part of the current command's epoch.
+    pub fn collect_garbage(&mut self) -> Result<oxicard_vm::gc::Collection, CardError> {
+        let roots = registry::roots(&self.rt);
+        Ok(self.vm.collect_garbage(&roots)?)
     }
 
     /// True when another live package imports package `pkg` (a package whose record does

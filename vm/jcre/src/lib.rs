@@ -158,6 +158,8 @@ pub(crate) struct Runtime {
     pub(crate) nvm_fault: Option<Trap>,
     /// The crypto engine and random source of the board.
     pub(crate) platform: crypto::Platform,
+    /// `JCSystem.requestObjectDeletion` was called: collect at the end of the command.
+    pub(crate) deletion_requested: bool,
 }
 
 /// A Java Card: VM, runtime and NVM. All a host needs: load, install, reset, transmit.
@@ -212,6 +214,7 @@ impl<N: Nvm> Card<N> {
                 exceptions: persistent.exceptions,
                 nvm_fault: None,
                 platform,
+                deletion_requested: false,
             },
             cm: card_manager::CardManager::default(),
         })
@@ -424,6 +427,9 @@ impl<N: Nvm> Card<N> {
         let r = self.exchange(command);
         // the command is over: an open transaction is aborted, the rest made durable
         self.abort_open_transaction();
+        if core::mem::take(&mut self.rt.deletion_requested) && self.rt.nvm_fault.is_none() {
+            self.collect_garbage()?;
+        }
         self.vm.checkpoint()?;
         if let Some(t) = self.rt.nvm_fault.take() {
             return Err(CardError::Trap(t));

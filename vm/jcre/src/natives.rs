@@ -38,7 +38,6 @@ fn cla_channel(cla: u8) -> u8 {
 }
 /// SystemException reasons.
 const SYS_ILLEGAL_VALUE: i16 = 1;
-const SYS_ILLEGAL_USE: i16 = 6;
 /// JCSystem.MEMORY_TYPE_*
 const MEMORY_TYPE_PERSISTENT: i16 = 0;
 const MEMORY_TYPE_TRANSIENT_RESET: i16 = 1;
@@ -468,10 +467,12 @@ impl Runtime {
                 let free = self.available_memory(vm, arg(args, 0))?;
                 word(free.min(i16::MAX as usize) as i16)
             }
-            17 => boolean(false),
-            // requestObjectDeletion: object deletion is not supported yet
-            // (isObjectDeletionSupported() is false), so by the API it throws ILLEGAL_USE
-            18 => Err(self.throw_reason(vm, api::C_SYSTEM_EXCEPTION, SYS_ILLEGAL_USE)),
+            17 => boolean(true),
+            // requestObjectDeletion: the runtime collects when the command is over
+            18 => {
+                self.deletion_requested = true;
+                Ok(Value::Void)
+            }
             19 => word(0),
             20 => {
                 // isAppletActive(AID): only the basic channel, so only the selected applet
@@ -1054,8 +1055,10 @@ mod tests {
                 .new_array(ArrayType::Byte, 100, 0, TRANSIENT_DESELECT)
                 .unwrap();
             assert_eq!(get(card, 2), Ok(clamp(transient - 100)));
-            let r = call(card, n::JCSYSTEM + 18, &[]);
-            assert_eq!(thrown(card, r), (api::C_SYSTEM_EXCEPTION, SYS_ILLEGAL_USE));
+            // requestObjectDeletion: supported, the collection runs when the command ends
+            assert_eq!(call(card, n::JCSYSTEM + 17, &[]), Ok(Value::Word(1)));
+            assert_eq!(call(card, n::JCSYSTEM + 18, &[]), Ok(Value::Void));
+            assert!(card.rt.deletion_requested);
         });
     }
 

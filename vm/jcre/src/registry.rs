@@ -15,7 +15,7 @@
 //!        u16 applet object | u16 AID object | 2 bytes reserved
 //! ```
 
-use crate::{AppletEntry, MAX_APPLETS};
+use crate::{AppletEntry, Runtime, MAX_APPLETS};
 use heapless::Vec;
 use oxicard_store::{Nvm, NvmError};
 use oxicard_vm::heap::{ObjRef, NULL};
@@ -159,7 +159,8 @@ pub(crate) fn check<N: Nvm>(vm: &Vm<N>, cached: &[AppletEntry]) -> Result<(), &'
 
 /// Removes applet record `index`: the records after it move down one place and the count
 /// goes down, all through the journal (so the removal is part of the command's epoch).
-/// The applet's objects stay in the heap, unreachable (no object collection yet).
+/// The applet's objects stay in the heap until the next collection
+/// ([`oxicard_vm::Vm::collect_garbage`]) finds them unreachable.
 pub(crate) fn remove_applet<N: Nvm>(
     vm: &mut Vm<N>,
     applets: &mut Vec<AppletEntry, MAX_APPLETS>,
@@ -173,4 +174,20 @@ pub(crate) fn remove_applet<N: Nvm>(
         store_applet(vm, i, entry)?;
     }
     vm.write_persistent(addr(COUNT) as u32, &[applets.len() as u8], false)
+}
+
+/// Every reference the runtime holds between commands: the roots of object collection
+/// (applet and AID objects, the APDU object and buffer, the exception objects).
+pub(crate) fn roots(rt: &Runtime) -> Vec<ObjRef, { 2 * MAX_APPLETS + 34 }> {
+    let mut roots = Vec::new();
+    let _ = roots.push(rt.apdu_obj);
+    let _ = roots.push(rt.apdu_buffer);
+    for &e in rt.exceptions.iter() {
+        let _ = roots.push(e);
+    }
+    for a in rt.applets.iter() {
+        let _ = roots.push(a.obj);
+        let _ = roots.push(a.aid_obj);
+    }
+    roots
 }

@@ -318,3 +318,28 @@ fn forged_references_reach_no_other_context() {
         assert_eq!(cmd(&mut card, 0x10, 0, &[]), (hex(SERVER_STATE), 0x9000));
     });
 }
+
+/// `JCSystem.requestObjectDeletion`: garbage (at the top of the heap) is reclaimed when
+/// the command that requested deletion ends; without the request it stays.
+#[test]
+fn request_object_deletion_reclaims_garbage() {
+    common::in_thread(|| {
+        let mut card = card_with(&load_files()[2]);
+        let start = card.available_persistent();
+        for _ in 0..10 {
+            assert_eq!(cmd(&mut card, 0x41, 0, &[]), (vec![], 0x9000));
+            assert_eq!(cmd(&mut card, 0x41, 0, &[]), (vec![], 0x9000));
+            let littered = card.available_persistent();
+            assert!(littered + 2 * 110 <= start, "two 100-byte arrays stay");
+            assert_eq!(cmd(&mut card, 0x40, 0, &[]), (vec![], 0x9000));
+            assert_eq!(card.available_persistent(), start, "all garbage reclaimed");
+            card.check_invariants().unwrap();
+        }
+        // the applet's live objects survived the collections
+        assert_eq!(cmd(&mut card, 0x20, 7, &[]), (hex("4102"), 0x9000));
+        assert_eq!(cmd(&mut card, 0x20, 0, &[]), (hex("1234"), 0x9000));
+        assert_eq!(cmd(&mut card, 0x10, 1, &[]), (vec![], SW_SECURITY));
+        select(&mut card, SERVER_APPLET);
+        assert_eq!(cmd(&mut card, 0x10, 0, &[]), (hex(SERVER_STATE), 0x9000));
+    });
+}

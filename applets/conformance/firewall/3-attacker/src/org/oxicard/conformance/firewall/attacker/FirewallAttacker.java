@@ -20,6 +20,8 @@ import org.oxicard.conformance.firewall.server.Vault;
  *   INS 20 SHARE P1 = n: legitimate sharing n (see share()), 9000 with its result
  *   INS 30 FORGE data = a reference (2): reads element 0 of that array (the test patches
  *          forge() in the CAP so that the reference comes from the short argument)
+ *   INS 40 GARBAGE: 100 bytes of garbage allocated, then object deletion requested
+ *   INS 41 LITTER: 100 bytes of garbage allocated, no deletion requested
  * 6A88: the server's SIO is not available.
  */
 public class FirewallAttacker extends Applet {
@@ -90,6 +92,15 @@ public class FirewallAttacker extends Applet {
                 len = 1;
             } catch (SecurityException e) {
                 ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+            }
+            break;
+        case 0x40:
+        case 0x41:
+            if (new byte[100] == null) {
+                ISOException.throwIt(ISO7816.SW_FUNC_NOT_SUPPORTED);
+            }
+            if (buf[ISO7816.OFFSET_INS] == 0x40) {
+                JCSystem.requestObjectDeletion();
             }
             break;
         default:

@@ -1,14 +1,18 @@
 //! Deletion and memory: GlobalPlatform DELETE of applets and packages through the card
 //! manager gives the NVM back (object collection, `oxicard_vm::gc`), so installing, using
 //! and deleting packages many times leaves the free memory exactly where it started, and
-//! dependency checks refuse to delete a package another package imports.
+//! dependency checks refuse to delete a package another package imports; a power cut at
+//! any write of a DELETE (registry, object table, superblock) leaves the card exactly
+//! before or after it.
 #![allow(clippy::unwrap_used)]
 
 use oxicard_jcre::Card;
 use oxicard_store::RamNvm;
 
 mod common;
+mod tear;
 use common::{cap_path, load_file, GOLDEN};
+use tear::{card_digest, new_nvm, power_up};
 
 const NVM: usize = 256 * 1024;
 type TestCard = Card<RamNvm<NVM>>;
@@ -137,5 +141,70 @@ fn a_package_another_package_imports_is_not_deleted() {
         card.check_invariants().unwrap();
         let empty = Box::new(Card::new(RamNvm::<NVM>::new()).unwrap());
         assert_eq!(card.available_persistent(), empty.available_persistent());
+    });
+}
+
+/// A DELETE of the wallet package (its instance, then a collection that frees the
+/// instance's objects, the package slot and all their space) cut at every unit write,
+/// torn or not: after power-up the card passes its invariant checks and is exactly the
+/// card before or after the DELETE.
+#[test]
+fn a_torn_delete_is_all_or_nothing() {
+    common::in_thread(|| {
+        let mut card = Card::new(new_nvm()).unwrap();
+        let mut resp = [0u8; 300];
+        card.load_cap(&wallet_file()).unwrap();
+        let applet = hex("F00000010401");
+        card.install(
+            &hex("F00000010400"),
+            &applet,
+            &applet,
+            &hex("04313233340064"),
+        )
+        .unwrap();
+        for c in [
+            "00A4040006F00000010401",
+            "802000000431323334",
+            "8032000002001000",
+        ] {
+            card.transmit(&hex(c), &mut resp).unwrap();
+        }
+        card.transmit(&hex("00A4040008A000000151000000"), &mut resp)
+            .unwrap();
+        let delete = hex("80E40080084F06F00000010400");
+        let before = card.clone();
+        let before_digest = card_digest(&card);
+        let w0 = card.vm().nvm().units_written();
+        let n = card.transmit(&delete, &mut resp).unwrap();
+        assert_eq!(&resp[..n], &[0x00, 0x90, 0x00]);
+        let after_digest = card_digest(&card);
+        let units = card.vm().nvm().units_written() - w0;
+        assert!(units > 4, "the DELETE writes");
+        let mut cuts = 0;
+        let mut seen_after = false;
+        for n in 0..units {
+            for torn in [false, true] {
+                let mut c = before.clone();
+                c.nvm_mut().set_writes_left(Some(n as usize));
+                c.nvm_mut().set_tearing(torn);
+                let _ = c.transmit(&delete, &mut resp);
+                assert!(!c.vm().nvm().is_powered(), "cut {n} not reached");
+                let p = power_up(c.into_nvm());
+                p.check_invariants()
+                    .unwrap_or_else(|e| panic!("cut {n} (torn {torn}): {e}"));
+                let d = card_digest(&p);
+                if d == after_digest {
+                    seen_after = true;
+                } else {
+                    assert!(
+                        d == before_digest,
+                        "cut {n} (torn {torn}): neither before nor after"
+                    );
+                    assert!(!seen_after, "cut {n}: back to before after reaching after");
+                }
+                cuts += 1;
+            }
+        }
+        eprintln!("torn DELETE: {cuts} cut points over {units} unit writes, all before or after");
     });
 }

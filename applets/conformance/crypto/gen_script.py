@@ -3,7 +3,8 @@
 
 The expected values are published known answers typed in from their sources (FIPS 180-4
 examples, FIPS 197 appendix C, SP 800-38A F.1/F.2, SP 800-67 example, SP 800-20 table A.1,
-RFC 2202, RFC 4231, RFC 6979 A.2.5, NIST CAVP ECC CDH), each checked here against Python
+RFC 2202, RFC 4231, RFC 6979 A.2.5, NIST CAVP ECC CDH; ISO/IEC 9797-1 methods 1 and 2 and
+PKCS#5 paddings applied by hand to SP 800-38A plaintexts), each checked here against Python
 `cryptography` (OpenSSL) before it is written; the RSA-2048 PKCS#1 v1.5 values use the
 golden test key (../shared/golden/crypto/keys) and are computed by `cryptography`.
 Run from the repository: python3 applets/conformance/crypto/gen_script.py
@@ -200,6 +201,78 @@ apdu(0x40, 0, DES_CBC, bytes([ENCRYPT]) + s2(IVS, 8, DATA, len(pt), 8), True, ct
 put(DATA, ct)
 apdu(0x40, 0, DES_CBC, bytes([DECRYPT]) + s2(IVS, 8, DATA, len(ct), 0), True, pt)
 
+# ---------------------------------------------------------------- Cipher paddings
+# (their own script, crypto-padding.apdu, replayed on a fresh card: twelve more Cipher
+# engines would not leave the rest of this script enough transient memory)
+main_lines, lines = lines, []
+# ISO/IEC 9797-1 padding methods 1 and 2 and PKCS#5, padded by hand here (as the standards
+# define them) and encrypted by OpenSSL without padding; the plaintexts are SP 800-38A's.
+def iso9797_m1(m, bs):
+    return m + b"\x00" * ((-len(m)) % bs if m else bs)
+
+
+def iso9797_m2(m, bs):
+    m = m + b"\x80"
+    return m + b"\x00" * ((-len(m)) % bs)
+
+
+def pkcs5(m, bs):
+    n = bs - len(m) % bs
+    return m + bytes([n]) * n
+
+
+PADS = {"ISO9797_M1": iso9797_m1, "ISO9797_M2": iso9797_m2, "PKCS5": pkcs5}
+PADDED = [  # (name, Cipher alg, block algorithm, cbc, padding)
+    ("ALG_AES_CBC_ISO9797_M1", 22, "AES", True, "ISO9797_M1"),
+    ("ALG_AES_CBC_ISO9797_M2", 23, "AES", True, "ISO9797_M2"),
+    ("ALG_AES_CBC_PKCS5", 24, "AES", True, "PKCS5"),
+    ("ALG_AES_ECB_ISO9797_M1", 25, "AES", False, "ISO9797_M1"),
+    ("ALG_AES_ECB_ISO9797_M2", 26, "AES", False, "ISO9797_M2"),
+    ("ALG_AES_ECB_PKCS5", 27, "AES", False, "PKCS5"),
+    ("ALG_DES_CBC_ISO9797_M1", 2, "DES", True, "ISO9797_M1"),
+    ("ALG_DES_CBC_ISO9797_M2", 3, "DES", True, "ISO9797_M2"),
+    ("ALG_DES_CBC_PKCS5", 4, "DES", True, "PKCS5"),
+    ("ALG_DES_ECB_ISO9797_M1", 6, "DES", False, "ISO9797_M1"),
+    ("ALG_DES_ECB_ISO9797_M2", 7, "DES", False, "ISO9797_M2"),
+    ("ALG_DES_ECB_PKCS5", 8, "DES", False, "PKCS5"),
+]
+AES_KEY = h("2B7E151628AED2A6ABF7158809CF4F3C")
+TDES_KEY = h("0123456789ABCDEF 23456789ABCDEF01 456789ABCDEF0123")
+build(0, TYPE_AES, 128)
+set_key(0, C_SECRET, KEYS, AES_KEY)
+build(1, TYPE_DES, 192)
+set_key(1, C_SECRET, KEYS, TDES_KEY)
+for name, alg, block, cbc, pad in PADDED:
+    bs = 16 if block == "AES" else 8
+    slot = 0 if block == "AES" else 1
+    algo = algorithms.AES(AES_KEY) if block == "AES" else TripleDES(TDES_KEY)
+    iv = IV[:bs] if cbc else None
+    ivlen = bs if cbc else 0
+    if cbc:
+        put(IVS, iv)
+    for length in (0, 5, bs, bs + 3, 2 * bs):
+        msg = SP38A_PT[:length]
+        padded = PADS[pad](msg, bs)
+        enc = Cipher(algo, modes.CBC(iv) if cbc else modes.ECB()).encryptor()
+        ct = enc.update(padded) + enc.finalize()
+        comment("%s, %d-byte message: encrypt (update of %d bytes + doFinal), decrypt%s"
+                % (name, length, length // 2, " (M1 keeps the zero padding)" if pad == "ISO9797_M1" else ""))
+        put(DATA, msg)
+        apdu(0x40, slot, alg, bytes([ENCRYPT]) + s2(IVS, ivlen, DATA, length, length // 2), True, ct)
+        put(DATA, ct)
+        want = padded if pad == "ISO9797_M1" else msg
+        apdu(0x40, slot, alg, bytes([DECRYPT]) + s2(IVS, ivlen, DATA, len(ct), len(ct) - bs), True, want)
+    if pad != "ISO9797_M1":
+        comment("%s: a decrypted last block without valid padding: ILLEGAL_USE" % name)
+        bad = Cipher(algo, modes.CBC(iv) if cbc else modes.ECB()).encryptor()
+        bad_ct = bad.update(b"\x11" * bs) + bad.finalize()
+        put(DATA, bad_ct)
+        apdu(0x40, slot, alg, bytes([DECRYPT]) + s2(IVS, ivlen, DATA, bs, 0), True, b"", "6F05")
+    comment("%s: decrypting input that is not block aligned: ILLEGAL_USE" % name)
+    apdu(0x40, slot, alg, bytes([DECRYPT]) + s2(IVS, ivlen, DATA, bs + 1, 0), True, b"", "6F05")
+
+padding_lines, lines = lines, main_lines
+
 # ---------------------------------------------------------------- HMAC
 HMAC = [
     ("RFC 4231 case 1", SIG_HMAC_SHA256, "sha256", h("0B" * 20), b"Hi There",
@@ -346,8 +419,9 @@ load F00000030101
 install F00000030101 F0000003010101
 > 00 A4 04 00 07 F0000003010101
 < 9000"""
-out = os.path.join(HERE, "crypto.apdu")
-with open(out, "w") as f:
-    f.write(header + "\n" + "\n".join(lines) + "\n")
-kats = sum(1 for l in lines if l.startswith("< ")) - 0
-print("wrote %s (%d exchanges)" % (out, kats), file=sys.stderr)
+for name, body in (("crypto.apdu", lines), ("crypto-padding.apdu", padding_lines)):
+    out = os.path.join(HERE, name)
+    with open(out, "w") as f:
+        f.write(header + "\n" + "\n".join(body) + "\n")
+    kats = sum(1 for l in body if l.startswith("< "))
+    print("wrote %s (%d exchanges)" % (out, kats), file=sys.stderr)

@@ -610,13 +610,103 @@ const CIPHER_RSA_PKCS1: i16 = 10;
 /// Cipher.ALG_RSA_NOPAD.
 const CIPHER_RSA_NOPAD: i16 = 12;
 
-/// (block cipher, CBC) of a Cipher algorithm number.
-fn cipher_alg(alg: i16) -> Option<(BlockAlg, bool)> {
+/// How a block Cipher pads its last block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pad {
+    /// None: the input must be block aligned.
+    Nothing,
+    /// ISO/IEC 9797-1 method 1: zero bytes up to a positive multiple of the block (as few
+    /// as possible, so decryption cannot remove them and returns them).
+    Iso9797M1,
+    /// ISO/IEC 9797-1 method 2: 0x80 then zero bytes (always at least one byte).
+    Iso9797M2,
+    /// PKCS#5: n bytes of value n, 1 ≤ n ≤ block length.
+    Pkcs5,
+}
+
+impl Pad {
+    /// Cipher.PAD_* constant.
+    fn constant(self) -> i16 {
+        match self {
+            Pad::Nothing => 1,
+            Pad::Iso9797M1 => 2,
+            Pad::Iso9797M2 => 3,
+            Pad::Pkcs5 => 6,
+        }
+    }
+
+    /// Whether decryption removes the padding (so `update` keeps the last block back).
+    fn strips(self) -> bool {
+        matches!(self, Pad::Iso9797M2 | Pad::Pkcs5)
+    }
+
+    /// Length of `len` input bytes once padded for encryption with blocks of `bs`.
+    fn padded_len(self, len: usize, bs: usize) -> usize {
+        match self {
+            Pad::Nothing => len,
+            Pad::Iso9797M1 => len.div_ceil(bs).max(1) * bs,
+            Pad::Iso9797M2 | Pad::Pkcs5 => (len / bs + 1) * bs,
+        }
+    }
+
+    /// Writes the padding of a `len`-byte input into `tail` (the bytes after it).
+    fn fill(self, tail: &mut [u8]) {
+        match self {
+            Pad::Nothing | Pad::Iso9797M1 => tail.fill(0),
+            Pad::Iso9797M2 => {
+                tail.fill(0);
+                if let Some(first) = tail.first_mut() {
+                    *first = 0x80;
+                }
+            }
+            Pad::Pkcs5 => {
+                let n = tail.len() as u8;
+                tail.fill(n);
+            }
+        }
+    }
+
+    /// Length of the message in decrypted `data` (the padding removed); `None` if the
+    /// padding is wrong.
+    fn unpadded_len(self, data: &[u8], bs: usize) -> Option<usize> {
+        match self {
+            Pad::Nothing | Pad::Iso9797M1 => Some(data.len()),
+            Pad::Iso9797M2 => {
+                let last_non_zero = data.iter().rposition(|&b| b != 0)?;
+                let pad_len = data.len() - last_non_zero;
+                (data.get(last_non_zero) == Some(&0x80) && pad_len <= bs).then_some(last_non_zero)
+            }
+            Pad::Pkcs5 => {
+                let n = *data.last()? as usize;
+                let start = data.len().checked_sub(n)?;
+                let ok =
+                    (1..=bs).contains(&n) && data.get(start..)?.iter().all(|&b| b as usize == n);
+                ok.then_some(start)
+            }
+        }
+    }
+}
+
+/// (block cipher, CBC, padding) of a Cipher algorithm number (Java Card 3.0.5 constants;
+/// the AES ones take any AES key size).
+fn cipher_alg(alg: i16) -> Option<(BlockAlg, bool, Pad)> {
     Some(match alg {
-        1 => (BlockAlg::Des, true),
-        5 => (BlockAlg::Des, false),
-        13 => (BlockAlg::Aes, true),
-        14 => (BlockAlg::Aes, false),
+        1 => (BlockAlg::Des, true, Pad::Nothing),
+        2 => (BlockAlg::Des, true, Pad::Iso9797M1),
+        3 => (BlockAlg::Des, true, Pad::Iso9797M2),
+        4 => (BlockAlg::Des, true, Pad::Pkcs5),
+        5 => (BlockAlg::Des, false, Pad::Nothing),
+        6 => (BlockAlg::Des, false, Pad::Iso9797M1),
+        7 => (BlockAlg::Des, false, Pad::Iso9797M2),
+        8 => (BlockAlg::Des, false, Pad::Pkcs5),
+        13 => (BlockAlg::Aes, true, Pad::Nothing),
+        14 => (BlockAlg::Aes, false, Pad::Nothing),
+        22 => (BlockAlg::Aes, true, Pad::Iso9797M1),
+        23 => (BlockAlg::Aes, true, Pad::Iso9797M2),
+        24 => (BlockAlg::Aes, true, Pad::Pkcs5),
+        25 => (BlockAlg::Aes, false, Pad::Iso9797M1),
+        26 => (BlockAlg::Aes, false, Pad::Iso9797M2),
+        27 => (BlockAlg::Aes, false, Pad::Pkcs5),
         _ => return None,
     })
 }
@@ -1528,7 +1618,7 @@ impl Runtime {
         if alg == CIPHER_RSA_PKCS1 || alg == CIPHER_RSA_NOPAD {
             return self.rsa_cipher_native(vm, alg, token, args);
         }
-        let (block, cbc) = cipher_alg(alg).ok_or(Trap::Internal("cipher alg"))?;
+        let (block, cbc, pad) = cipher_alg(alg).ok_or(Trap::Internal("cipher alg"))?;
         let bs = block.block_len();
         match token {
             2 => return word(alg),
@@ -1540,7 +1630,7 @@ impl Runtime {
                     (BlockAlg::Des, false) => 4,
                 })
             }
-            7 => return word(1),
+            7 => return word(pad.constant()),
             3 | 4 => {
                 let (key, mode) = (arg(args, 1) as ObjRef, arg(args, 2));
                 let k = self.key_ref(vm, key)?;
@@ -1591,18 +1681,31 @@ impl Runtime {
         vm.byte_array_range(arr, off, len)?;
         let pending = st[CI_PENDING_LEN] as usize;
         let total = pending + len as usize;
-        let process = if token == 1 { total } else { total / bs * bs };
-        if token == 1 && !total.is_multiple_of(bs) {
+        // decryption that removes padding keeps the last block back until doFinal
+        let unpad = !encrypt && pad.strips();
+        let process = match (token, encrypt) {
+            (1, true) => pad.padded_len(total, bs),
+            (1, false) => total,
+            _ if unpad => total.saturating_sub(1) / bs * bs,
+            _ => total / bs * bs,
+        };
+        let aligned = total.is_multiple_of(bs) && !(unpad && total == 0);
+        if token == 1 && !aligned && (!encrypt || pad == Pad::Nothing) {
             return Err(self.crypto_error(vm, ILLEGAL_USE));
         }
-        vm.byte_array_range(out, out_off, process as i16)?;
+        if !(token == 1 && unpad) {
+            vm.byte_array_range(out, out_off, process as i16)?;
+        }
         // gather everything first: input and output may overlap
-        let mut all = [0u8; 512 + 16];
-        if total > all.len() {
+        let mut all = [0u8; 512 + 32];
+        if total.max(process) > all.len() {
             return Err(self.crypto_error(vm, ILLEGAL_VALUE));
         }
         all[..pending].copy_from_slice(&st[CI_PENDING..CI_PENDING + pending]);
         Self::read_array(vm, arr, off, len, &mut all[pending..])?;
+        if token == 1 && encrypt {
+            pad.fill(&mut all[total..process]);
+        }
         let mut iv = [0u8; 16];
         iv[..bs].copy_from_slice(&st[CI_IV..CI_IV + bs]);
         let data = &mut all[..process];
@@ -1612,9 +1715,29 @@ impl Runtime {
             .block_cipher(block, kb.get(..kn).unwrap_or(&[]), encrypt, ivs, data);
         kb.fill(0);
         r.map_err(|e| self.crypto_fail(vm, e))?;
-        Self::write_array(vm, out, out_off, &all[..process])?;
-        let rest = total - process;
-        st[CI_PENDING..CI_PENDING + rest].copy_from_slice(&all[process..total]);
+        let produced = if token == 1 && unpad {
+            match pad.unpadded_len(&all[..process], bs) {
+                Some(n) => n,
+                None => {
+                    all.fill(0);
+                    return Err(self.crypto_error(vm, ILLEGAL_USE));
+                }
+            }
+        } else {
+            process
+        };
+        let written = Self::write_array(vm, out, out_off, &all[..produced]);
+        if token == 1 && unpad {
+            all[..process].fill(0);
+        }
+        written?;
+        let rest = total.saturating_sub(process);
+        if let (Some(dst), Some(src)) = (
+            st.get_mut(CI_PENDING..CI_PENDING + rest),
+            all.get(process..total),
+        ) {
+            dst.copy_from_slice(src);
+        }
         st[CI_PENDING_LEN] = rest as u8;
         if token == 1 {
             // doFinal resets the Cipher to its state after init (same key and IV)
@@ -1623,7 +1746,7 @@ impl Runtime {
         }
         st[CI_IV..CI_IV + bs].copy_from_slice(&iv[..bs]);
         Self::state_write(vm, this, &st)?;
-        word(process as i16)
+        word(produced as i16)
     }
 }
 

@@ -135,14 +135,15 @@ impl<N: Nvm> Vm<N> {
         self.header(h)
     }
 
-    /// Marks everything reachable from `roots` and the live packages' static fields.
-    fn mark_reachable(&self, roots: &[ObjRef]) -> Result<Bits, Trap> {
+    /// Marks everything reachable from `roots` and the live packages' static fields (but
+    /// those of package `skip`).
+    fn mark_reachable(&self, roots: &[ObjRef], skip: Option<u8>) -> Result<Bits, Trap> {
         let mut marked = Bits::new();
         for &r in roots {
             self.mark_word(r, &mut marked);
         }
         for p in 0..self.sb.package_count {
-            if !self.package_is_live(p) {
+            if !self.package_is_live(p) || skip == Some(p) {
                 continue;
             }
             let info = layout::read_package_info(&self.nvm, p)?;
@@ -176,7 +177,7 @@ impl<N: Nvm> Vm<N> {
     /// and gives space back from the top (see the module documentation). Call between
     /// commands only.
     pub fn collect_garbage(&mut self, roots: &[ObjRef]) -> Result<Collection, Trap> {
-        let marked = self.mark_reachable(roots)?;
+        let marked = self.mark_reachable(roots, None)?;
         let mut done = Collection::default();
         // sweep, writing the object table in chunks of entries
         const CHUNK: u16 = 32;
@@ -278,16 +279,17 @@ impl<N: Nvm> Vm<N> {
         Ok(done)
     }
 
-    /// Whether any object reachable from `roots` and the live packages' statics is an
-    /// instance of a class of package `pkg` or is owned by context `context`: what a
-    /// GlobalPlatform DELETE of that package (or of its last applet) must refuse.
+    /// Whether any object reachable from `roots` and the static fields of the live
+    /// packages other than `pkg` is an instance of a class of package `pkg` or is owned by
+    /// context `context`: what a GlobalPlatform DELETE of that package (or of its last
+    /// applet instance) must refuse.
     pub fn objects_still_referenced(
         &self,
         roots: &[ObjRef],
         pkg: u8,
         context: u8,
     ) -> Result<bool, Trap> {
-        let marked = self.mark_reachable(roots)?;
+        let marked = self.mark_reachable(roots, Some(pkg))?;
         for h in 1..=self.sb.object_count {
             if !marked.get(h) || self.object_addr(h)? == 0 {
                 continue;

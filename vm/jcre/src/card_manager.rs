@@ -530,7 +530,16 @@ impl<N: Nvm> Card<N> {
             return Ok(SW_CONDITIONS_NOT_SATISFIED);
         }
         if let Some(index) = self.find_applet(aid) {
+            let pkg = self.rt.applets.get(index).map_or(0, |a| a.package);
             registry::remove_applet(&mut self.vm, &mut self.rt.applets, index)?;
+            // the last instance of its package: refused while another context still
+            // reaches an object of its context (e.g. an SIO it handed out, kept in a field)
+            let last = !self.rt.applets.iter().any(|a| a.package == pkg);
+            if last && self.objects_referenced_from_outside(pkg)? {
+                self.vm.rollback()?;
+                self.rt.applets = registry::load_applets(&self.vm)?;
+                return Ok(SW_CONDITIONS_NOT_SATISFIED);
+            }
             self.collect_garbage()?;
             put(out, &[0x00]);
             return Ok(SW_OK);
@@ -550,9 +559,7 @@ impl<N: Nvm> Card<N> {
             .write_persistent(layout::package_record(pkg), &[0], false)?;
         // refused while another context still reaches an object of the package (an
         // instance of one of its classes, or an object its applets created)
-        let context = oxicard_vm::Vm::<N>::package_context(pkg);
-        let roots = registry::roots(&self.rt);
-        if self.vm.objects_still_referenced(&roots, pkg, context)? {
+        if self.objects_referenced_from_outside(pkg)? {
             self.vm.rollback()?;
             self.rt.applets = registry::load_applets(&self.vm)?;
             return Ok(SW_CONDITIONS_NOT_SATISFIED);
@@ -560,6 +567,15 @@ impl<N: Nvm> Card<N> {
         self.collect_garbage()?;
         put(out, &[0x00]);
         Ok(SW_OK)
+    }
+
+    /// Whether the runtime's roots or another package's static fields still reach an
+    /// object of package `pkg` or of its context (checked after its registry entries
+    /// went).
+    fn objects_referenced_from_outside(&self, pkg: u8) -> Result<bool, CardError> {
+        let context = oxicard_vm::Vm::<N>::package_context(pkg);
+        let roots = registry::roots(&self.rt);
+        Ok(self.vm.objects_still_referenced(&roots, pkg, context)?)
     }
 
     /// Deletes every object the runtime and the live packages no longer reach and gives

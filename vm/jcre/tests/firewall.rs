@@ -343,3 +343,40 @@ fn request_object_deletion_reclaims_garbage() {
         assert_eq!(cmd(&mut card, 0x10, 0, &[]), (hex(SERVER_STATE), 0x9000));
     });
 }
+
+/// GlobalPlatform DELETE of an applet instance is refused (6985) and changes nothing while
+/// another context or another package's static field references its objects: first both
+/// (the attacker keeps the server's SIO; the library's statics hold the server's array,
+/// object and exception), then, once the attacker (whose objects nobody else reaches) is
+/// deleted and its space has come back, the library's statics alone.
+#[test]
+fn deleting_an_applet_still_referenced_elsewhere_is_refused() {
+    common::in_thread(|| {
+        let mut card = card_with(&load_files()[2]);
+        // SHARE 4 keeps the server's SIO (the server applet object) in an attacker field
+        assert_eq!(cmd(&mut card, 0x20, 4, &[]), (hex("1234"), 0x9000));
+        let isd = "00A4040008A000000151000000";
+        assert_eq!(send(&mut card, &hex(isd)).1, 0x9000);
+        let free = card.available_persistent();
+        let delete_server = hex("80E40000094F07F0000003020101");
+        assert_eq!(send(&mut card, &delete_server), (vec![], 0x6985));
+        assert_eq!(card.available_persistent(), free);
+        assert_eq!(card.applet_instances().count(), 2);
+        card.check_invariants().unwrap();
+        let delete_attacker = hex("80E40000094F07F0000003030101");
+        assert_eq!(send(&mut card, &delete_attacker), (vec![0x00], 0x9000));
+        assert_eq!(card.applet_instances().count(), 1);
+        assert!(
+            card.available_persistent() > free,
+            "the attacker's objects are reclaimed"
+        );
+        // the library's static fields still reference the server's objects
+        let free = card.available_persistent();
+        assert_eq!(send(&mut card, &delete_server), (vec![], 0x6985));
+        assert_eq!(card.available_persistent(), free);
+        assert_eq!(card.applet_instances().count(), 1);
+        card.check_invariants().unwrap();
+        select(&mut card, SERVER_APPLET);
+        assert_eq!(cmd(&mut card, 0x10, 0, &[]), (hex(SERVER_STATE), 0x9000));
+    });
+}

@@ -4,7 +4,8 @@
 The expected values are published known answers typed in from their sources (FIPS 180-4
 examples, FIPS 197 appendix C, SP 800-38A F.1/F.2, SP 800-67 example, SP 800-20 table A.1,
 RFC 2202, RFC 4231, RFC 6979 A.2.5, NIST CAVP ECC CDH; ISO/IEC 9797-1 methods 1 and 2 and
-PKCS#5 paddings applied by hand to SP 800-38A plaintexts), each checked here against Python
+PKCS#5 paddings applied by hand to SP 800-38A plaintexts; RFC 4493 and SP 800-38B D.3
+AES-CMAC), each checked here against Python
 `cryptography` (OpenSSL) before it is written; the RSA-2048 PKCS#1 v1.5 values use the
 golden test key (../shared/golden/crypto/keys) and are computed by `cryptography`.
 Run from the repository: python3 applets/conformance/crypto/gen_script.py
@@ -202,7 +203,7 @@ put(DATA, ct)
 apdu(0x40, 0, DES_CBC, bytes([DECRYPT]) + s2(IVS, 8, DATA, len(ct), 0), True, pt)
 
 # ---------------------------------------------------------------- Cipher paddings
-# (their own script, crypto-padding.apdu, replayed on a fresh card: twelve more Cipher
+# (with the AES MACs, their own script, crypto-padding.apdu, replayed on a fresh card: twelve more Cipher
 # engines would not leave the rest of this script enough transient memory)
 main_lines, lines = lines, []
 # ISO/IEC 9797-1 padding methods 1 and 2 and PKCS#5, padded by hand here (as the standards
@@ -270,6 +271,56 @@ for name, alg, block, cbc, pad in PADDED:
         apdu(0x40, slot, alg, bytes([DECRYPT]) + s2(IVS, ivlen, DATA, bs, 0), True, b"", "6F05")
     comment("%s: decrypting input that is not block aligned: ILLEGAL_USE" % name)
     apdu(0x40, slot, alg, bytes([DECRYPT]) + s2(IVS, ivlen, DATA, bs + 1, 0), True, b"", "6F05")
+
+# ---------------------------------------------------------------- AES MACs
+from cryptography.hazmat.primitives import cmac as cmac_mod  # noqa: E402
+
+SIG_AES_MAC_128_NOPAD, SIG_AES_CMAC_128 = 18, 49
+CMAC_VECTORS = [  # (source, key, message length of SP38A_PT, tag)
+    ("RFC 4493 example 1 (AES-128, empty)", AES_KEY, 0, "BB1D6929E95937287FA37D129B756746"),
+    ("RFC 4493 example 2 (AES-128, 16 bytes)", AES_KEY, 16, "070A16B46B4D4144F79BDD9DD04A287C"),
+    ("RFC 4493 example 3 (AES-128, 40 bytes)", AES_KEY, 40, "DFA66747DE9AE63030CA32611497C827"),
+    ("RFC 4493 example 4 (AES-128, 64 bytes)", AES_KEY, 64, "51F0BEBF7E3B9D92FC49741779363CFE"),
+    ("SP 800-38B D.3 example 9 (AES-256, empty)",
+     h("603DEB1015CA71BE2B73AEF0857D77811F352C073B6108D72D9810A30914DFF4"), 0,
+     "028962F61B7BF89EFC6B551F4667D983"),
+    ("SP 800-38B D.3 example 12 (AES-256, 64 bytes)",
+     h("603DEB1015CA71BE2B73AEF0857D77811F352C073B6108D72D9810A30914DFF4"), 64,
+     "E1992190549F6ED5696A2C056C315410"),
+]
+for src, key, length, tag in CMAC_VECTORS:
+    msg = SP38A_PT[:length]
+    c = cmac_mod.CMAC(algorithms.AES(key))
+    c.update(msg)
+    assert c.finalize() == h(tag), src
+    comment("ALG_AES_CMAC_128 %s: sign (update of %d bytes + sign), verify, verify a flipped tag"
+            % (src, length // 3))
+    build(2, TYPE_AES, len(key) * 8)
+    set_key(2, C_SECRET, KEYS, key)
+    put(DATA, msg)
+    apdu(0x41, 2, SIG_AES_CMAC_128, s2(DATA, length, length // 3), True, h(tag))
+    put(0x100, h(tag))
+    apdu(0x42, 2, SIG_AES_CMAC_128, s2(DATA, length, 0x100, 16), True, b"\x01")
+    put(0x100, bytes([h(tag)[0] ^ 1]))
+    apdu(0x42, 2, SIG_AES_CMAC_128, s2(DATA, length, 0x100, 16), True, b"\x00")
+for length in (16, 48, 64):
+    msg = SP38A_PT[:length]
+    enc = Cipher(algorithms.AES(AES_KEY), modes.CBC(b"\x00" * 16)).encryptor()
+    tag = (enc.update(msg) + enc.finalize())[-16:]
+    comment("ALG_AES_MAC_128_NOPAD (CBC-MAC, IV zero) of SP 800-38A's first %d plaintext bytes:"
+            " the last block of OpenSSL's AES-128-CBC encryption; verify; verify a flipped tag"
+            % length)
+    put(DATA, msg)
+    apdu(0x41, 0, SIG_AES_MAC_128_NOPAD, s2(DATA, length, 5), True, tag)
+    put(0x100, tag)
+    apdu(0x42, 0, SIG_AES_MAC_128_NOPAD, s2(DATA, length, 0x100, 16), True, b"\x01")
+    put(0x10F, bytes([tag[-1] ^ 0x80]))
+    apdu(0x42, 0, SIG_AES_MAC_128_NOPAD, s2(DATA, length, 0x100, 16), True, b"\x00")
+comment("ALG_AES_MAC_128_NOPAD of an empty or unaligned message: ILLEGAL_USE")
+apdu(0x41, 0, SIG_AES_MAC_128_NOPAD, s2(DATA, 0, 0), True, b"", "6F05")
+apdu(0x41, 0, SIG_AES_MAC_128_NOPAD, s2(DATA, 40, 0), True, b"", "6F05")
+comment("an AES MAC with a DES key: ILLEGAL_VALUE")
+apdu(0x41, 1, SIG_AES_CMAC_128, s2(DATA, 16, 0), True, b"", "6F01")
 
 padding_lines, lines = lines, main_lines
 

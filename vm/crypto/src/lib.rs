@@ -12,6 +12,7 @@ extern crate std;
 
 pub mod digest;
 pub mod ec;
+pub mod mac;
 pub mod rng;
 pub mod rsa;
 mod soft;

@@ -471,3 +471,56 @@ fn rsa_key_generation_1024_and_2048() {
         Err(oxicard_crypto::Error::Length)
     );
 }
+
+/// AES-CMAC of `msg` through the block-level helpers, as the runtime streams it.
+fn cmac(key: &[u8], msg: &[u8]) -> [u8; 16] {
+    use oxicard_crypto::mac::{cbc_mac_step, cmac_last_block, cmac_subkeys};
+    let (k1, k2) = cmac_subkeys(&SoftEngine, key).unwrap();
+    let full = if msg.is_empty() {
+        0
+    } else {
+        (msg.len() - 1) / 16
+    };
+    let mut chain = [0u8; 16];
+    for block in msg[..full * 16].chunks(16) {
+        cbc_mac_step(&SoftEngine, key, &mut chain, block.try_into().unwrap()).unwrap();
+    }
+    let last = cmac_last_block(&msg[full * 16..], &k1, &k2);
+    cbc_mac_step(&SoftEngine, key, &mut chain, &last).unwrap();
+    chain
+}
+
+/// RFC 4493 section 4 (AES-128 subkeys and examples 1-4) and SP 800-38B appendix D.3
+/// (AES-256 examples 9 and 12).
+#[test]
+fn aes_cmac_rfc4493_and_sp800_38b() {
+    let key = h("2b7e151628aed2a6abf7158809cf4f3c");
+    let (k1, k2) = oxicard_crypto::mac::cmac_subkeys(&SoftEngine, &key).unwrap();
+    assert_eq!(k1.to_vec(), h("fbeed618357133667c85e08f7236a8de"));
+    assert_eq!(k2.to_vec(), h("f7ddac306ae266ccf90bc11ee46d513b"));
+    let msg = h(
+        "6bc1bee22e409f96e93d7e117393172a ae2d8a571e03ac9c9eb76fac45af8e51
+                 30c81c46a35ce411e5fbc1191a0a52ef f69f2445df4f9b17ad2b417be66c3710",
+    );
+    for (len, want) in [
+        (0, "bb1d6929e95937287fa37d129b756746"),
+        (16, "070a16b46b4d4144f79bdd9dd04a287c"),
+        (40, "dfa66747de9ae63030ca32611497c827"),
+        (64, "51f0bebf7e3b9d92fc49741779363cfe"),
+    ] {
+        assert_eq!(
+            cmac(&key, &msg[..len]).to_vec(),
+            h(want),
+            "RFC 4493, {len} bytes"
+        );
+    }
+    let key256 = h("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
+    assert_eq!(
+        cmac(&key256, &[]).to_vec(),
+        h("028962f61b7bf89efc6b551f4667d983")
+    );
+    assert_eq!(
+        cmac(&key256, &msg).to_vec(),
+        h("e1992190549f6ed5696a2c056c315410")
+    );
+}

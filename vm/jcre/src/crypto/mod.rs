@@ -11,7 +11,9 @@ pub mod catalog;
 use crate::Runtime;
 use catalog::{class, local, NATIVE_BASE};
 use oxicard_crypto::digest::{hmac_finish, hmac_start, DigestCtx, MAX_DIGEST};
-use oxicard_crypto::{ec, rsa, BlockAlg, CryptoEngine, Error, HashAlg, RandomSource, SoftEngine};
+use oxicard_crypto::{
+    ec, mac, rsa, BlockAlg, CryptoEngine, Error, HashAlg, RandomSource, SoftEngine,
+};
 use oxicard_store::Nvm;
 use oxicard_vm::api::{NativeId, Value};
 use oxicard_vm::heap::{ArrayType, ObjRef, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
@@ -600,6 +602,11 @@ fn sig_alg(alg: i16) -> Option<(SigKind, HashAlg)> {
     })
 }
 
+/// Signature.ALG_AES_MAC_128_NOPAD.
+const SIG_AES_MAC_128_NOPAD: i16 = 18;
+/// Signature.ALG_AES_CMAC_128.
+const SIG_AES_CMAC_128: i16 = 49;
+
 /// KeyAgreement.ALG_EC_SVDP_DH (SHA-1 of the shared secret).
 const KA_EC_SVDP_DH: i16 = 1;
 /// KeyAgreement.ALG_EC_SVDP_DH_PLAIN.
@@ -768,6 +775,9 @@ impl Runtime {
                 None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
             },
             local::SIG_GET_INSTANCE => match sig_alg(arg(args, 0)) {
+                None if matches!(arg(args, 0), SIG_AES_MAC_128_NOPAD | SIG_AES_CMAC_128) => {
+                    Self::new_engine(vm, class::SIGNATURE, arg(args, 0), CI_STATE_LEN)
+                }
                 Some((_, h)) => Self::new_engine(
                     vm,
                     class::SIGNATURE,
@@ -1063,6 +1073,9 @@ impl Runtime {
     ) -> Result<Value, Trap> {
         let this = arg(args, 0) as ObjRef;
         let alg = vm.get_field(this, 0)?;
+        if alg == SIG_AES_MAC_128_NOPAD || alg == SIG_AES_CMAC_128 {
+            return self.aes_mac_native(vm, alg, token, args);
+        }
         let (kind, h) = sig_alg(alg).ok_or(Trap::Internal("signature alg"))?;
         match token {
             1 => return word(alg),
@@ -1265,6 +1278,149 @@ impl Runtime {
                 word(ok as i16)
             }
         }
+    }
+
+    /// Signature ALG_AES_MAC_128_NOPAD (CBC-MAC, IV zero or given to init) and
+    /// ALG_AES_CMAC_128, 16-byte MACs. The state uses the Cipher layout: the chaining
+    /// value at CI_IV, the last (up to 16) bytes not yet chained at CI_PENDING (kept back
+    /// even when complete: CMAC treats the last block differently), the init IV at CI_IV0.
+    fn aes_mac_native<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        alg: i16,
+        token: u16,
+        args: &[i16],
+    ) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let cmac = alg == SIG_AES_CMAC_128;
+        match token {
+            1 => return word(alg),
+            2 => return word(mac::BLOCK as i16),
+            3 | 4 => {
+                let (key, mode) = (arg(args, 1) as ObjRef, arg(args, 2));
+                let k = self.key_ref(vm, key)?;
+                if k.kind != Kind::Aes || !(1..=2).contains(&mode) {
+                    return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                }
+                if !Self::key_initialized(vm, &k)? {
+                    return Err(self.crypto_error(vm, UNINITIALIZED_KEY));
+                }
+                let mut st = [0u8; CI_STATE_LEN];
+                st[0] = mode as u8;
+                st[1..3].copy_from_slice(&(key as i16).to_be_bytes());
+                if token == 4 {
+                    if cmac || arg(args, 5) as usize != mac::BLOCK {
+                        return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+                    }
+                    let mut iv = [0u8; mac::BLOCK];
+                    let ivb = Self::read_array(
+                        vm,
+                        arg(args, 3) as ObjRef,
+                        arg(args, 4),
+                        arg(args, 5),
+                        &mut iv,
+                    )?;
+                    st[CI_IV..CI_IV + mac::BLOCK].copy_from_slice(ivb);
+                    st[CI_IV0..CI_IV0 + mac::BLOCK].copy_from_slice(ivb);
+                }
+                Self::state_write(vm, this, &st)?;
+                return Ok(Value::Void);
+            }
+            11 => return word(0), // ALG_NULL: no message digest
+            12 => return word(if cmac { 10 } else { 6 }), // SIG_CIPHER_AES_(C)MAC128
+            13 => return word(if cmac { 0 } else { 1 }), // PAD_NULL, PAD_NOPAD
+            5..=7 => {}
+            _ => return Err(self.crypto_error(vm, ILLEGAL_USE)),
+        }
+        let (st, key) = self.init_state(vm, this)?;
+        let mut st: [u8; CI_STATE_LEN] = st
+            .get(..CI_STATE_LEN)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(Trap::Internal("mac state"))?;
+        if (token == 5 && st[0] != 1) || (token == 7 && st[0] != 2) {
+            return Err(self.crypto_error(vm, ILLEGAL_USE));
+        }
+        let k = self.key_ref(vm, key)?;
+        let mut kb = [0u8; 32];
+        let kn = self.slot_read(vm, &k, 0, &mut kb)?;
+        let r = self.aes_mac_feed(vm, kb.get(..kn).unwrap_or(&[]), &mut st, args);
+        let result = r.and_then(|()| {
+            if token == 6 {
+                return Ok(None);
+            }
+            let mut chain = [0u8; mac::BLOCK];
+            chain.copy_from_slice(&st[CI_IV..CI_IV + mac::BLOCK]);
+            let pending = st[CI_PENDING_LEN] as usize;
+            let tail = st.get(CI_PENDING..CI_PENDING + pending).unwrap_or(&[]);
+            let key = kb.get(..kn).unwrap_or(&[]);
+            let last = if cmac {
+                let (k1, k2) =
+                    mac::cmac_subkeys(self.engine(), key).map_err(|e| self.crypto_fail(vm, e))?;
+                mac::cmac_last_block(tail, &k1, &k2)
+            } else {
+                // NOPAD: a whole last block, and at least one
+                let Ok(last) = <[u8; mac::BLOCK]>::try_from(tail) else {
+                    return Err(self.crypto_error(vm, ILLEGAL_USE));
+                };
+                last
+            };
+            mac::cbc_mac_step(self.engine(), key, &mut chain, &last)
+                .map_err(|e| self.crypto_fail(vm, e))?;
+            Ok(Some(chain))
+        });
+        kb.fill(0);
+        let Some(tag) = result? else {
+            Self::state_write(vm, this, &st)?;
+            return Ok(Value::Void);
+        };
+        // the message is done: back to the state after init
+        st.copy_within(CI_IV0..CI_IV0 + mac::BLOCK, CI_IV);
+        st[CI_PENDING_LEN] = 0;
+        Self::state_write(vm, this, &st)?;
+        self.finish_mac(vm, token, args, &tag)
+    }
+
+    /// Chains the applet's input `(args[1], args[2], args[3])` into an AES MAC state,
+    /// keeping the last up to 16 bytes pending.
+    fn aes_mac_feed<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        key: &[u8],
+        st: &mut [u8; CI_STATE_LEN],
+        args: &[i16],
+    ) -> Result<(), Trap> {
+        let (arr, off, len) = (arg(args, 1) as ObjRef, arg(args, 2), arg(args, 3));
+        if arr == NULL {
+            return Err(vm.throw(SystemException::NullPointer));
+        }
+        vm.byte_array_range(arr, off, len)?;
+        let mut chain = [0u8; mac::BLOCK];
+        chain.copy_from_slice(&st[CI_IV..CI_IV + mac::BLOCK]);
+        let mut pending = [0u8; mac::BLOCK];
+        pending.copy_from_slice(&st[CI_PENDING..CI_PENDING + mac::BLOCK]);
+        let mut have = (st[CI_PENDING_LEN] as usize).min(mac::BLOCK);
+        let mut buf = [0u8; CHUNK];
+        let mut done = 0i16;
+        while done < len {
+            let n = (len - done).min(CHUNK as i16);
+            let data = Self::read_array(vm, arr, off + done, n, &mut buf)?;
+            for &b in data.iter() {
+                if have == mac::BLOCK {
+                    mac::cbc_mac_step(self.engine(), key, &mut chain, &pending)
+                        .map_err(|e| self.crypto_fail(vm, e))?;
+                    have = 0;
+                }
+                if let Some(p) = pending.get_mut(have) {
+                    *p = b;
+                }
+                have += 1;
+            }
+            done += n;
+        }
+        st[CI_IV..CI_IV + mac::BLOCK].copy_from_slice(&chain);
+        st[CI_PENDING..CI_PENDING + mac::BLOCK].copy_from_slice(&pending);
+        st[CI_PENDING_LEN] = have as u8;
+        Ok(())
     }
 
     /// `signPreComputedHash(hashBuff, hashOff, hashLength, sigBuff, sigOffset)` for ECDSA

@@ -3,8 +3,8 @@
 //! a secure channel): install a CAP file (load, then INSTALL [for install and make
 //! selectable]), load, delete, list the card's contents (GET STATUS), card information.
 //! It talks to any [`CardChannel`]: the in-process simulator (`--sim`, or `--image FILE`
-//! to keep the card between runs) or a PC/SC reader (`--reader`, by default the first
-//! reader with a card).
+//! to keep the card between runs), a PC/SC reader (`--reader`, by default the first
+//! reader with a card) or `oxicard sim --tcp` (`--tcp HOST:PORT`).
 //!
 //! A load is sent as GlobalPlatformPro sends it: INSTALL [for load], then LOAD commands
 //! carrying `C4 <BER length> <load file data block>` in blocks (P1 80 on the last, P2 the
@@ -24,7 +24,7 @@ use oxicard_cap::components::header::Header;
 use oxicard_cap::jar::read_cap_jar;
 use oxicard_cap::ComponentTag;
 use oxicard_sim::SimCard;
-use oxicard_transport::{CardChannel, PcscChannel, ReaderSelector, SimChannel};
+use oxicard_transport::{CardChannel, PcscChannel, ReaderSelector, SimChannel, TcpChannel};
 
 /// The GlobalPlatform default issuer security domain (oxicard's card manager).
 const ISD_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00];
@@ -38,16 +38,19 @@ const SW_NOT_FOUND: u16 = 0x6A88;
 #[derive(Args, Debug)]
 pub struct GpArgs {
     /// Use a fresh in-process simulated card.
-    #[arg(long, conflicts_with_all = ["reader", "image"])]
+    #[arg(long, conflicts_with_all = ["reader", "image", "tcp"])]
     sim: bool,
     /// Use an in-process simulated card whose NVM is this image file (created when
     /// missing; the same format `oxicard sim --image` uses), so that what is installed stays.
-    #[arg(long, value_name = "FILE", conflicts_with = "reader")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["reader", "tcp"])]
     image: Option<PathBuf>,
     /// The PC/SC reader: its name (or a unique part of it) or its index from 0. Default:
     /// the first reader with a card in it.
     #[arg(long, value_name = "NAME|INDEX")]
     reader: Option<String>,
+    /// The card of `oxicard sim --tcp ADDR`, reached over TCP without PC/SC.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "reader")]
+    tcp: Option<String>,
     #[command(subcommand)]
     command: GpCommand,
 }
@@ -255,6 +258,9 @@ fn open(args: &GpArgs) -> anyhow::Result<Box<dyn CardChannel>> {
     }
     if args.sim {
         return Ok(Box::new(SimChannel::new(SimCard::new()?)));
+    }
+    if let Some(address) = &args.tcp {
+        return Ok(Box::new(TcpChannel::connect(address)?));
     }
     let selector = ReaderSelector::from_option(args.reader.as_deref());
     Ok(Box::new(PcscChannel::connect(&selector)?))

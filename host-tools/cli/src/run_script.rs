@@ -1,7 +1,7 @@
 //! `oxicard run`: replays an APDU script (the golden transcript format and its extensions,
 //! see `oxicard_sim::transcript`) on a card and checks every response. The card is the
-//! in-process simulator (`--sim`) or a card in a PC/SC reader (`--reader`, by default the
-//! first reader with a card). Also home of the card options `oxicard shell` shares.
+//! in-process simulator (`--sim`), a card in a PC/SC reader (`--reader`, by default the
+//! first reader with a card) or `oxicard sim --tcp` (`--tcp HOST:PORT`). Also home of the card options `oxicard shell` shares.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,19 +11,22 @@ use clap::Args;
 use oxicard_apdu::hex::Hex;
 use oxicard_sim::runner::{run_transcript, Event, RunOptions};
 use oxicard_sim::{CapPackage, SimCard, Step, Transcript};
-use oxicard_transport::{CardChannel, PcscChannel, ReaderSelector, SimChannel};
+use oxicard_transport::{CardChannel, PcscChannel, ReaderSelector, SimChannel, TcpChannel};
 
 /// Which card to talk to: the options `oxicard run` and `oxicard shell` share.
 #[derive(Args, Debug)]
 pub struct CardArgs {
     /// Use a fresh in-process simulated card (nothing installed, no applet selected) instead
     /// of a PC/SC reader.
-    #[arg(long, conflicts_with = "reader")]
+    #[arg(long, conflicts_with_all = ["reader", "tcp"])]
     pub sim: bool,
     /// The PC/SC reader: its name (or a unique part of it) or its index from 0. Default: the
     /// first reader with a card in it.
     #[arg(long, value_name = "NAME|INDEX")]
     pub reader: Option<String>,
+    /// The card of `oxicard sim --tcp ADDR`, reached over TCP without PC/SC.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "reader")]
+    pub tcp: Option<String>,
     /// With --sim: a CAP file that `load <package AID>` lines may load (repeat for several).
     #[arg(long = "cap", value_name = "FILE.cap", requires = "sim")]
     pub caps: Vec<PathBuf>,
@@ -68,6 +71,9 @@ fn install_step(spec: &str) -> anyhow::Result<Step> {
 /// Opens the card the options name. On the simulator, the CAP files are catalogued (and
 /// with --install loaded and the instances installed).
 pub fn open_card(args: &CardArgs) -> anyhow::Result<Box<dyn CardChannel>> {
+    if let Some(address) = &args.tcp {
+        return Ok(Box::new(TcpChannel::connect(address)?));
+    }
     if !args.sim {
         let selector = ReaderSelector::from_option(args.reader.as_deref());
         return Ok(Box::new(PcscChannel::connect(&selector)?));

@@ -2,7 +2,8 @@
 //! PC/SC reader ("Virtual PCD 00 00") for every PC/SC program. The card keeps its NVM in an
 //! image file, so packages, applets and their data survive restarts and `kill -9`. There is
 //! no card manager yet, so applets are loaded and installed from CAP files at start (skipped
-//! when the image already holds them).
+//! when the image already holds them). With `--tcp ADDR` the card listens on a TCP port
+//! instead ([`oxicard_sim::tcp`]), for tools without PC/SC.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -12,6 +13,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use oxicard_apdu::hex::{decode, Hex};
 use oxicard_apdu::Aid;
+use oxicard_sim::tcp;
 use oxicard_sim::vpcd::{self, VpcdEvent};
 use oxicard_sim::{CapPackage, SimCard};
 
@@ -44,6 +46,13 @@ pub struct SimArgs {
     /// Keep the NVM in memory only: a fresh card that forgets everything when it ends.
     #[arg(long)]
     memory: bool,
+    /// Instead of attaching to vpcd, listen for TCP connections on this address (port 0:
+    /// any free port; the address is printed) and serve the card to them one at a time, with
+    /// vpcd's framing: a two-byte big-endian length, then the body; one-byte bodies are
+    /// controls (00 power off, 01 power on, 02 reset, 04 get ATR, answered with the ATR),
+    /// longer ones command APDUs, answered with the response. `oxicard run|shell|gp --tcp`.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with_all = ["host", "port"])]
+    tcp: Option<String>,
     /// Log every APDU and control message.
     #[arg(short, long)]
     verbose: bool,
@@ -167,10 +176,21 @@ pub fn run(args: &SimArgs) -> anyhow::Result<std::process::ExitCode> {
         )?;
         eprintln!("installed {}", install.instance);
     }
-    let address = format!("{}:{}", args.host, args.port);
     let verbose = args.verbose;
     let mut last_failure = None;
     let never = AtomicBool::new(false);
+    if let Some(address) = &args.tcp {
+        let (listener, local) =
+            tcp::bind(address).with_context(|| format!("listening on {address}"))?;
+        eprintln!("listening on {local} (TCP, vpcd framing)");
+        tcp::serve_listener(&listener, &mut card, &never, &mut |event| match event {
+            VpcdEvent::Disconnected(reason) => eprintln!("{reason}; waiting for the next"),
+            other => log_event(other, verbose, &mut last_failure),
+        })
+        .with_context(|| format!("accepting connections on {local}"))?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let address = format!("{}:{}", args.host, args.port);
     vpcd::run_client(&address, &mut card, RETRY, &never, &mut |event| {
         log_event(event, verbose, &mut last_failure)
     });
@@ -183,7 +203,7 @@ fn log_event(event: &VpcdEvent<'_>, verbose: bool, last_failure: &mut Option<Str
     match event {
         VpcdEvent::Connected(address) => {
             *last_failure = None;
-            eprintln!("connected to vpcd at {address}");
+            eprintln!("connected to {address}");
         }
         VpcdEvent::ConnectFailed(address, error) => {
             if last_failure.as_deref() != Some(error.as_str()) {

@@ -3,7 +3,11 @@
 //! applets attaches to vsmartcard's vpcd, the card appears in "Virtual PCD 00 00", the golden
 //! hello and wallet transcripts pass through `oxicard run --reader` over PC/SC, and two
 //! independent PC/SC programs, `opensc-tool` (OpenSC) and `scriptor` (pcsc-tools), get the
-//! answers the golden hello transcript gives for the same commands.
+//! answers the golden hello transcript gives for the same commands. Then a card on a
+//! temporary image file, empty at start, gets the golden hello and wallet applets through
+//! `oxicard gp install` over PC/SC, passes the hello transcript, and is killed with SIGKILL
+//! while a PC/SC connection is open right after a wallet CREDIT; restarted on the same image,
+//! it still lists both applets, passes the hello transcript and has the credited balance.
 //!
 //! Everything that uses the vpcd port is in one test function, so that nothing else in this
 //! binary competes for the reader. Without pcscd and vpcd the test fails: the test command
@@ -16,8 +20,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use oxicard_apdu::hex::decode;
 use oxicard_sim::transcript::{Step, Transcript, Variables};
 use oxicard_transport::pcsc::{list_readers, wait_for_card, ReaderSelector};
+use oxicard_transport::{CardChannel, PcscChannel};
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
 const READER: &str = "Virtual PCD 00 00";
@@ -225,30 +231,103 @@ fn card_in_reader() -> bool {
         .any(|r| r.name == READER && r.card_present)
 }
 
-fn start_sim() -> SimProcess {
-    let log = std::env::temp_dir().join(format!("oxicard-pcsc-test-{}.log", std::process::id()));
+/// Starts `oxicard sim` with these arguments; its stderr goes to a log file named by `tag`.
+fn start_sim(tag: &str, args: &[&std::ffi::OsStr]) -> SimProcess {
+    let log = std::env::temp_dir().join(format!(
+        "oxicard-pcsc-test-{}-{tag}.log",
+        std::process::id()
+    ));
     let log_file = std::fs::File::create(&log).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_oxicard"))
-        .args(["sim", "--memory"])
-        .arg("--cap")
-        .arg(golden("hello/hello.cap"))
-        .arg("--cap")
-        .arg(golden("wallet/wallet.cap"))
-        .args([
-            "--install",
-            "F00000010100:F00000010101",
-            // The wallet transcript installs two instances, the second halfway through.
-            "--install",
-            "F00000010400:F00000010401:F00000010401:04313233340064",
-            "--install",
-            "F00000010400:F00000010401:F00000010402:023939",
-        ])
+        .arg("sim")
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log_file)
         .spawn()
         .expect("oxicard sim starts");
     SimProcess { child, log }
+}
+
+/// `oxicard sim --memory` with the golden hello and wallet applets installed at start.
+fn start_sim_with_golden_applets() -> SimProcess {
+    let hello = golden("hello/hello.cap");
+    let wallet = golden("wallet/wallet.cap");
+    let args: Vec<&std::ffi::OsStr> = [
+        "--memory".as_ref(),
+        "--cap".as_ref(),
+        hello.as_os_str(),
+        "--cap".as_ref(),
+        wallet.as_os_str(),
+        "--install".as_ref(),
+        "F00000010100:F00000010101".as_ref(),
+        // The wallet transcript installs two instances, the second halfway through.
+        "--install".as_ref(),
+        "F00000010400:F00000010401:F00000010401:04313233340064".as_ref(),
+        "--install".as_ref(),
+        "F00000010400:F00000010401:F00000010402:023939".as_ref(),
+    ]
+    .into();
+    start_sim("golden", &args)
+}
+
+/// Waits until no card is in the reader: vpcd notices a card process that went away only at
+/// its next poll.
+fn wait_until_reader_empty(what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while card_in_reader() {
+        assert!(
+            Instant::now() < deadline,
+            "a card stays in {READER:?} ({what})"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for the card of `sim` in the reader.
+fn wait_for_sim(sim: &mut SimProcess) {
+    let selector = ReaderSelector::Name(READER.into());
+    if let Err(e) = wait_for_card(&selector, LIMIT) {
+        let status = sim.child.try_wait().unwrap();
+        panic!(
+            "no card in {READER:?} after {LIMIT:?}: {e}\noxicard sim ({status:?}) said:\n{}",
+            sim.log()
+        );
+    }
+}
+
+/// `oxicard run --reader` on a script; asserts it passes with `exchanges` exchanges matched.
+fn run_script_over_pcsc(script: &Path, exchanges: usize, sim: &SimProcess) {
+    let output = run(Command::new(env!("CARGO_BIN_EXE_oxicard"))
+        .args(["run", "--quiet", "--skip-install", "--reader", READER])
+        .arg(script));
+    let text = text(&output);
+    let name = script.display();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{name}:\n{text}\noxicard sim said:\n{}",
+        sim.log()
+    );
+    let summary = format!("{exchanges} exchanges sent, {exchanges} matched, 0 differed");
+    assert!(
+        text.contains(&summary),
+        "{name}: expected `{summary}` in\n{text}"
+    );
+}
+
+/// `oxicard gp --reader` with these arguments; asserts it succeeds and returns its output.
+fn gp_over_pcsc(args: &[&std::ffi::OsStr], sim: &SimProcess) -> String {
+    let output = run(Command::new(env!("CARGO_BIN_EXE_oxicard"))
+        .args(["gp", "--reader", READER])
+        .args(args));
+    let text = text(&output);
+    assert!(
+        output.status.success(),
+        "oxicard gp {args:?}:\n{text}\noxicard sim said:\n{}",
+        sim.log()
+    );
+    text
 }
 
 #[test]
@@ -262,47 +341,18 @@ fn the_simulated_card_answers_every_pcsc_program_through_pcscd() {
         readers.iter().any(|r| r.name == READER),
         "pcscd has no reader {READER:?} (vsmartcard-vpcd missing?): {readers:?}"
     );
-    // vpcd notices a card process that went away (an earlier run of this test) only at its
-    // next poll: give it a few seconds.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while card_in_reader() {
-        assert!(
-            Instant::now() < deadline,
-            "a card stays in {READER:?} (another `oxicard sim` attached to vpcd?)"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // An earlier run of this test may have left its card process behind for a moment.
+    wait_until_reader_empty("another `oxicard sim` attached to vpcd?");
 
-    let mut sim = start_sim();
-    let selector = ReaderSelector::Name(READER.into());
-    if let Err(e) = wait_for_card(&selector, LIMIT) {
-        let status = sim.child.try_wait().unwrap();
-        panic!(
-            "no card in {READER:?} after {LIMIT:?}: {e}\noxicard sim ({status:?}) said:\n{}",
-            sim.log()
-        );
-    }
+    let mut sim = start_sim_with_golden_applets();
+    wait_for_sim(&mut sim);
 
     // The golden transcripts through `oxicard run` over PC/SC.
     for (script, exchanges) in [
         ("hello/transcript.apdu", 18),
         ("wallet/transcript.apdu", 64),
     ] {
-        let output = run(Command::new(env!("CARGO_BIN_EXE_oxicard"))
-            .args(["run", "--quiet", "--skip-install", "--reader", READER])
-            .arg(golden(script)));
-        let text = text(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{script}:\n{text}\noxicard sim said:\n{}",
-            sim.log()
-        );
-        let summary = format!("{exchanges} exchanges sent, {exchanges} matched, 0 differed");
-        assert!(
-            text.contains(&summary),
-            "{script}: expected `{summary}` in\n{text}"
-        );
+        run_script_over_pcsc(&golden(script), exchanges, &sim);
     }
 
     // The same commands from opensc-tool and scriptor, one invocation per run between resets
@@ -350,6 +400,86 @@ fn the_simulated_card_answers_every_pcsc_program_through_pcscd() {
     }
     std::fs::remove_dir_all(&dir).ok();
     drop(sim);
+    wait_until_reader_empty("the first `oxicard sim` was ended");
+
+    // A card on an image file (a temporary one, never the default), empty at start: the
+    // applets come through the card manager, loaded and installed by `oxicard gp` over PC/SC.
+    let work = TempDir::new("image");
+    let image = work.0.join("card.img");
+    let image_args = ["--image".as_ref(), image.as_os_str()];
+    let mut sim = start_sim("image", &image_args);
+    wait_for_sim(&mut sim);
+    let hello_cap = golden("hello/hello.cap");
+    let wallet_cap = golden("wallet/wallet.cap");
+    gp_over_pcsc(&["install".as_ref(), hello_cap.as_os_str()], &sim);
+    gp_over_pcsc(
+        &[
+            "install".as_ref(),
+            wallet_cap.as_os_str(),
+            "--params".as_ref(),
+            "04313233340064".as_ref(),
+        ],
+        &sim,
+    );
+    run_script_over_pcsc(&golden("hello/transcript.apdu"), 18, &sim);
+
+    // Mid-session: a PC/SC connection is open and the wallet was just credited (the golden
+    // wallet transcript's SELECT, VERIFY "1234" and CREDIT 16: balance 100 -> 0x0074) when
+    // the card process is killed with SIGKILL.
+    let mut channel = PcscChannel::connect(&ReaderSelector::Name(READER.into())).unwrap();
+    for (command, response) in [
+        ("00A4040006F00000010401", "9000"),
+        ("802000000431323334", "9000"),
+        ("8032000002001000", "00749000"),
+    ] {
+        assert_eq!(
+            channel.transmit(&decode(command).unwrap()).unwrap(),
+            decode(response).unwrap(),
+            "{command}"
+        );
+    }
+    sim.child.kill().unwrap();
+    sim.child.wait().unwrap();
+    // The connection is closed once pcscd has seen the card go: closing it before would ask
+    // for a reset of a card that is not there.
+    wait_until_reader_empty("`oxicard sim` was killed");
+    drop(channel);
+    drop(sim);
+
+    // Restarted on the same image: the applets are there and the balance is the credited one.
+    let mut sim = start_sim("image-restarted", &image_args);
+    wait_for_sim(&mut sim);
+    let listing = gp_over_pcsc(&["list".as_ref()], &sim);
+    for instance in ["APP: F00000010101", "APP: F00000010401"] {
+        assert!(listing.contains(instance), "{instance} in\n{listing}");
+    }
+    run_script_over_pcsc(&golden("hello/transcript.apdu"), 18, &sim);
+    let balance = work.0.join("balance.apdu");
+    std::fs::write(
+        &balance,
+        "> 00 A4 04 00 06 F00000010401\n< 9000\n> 80 30 00 00 00\n< 0074 9000\n",
+    )
+    .unwrap();
+    run_script_over_pcsc(&balance, 2, &sim);
+    drop(sim);
+}
+
+/// A directory of its own under the system's temporary directory, deleted when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("oxicard-pcsc-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Every way the host tools talk to a card, behind one [`CardChannel`] trait, so that
 //! `oxicard run`, `oxicard shell` and later `oxicard gp` work the same on the in-process
-//! simulator ([`SimChannel`]) and on any PC/SC reader ([`PcscChannel`], which also reaches
-//! `oxicard sim` through pcscd's vpcd driver).
+//! simulator ([`SimChannel`]), on any PC/SC reader ([`PcscChannel`], which also reaches
+//! `oxicard sim` through pcscd's vpcd driver) and on `oxicard sim --tcp` without PC/SC
+//! ([`TcpChannel`]).
 //!
 //! PC/SC readers may run T=0, where a card answers `61xx` (more data: GET RESPONSE) or `6Cxx`
 //! (wrong Le: send again with Le = xx); [`response::transmit_complete`] hides both, so that
@@ -11,11 +12,13 @@ pub mod pcsc;
 pub mod response;
 pub mod script;
 pub mod sim;
+pub mod tcp;
 
 use std::fmt;
 
 pub use crate::pcsc::{list_readers, PcscChannel, ReaderInfo, ReaderSelector};
 pub use crate::sim::SimChannel;
+pub use crate::tcp::TcpChannel;
 
 /// A connection to a card: APDU exchange, reset, the ATR and a name for messages.
 pub trait CardChannel {
@@ -50,6 +53,13 @@ pub enum TransportError {
     Sim(oxicard_sim::SimError),
     /// The card's answer breaks the protocol (too short, endless `61xx`).
     Protocol(String),
+    /// A connection to `oxicard sim --tcp` failed: what was being done and the I/O error.
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        error: std::io::Error,
+    },
 }
 
 impl fmt::Display for TransportError {
@@ -59,6 +69,7 @@ impl fmt::Display for TransportError {
             TransportError::NoReader(message) => f.write_str(message),
             TransportError::Sim(error) => write!(f, "{error}"),
             TransportError::Protocol(message) => write!(f, "protocol: {message}"),
+            TransportError::Io { context, error } => write!(f, "TCP: {context}: {error}"),
         }
     }
 }

@@ -24,6 +24,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser};
@@ -180,7 +181,9 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<String> {
             .with_context(|| format!("removing {}", classes.display()))?;
     }
     std::fs::create_dir_all(&classes).with_context(|| format!("creating {}", classes.display()))?;
+    let javac_start = Instant::now();
     javac(&manifest, &args.project, &api_jar, &sources, &classes)?;
+    let javac_time = javac_start.elapsed();
 
     let mut convert_line: Vec<String> = vec!["convert".into(), "--listing".into()];
     let mut push = |option: &str, value: &Path| {
@@ -219,14 +222,22 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<String> {
     }
     let line = ConvertLine::try_parse_from(&convert_line)
         .map_err(|e| crate::Malformed(format!("{}: {e}", args.project.join(MANIFEST).display())))?;
-    crate::convert::run(&line.args).map_err(|error| {
+    let convert_start = Instant::now();
+    let mut report = crate::convert::run(&line.args).map_err(|error| {
         match error.downcast_ref::<crate::Malformed>() {
             Some(crate::Malformed(message)) => {
                 crate::Malformed(with_source_paths(message, &sources)).into()
             }
             None => error,
         }
-    })
+    })?;
+    let convert_time = convert_start.elapsed();
+    report.push_str(&format!(
+        "javac {:.0} ms, convert {:.1} ms\n",
+        javac_time.as_secs_f64() * 1e3,
+        convert_time.as_secs_f64() * 1e3
+    ));
+    Ok(report)
 }
 
 /// `dir/*.java`, recursively.

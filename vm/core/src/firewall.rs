@@ -143,6 +143,48 @@ impl<N: Nvm> Vm<N> {
         self.guard_slow(h, access)
     }
 
+    /// `array_load` behind the firewall (one header look-up for both).
+    #[inline]
+    pub(crate) fn checked_load(&self, arr: ObjRef, index: i16) -> Result<i32, Trap> {
+        let (h, ty) = self.array_header(arr)?;
+        self.guard_header(&h, Access::Element)?;
+        self.load_from(&h, ty, index)
+    }
+
+    /// `array_store` behind the firewall (one header look-up for both).
+    #[inline]
+    pub(crate) fn checked_store(
+        &mut self,
+        arr: ObjRef,
+        index: i16,
+        value: i32,
+    ) -> Result<(), Trap> {
+        let (h, ty) = self.array_header(arr)?;
+        self.guard_header(&h, Access::Element)?;
+        self.store_into(&h, ty, index, value)
+    }
+
+    /// `get_field` behind the firewall (one header look-up for both).
+    #[inline]
+    pub(crate) fn checked_get_field(&self, obj: ObjRef, cell: u16) -> Result<i16, Trap> {
+        let h = self.header(obj)?;
+        self.guard_header(&h, Access::Field)?;
+        self.field_of(&h, cell)
+    }
+
+    /// `put_field` behind the firewall (one header look-up for both).
+    #[inline]
+    pub(crate) fn checked_put_field(
+        &mut self,
+        obj: ObjRef,
+        cell: u16,
+        value: i16,
+    ) -> Result<(), Trap> {
+        let h = self.header(obj)?;
+        self.guard_header(&h, Access::Field)?;
+        self.put_field_of(&h, cell, value)
+    }
+
     /// Checks that the reference `value` (null allowed) may be stored into a field, an
     /// array element or a static field by the active context.
     #[inline]

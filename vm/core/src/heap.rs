@@ -316,6 +316,12 @@ impl<N: Nvm> Vm<N> {
     #[inline]
     pub fn get_field(&self, obj: ObjRef, cell: u16) -> Result<i16, Trap> {
         let h = self.header(obj)?;
+        self.field_of(&h, cell)
+    }
+
+    /// Cell `cell` of the instance with header `h`.
+    #[inline]
+    pub(crate) fn field_of(&self, h: &Header, cell: u16) -> Result<i16, Trap> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
                 pc: 0,
@@ -333,6 +339,12 @@ impl<N: Nvm> Vm<N> {
     #[inline]
     pub fn put_field(&mut self, obj: ObjRef, cell: u16, value: i16) -> Result<(), Trap> {
         let h = self.header(obj)?;
+        self.put_field_of(&h, cell, value)
+    }
+
+    /// Writes cell `cell` of the instance with header `h` (journaled inside a transaction).
+    #[inline]
+    pub(crate) fn put_field_of(&mut self, h: &Header, cell: u16, value: i16) -> Result<(), Trap> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
                 pc: 0,
@@ -391,6 +403,13 @@ impl<N: Nvm> Vm<N> {
     #[inline]
     pub fn array_load(&self, obj: ObjRef, index: i16) -> Result<i32, Trap> {
         let (h, ty) = self.array_header(obj)?;
+        self.load_from(&h, ty, index)
+    }
+
+    /// Element `index` of the array with header `h` and type `ty`, as an int.
+    #[inline]
+    pub(crate) fn load_from(&self, h: &Header, ty: ArrayType, index: i16) -> Result<i32, Trap> {
+        let h = *h;
         let i = self.element_offset(&h, index, 1)?;
         Ok(match ty {
             ArrayType::Boolean | ArrayType::Byte => {
@@ -422,6 +441,19 @@ impl<N: Nvm> Vm<N> {
     #[inline]
     pub fn array_store(&mut self, obj: ObjRef, index: i16, value: i32) -> Result<(), Trap> {
         let (h, ty) = self.array_header(obj)?;
+        self.store_into(&h, ty, index, value)
+    }
+
+    /// Writes element `index` of the array with header `h` and type `ty`.
+    #[inline]
+    pub(crate) fn store_into(
+        &mut self,
+        h: &Header,
+        ty: ArrayType,
+        index: i16,
+        value: i32,
+    ) -> Result<(), Trap> {
+        let h = *h;
         let i = self.element_offset(&h, index, 1)?;
         match ty {
             ArrayType::Boolean | ArrayType::Byte => {

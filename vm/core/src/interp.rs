@@ -923,16 +923,14 @@ impl<N: Nvm> Vm<N> {
                 ops::Aaload | ops::Baload | ops::Saload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    t!(self.guard(arr, Access::Element));
-                    let v = t!(self.array_load(arr, index));
+                    let v = t!(self.checked_load(arr, index));
                     push!(v as i16);
                     pc += 1;
                 }
                 ops::Iaload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    t!(self.guard(arr, Access::Element));
-                    let v = t!(self.array_load(arr, index));
+                    let v = t!(self.checked_load(arr, index));
                     push_int!(v);
                     pc += 1;
                 }
@@ -995,16 +993,14 @@ impl<N: Nvm> Vm<N> {
                     let v = pop!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    t!(self.guard(arr, Access::Element));
-                    t!(self.array_store(arr, index, v as i32));
+                    t!(self.checked_store(arr, index, v as i32));
                     pc += 1;
                 }
                 ops::Iastore => {
                     let v = pop_int!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    t!(self.guard(arr, Access::Element));
-                    t!(self.array_store(arr, index, v));
+                    t!(self.checked_store(arr, index, v));
                     pc += 1;
                 }
                 ops::Pop => {
@@ -1373,9 +1369,8 @@ impl<N: Nvm> Vm<N> {
                     };
                     let cell = cp!(idx, layout::CP_IFIELD) as u16;
                     let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                    t!(self.guard(obj, Access::Field));
                     let int = matches!(op, ops::GetfieldI | ops::GetfieldIW | ops::GetfieldIThis);
-                    let hi = t!(self.get_field(obj, cell));
+                    let hi = t!(self.checked_get_field(obj, cell));
                     if int {
                         let lo = t!(self.get_field(obj, cell + 1));
                         push!(hi);
@@ -1409,8 +1404,7 @@ impl<N: Nvm> Vm<N> {
                     if int {
                         let v = pop_int!();
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                        t!(self.guard(obj, Access::Field));
-                        t!(self.put_field(obj, cell, (v >> 16) as i16));
+                        t!(self.checked_put_field(obj, cell, (v >> 16) as i16));
                         t!(self.put_field(obj, cell + 1, v as i16));
                     } else {
                         let mut v = pop!();
@@ -1418,11 +1412,10 @@ impl<N: Nvm> Vm<N> {
                             v = v as i8 as i16;
                         }
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                        t!(self.guard(obj, Access::Field));
                         if matches!(op, ops::PutfieldA | ops::PutfieldAW | ops::PutfieldAThis) {
                             t!(self.guard_stored(v as ObjRef));
                         }
-                        t!(self.put_field(obj, cell, v));
+                        t!(self.checked_put_field(obj, cell, v));
                     }
                     pc += len;
                 }

@@ -490,6 +490,8 @@ impl Runtime {
                 let (buf, off) = (arg(args, 0) as ObjRef, arg(args, 1));
                 let free = self.available_memory(vm, arg(args, 2))?;
                 let free = free.min(i32::MAX as usize) as i32;
+                // an array of another context is refused (the firewall, for an API method)
+                vm.guard(buf, oxicard_vm::firewall::Access::Element)?;
                 vm.array_store(buf, off, free >> 16)?;
                 vm.array_store(buf, off.wrapping_add(1), free & 0xFFFF)?;
                 Ok(Value::Void)

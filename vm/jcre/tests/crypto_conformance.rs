@@ -269,6 +269,94 @@ fn cipher_paddings_through_the_java_api() {
     });
 }
 
+/// Padded Ciphers (ISO 9797-1 M1/M2, PKCS#5; AES and TDES, CBC and ECB) and AES MACs on
+/// random keys, messages and update/doFinal splits: decryption gives the message back
+/// (M1: with its zero padding), the ciphertext is the padded length, and a MAC does not
+/// depend on how the message was split.
+#[test]
+fn padding_and_mac_properties_through_the_java_api() {
+    common::in_thread(|| {
+        // (Cipher alg, AES?, padding: 1 = M1, 2 = M2, 3 = PKCS#5)
+        const PADDED: [(u8, bool, u8); 12] = [
+            (22, true, 1),
+            (23, true, 2),
+            (24, true, 3),
+            (25, true, 1),
+            (26, true, 2),
+            (27, true, 3),
+            (2, false, 1),
+            (3, false, 2),
+            (4, false, 3),
+            (6, false, 1),
+            (7, false, 2),
+            (8, false, 3),
+        ];
+        let mut card = seeded_card();
+        build(&mut card, 0, TYPE_AES, 256);
+        build(&mut card, 1, 3, 192); // TYPE_DES, 3-key TDEA
+        let config = ProptestConfig {
+            cases: 32,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        let card = std::cell::RefCell::new(card);
+        proptest!(config, |(
+            key in proptest::collection::vec(any::<u8>(), 32),
+            iv in proptest::collection::vec(any::<u8>(), 16),
+            which in 0usize..12,
+            msg in proptest::collection::vec(any::<u8>(), 0..120),
+            split in 0usize..120,
+            split2 in 0usize..120,
+        )| {
+            let mut card = card.borrow_mut();
+            let card = &mut **card;
+            let (alg, aes, pad) = PADDED[which];
+            let (slot, bs) = if aes { (0u8, 16usize) } else { (1, 8) };
+            prop_assert_eq!(set_key(card, slot, C_SECRET, &key[..if aes { 32 } else { 24 }]), 0x9000);
+            let cbc = matches!(alg, 2..=4 | 22..=24);
+            let ivlen = if cbc { bs as u16 } else { 0 };
+            put(card, 0x1F0, &iv[..bs]);
+            put(card, 0, &msg);
+            let split = split.min(msg.len()) as u16;
+            let mut data = vec![ENCRYPT];
+            data.extend(s2(&[0x1F0, ivlen, 0, msg.len() as u16, split]));
+            let ct = ok(card, 0x40, slot, alg, &data);
+            let padded = match pad {
+                1 => msg.len().div_ceil(bs).max(1) * bs,
+                _ => (msg.len() / bs + 1) * bs,
+            };
+            prop_assert_eq!(ct.len(), padded);
+            put(card, 0, &ct);
+            let cut = (split as usize / bs * bs).min(ct.len()) as u16;
+            let mut data = vec![DECRYPT];
+            data.extend(s2(&[0x1F0, ivlen, 0, ct.len() as u16, cut]));
+            let back = ok(card, 0x40, slot, alg, &data);
+            let mut want = msg.clone();
+            if pad == 1 {
+                want.resize(padded, 0);
+            }
+            prop_assert_eq!(back, want);
+            // AES-CMAC and (block-aligned) CBC-MAC: the tag does not depend on the split
+            prop_assert_eq!(set_key(card, 0, C_SECRET, &key), 0x9000);
+            put(card, 0, &msg);
+            let split2 = split2.min(msg.len()) as u16;
+            let len = msg.len() as u16;
+            let t1 = ok(card, 0x41, 0, 49, &s2(&[0, len, split]));
+            let t2 = ok(card, 0x41, 0, 49, &s2(&[0, len, split2]));
+            prop_assert_eq!(t1.len(), 16);
+            prop_assert_eq!(&t1, &t2);
+            put(card, 0x180, &t1);
+            prop_assert_eq!(ok(card, 0x42, 0, 49, &s2(&[0, len, 0x180, 16])), vec![1]);
+            let aligned = len / 16 * 16;
+            if aligned > 0 {
+                let m1 = ok(card, 0x41, 0, 18, &s2(&[0, aligned, split.min(aligned)]));
+                let m2 = ok(card, 0x41, 0, 18, &s2(&[0, aligned, split2.min(aligned)]));
+                prop_assert_eq!(m1, m2);
+            }
+        });
+    });
+}
+
 /// The script's RSA key pair, left in slots 4 (public) and 5 (CRT private).
 fn card_after_script() -> Box<TestCard> {
     let mut card = seeded_card();

@@ -9,7 +9,8 @@
 //!         u16 objects | u8 packages | u8 0 | u16 transient RAM in use
 //! 0x0040  package directory: MAX_PACKAGES records of 96 bytes (AID, versions, addresses
 //!         of the linked Method component, constant pool, static image, export, class map,
-//!         applet component)
+//!         applet component; at +80 the u32 start and end of the package's linked extent,
+//!         which object collection uses, see [`crate::gc`]; AID length 0: deleted)
 //! 0x0700  class directory: u32 address of each user class record
 //! 0x0F00  object table: u32 address of each object (handle h = entry h-1; 0 = an object
 //!         of an aborted transaction, which reads as null)

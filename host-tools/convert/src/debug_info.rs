@@ -53,7 +53,8 @@ pub(crate) struct DebugClass<'a> {
     /// constant value.
     pub field_contents: Vec<u32>,
     /// Per method of the class file: its placement; `None` for `<clinit>` (not in the CAP).
-    /// Interface methods have a default placement (no code).
+    /// Abstract and interface methods have the default placement: location, header and
+    /// body size 0 (JCVM spec §6.14.1.2).
     pub methods: Vec<Option<MethodPlacement>>,
 }
 

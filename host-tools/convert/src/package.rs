@@ -1054,16 +1054,8 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertOutput, ConvertError> {
                     let nargs =
                         1 + m.method_descriptor().map(|d| d.params.len()).unwrap_or(0) as u8;
                     body[1] = nargs << 4;
-                    if opts.debug {
-                        placements.insert(
-                            (ci, mi),
-                            MethodPlacement {
-                                location: offset as u16,
-                                header_size: 2,
-                                ..MethodPlacement::default()
-                            },
-                        );
-                    }
+                    // the Debug component gives abstract methods location, header and
+                    // body size 0 (JCVM spec §6.14.1.2): the default placement
                 }
                 Some(t) => {
                     let laid = layout(t, &lookup).map_err(fail)?;

@@ -35,6 +35,12 @@ fn read_back(out: &ConvertOutput) -> (Cap, Vec<(ComponentTag, Vec<u8>)>) {
     (Cap::from_view(&view), jar.components.clone())
 }
 
+/// Index in `method_area` of a Method component info offset (after handler_count and the
+/// 8-byte exception handlers).
+fn area_index(cap: &Cap, info_offset: usize) -> usize {
+    info_offset - 1 - 8 * cap.method.handlers.len()
+}
+
 fn string(debug: &DebugComponent, index: u16) -> String {
     String::from_utf8(debug.strings[usize::from(index)].clone()).unwrap()
 }
@@ -107,7 +113,7 @@ fn first_instruction_of_line(cap: &Cap, m: &MethodDebugInfo, line: u16) -> (Opco
         .find(|l| l.source_line == line)
         .unwrap_or_else(|| panic!("line {line} in the line table {:?}", m.lines));
     let code_start = usize::from(m.location) + usize::from(m.header_size);
-    let code = &cap.method.method_area[code_start - 1..][..usize::from(m.body_size)];
+    let code = &cap.method.method_area[area_index(cap, code_start)..][..usize::from(m.body_size)];
     let ins = instructions(code)
         .map(Result::unwrap)
         .find(|i| i.offset == usize::from(entry.start_pc))
@@ -184,7 +190,7 @@ fn debug_component_is_written_as_cap_2_2_and_reads_back() {
     assert_eq!(field("CLA_PROPRIETARY").contents as i32, -128);
     // every method's location and sizes agree with the Method component
     for m in &class.methods {
-        let header = cap.method.method_area[usize::from(m.location) - 1];
+        let header = cap.method.method_area[area_index(&cap, usize::from(m.location))];
         let extended = header & 0x80 != 0;
         assert_eq!(m.header_size, if extended { 4 } else { 2 });
         for l in &m.lines {
@@ -330,4 +336,42 @@ fn int_flag_only_when_the_package_uses_int() {
     let golden = Cap::parse_load_file(&golden.load_file_data_block(false)).unwrap();
     assert_eq!(golden.header.flags, 0x05);
     assert_eq!(cap.header.flags, golden.header.flags);
+}
+
+#[test]
+fn every_golden_package_converts_with_debug_and_reads_back() {
+    let dir = common::temp_dir("debug-all");
+    let mut abstract_methods = 0;
+    for p in PACKAGES {
+        let mut opts = common::golden_options(p, &dir);
+        opts.debug = true;
+        let out = convert_package(&opts).unwrap();
+        std::fs::write(dir.join(format!("{}.exp", p.last)), &out.export).unwrap();
+        let (cap, components) = read_back(&out);
+        let debug = cap.debug.clone().expect("Debug component");
+        let bytes = &components
+            .iter()
+            .find(|(t, _)| *t == ComponentTag::Debug)
+            .unwrap()
+            .1;
+        assert_eq!(&debug.encode().unwrap(), bytes, "{}", p.last);
+        for class in &debug.classes {
+            for m in &class.methods {
+                if m.access_flags & 0x0400 != 0 {
+                    // abstract: no code (JCVM spec §6.14.1.2)
+                    abstract_methods += 1;
+                    assert_eq!((m.location, m.header_size, m.body_size), (0, 0, 0));
+                    assert!(m.lines.is_empty());
+                } else {
+                    let header = cap.method.method_area[area_index(&cap, usize::from(m.location))];
+                    assert_eq!(m.header_size, if header & 0x80 != 0 { 4 } else { 2 });
+                    assert!(!m.lines.is_empty(), "{}: a method without lines", p.last);
+                }
+            }
+        }
+    }
+    assert!(
+        abstract_methods > 0,
+        "the golden packages have abstract methods"
+    );
 }

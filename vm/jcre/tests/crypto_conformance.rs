@@ -614,6 +614,17 @@ fn clear_key_erases_the_key_bytes_from_the_nvm_image() {
                 hexs(half)
             );
         }
+        // a secret key overwritten by setKey: the old value does not stay in the journal
+        let old_key: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(53) ^ 0x3C).collect();
+        assert_eq!(set_key(&mut card, 0, C_SECRET, &old_key), 0x9000);
+        assert_eq!(set_key(&mut card, 0, C_SECRET, &[0x11; 32]), 0x9000);
+        put(&mut card, KEYS, &[0; 64]);
+        let (heap, journal) = image(&mut card);
+        assert!(!contains(&heap, &old_key[..16]));
+        assert!(
+            !contains(&journal, &old_key[..16]),
+            "setKey left the replaced key in the NVM undo journal"
+        );
     });
 }
 

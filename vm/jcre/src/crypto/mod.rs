@@ -302,6 +302,10 @@ impl Runtime {
         if i >= k.count || data.len() > max {
             return Err(self.crypto_error(vm, ILLEGAL_VALUE));
         }
+        if !matches!(k.kind, Kind::EcPublic | Kind::RsaPublic) {
+            // the undo entries of this write hold the secret it replaces
+            vm.scrub_journal_at_commit();
+        }
         let h = vm.header(k.material)?;
         let off = k.offset(i);
         vm.write_elements(&h, off, &(data.len() as u16).to_be_bytes(), true)?;

@@ -120,3 +120,74 @@ fn manifest_mistakes_are_named() {
     assert!(text(&missing.stderr).contains("oxicard.toml"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Static initializers: constants and primitive array literals become the static field image
+/// (the applet runs and reads them); anything else in `<clinit>` is refused with its line.
+#[test]
+fn static_initializers_become_the_image_or_are_refused_with_their_line() {
+    let image = project(
+        "clinit-ok",
+        "",
+        "package org.test.p;\n\
+         import javacard.framework.*;\n\
+         public class P extends Applet {\n\
+         \x20   static short counter = 1000;\n\
+         \x20   static final byte[] TABLE = { 1, 2, 3, 4 };\n\
+         \x20   public static void install(byte[] b, short o, byte l) { new P().register(); }\n\
+         \x20   public void process(APDU apdu) {\n\
+         \x20       if (selectingApplet()) return;\n\
+         \x20       byte[] buf = apdu.getBuffer();\n\
+         \x20       Util.setShort(buf, (short) 0, (short) (counter + TABLE[3]));\n\
+         \x20       apdu.setOutgoingAndSend((short) 0, (short) 2);\n\
+         \x20   }\n\
+         }\n",
+    );
+    let out = image.join("out");
+    let built = oxicard(&[
+        "build",
+        image.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let script = image.join("p.apdu");
+    std::fs::write(
+        &script,
+        "load F00000099901\ninstall F00000099901 F0000009990101\n\
+         > 00 A4 04 00 07 F0000009990101\n< 9000\n> 80 00 00 00 00\n< 03EC 9000\n",
+    )
+    .unwrap();
+    let cap = out.join("p.cap");
+    let run = oxicard(&[
+        "run",
+        "--sim",
+        "--cap",
+        cap.to_str().unwrap(),
+        script.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}{}",
+        text(&run.stdout),
+        text(&run.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&image);
+
+    let refused = project(
+        "clinit-refused",
+        "",
+        "package org.test.p;\n\
+         import javacard.framework.*;\n\
+         public class P extends Applet {\n\
+         \x20   static short[] table = new short[Util.makeShort((byte) 1, (byte) 2)];\n\
+         \x20   public static void install(byte[] b, short o, byte l) { new P().register(); }\n\
+         \x20   public void process(APDU apdu) { }\n\
+         }\n",
+    );
+    let built = oxicard(&["build", refused.to_str().unwrap()]);
+    let stderr = text(&built.stderr);
+    assert_eq!(built.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("P.java:4:"), "{stderr}");
+    assert!(stderr.contains("static initializer"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&refused);
+}

@@ -8,8 +8,14 @@
 //!
 //! ```text
 //! scripts/pcsc-env.sh install start
-//! cargo run --release -p oxicard-transport --example pcsc_bench [ROUND_TRIPS]
+//! cargo run --release -p oxicard-transport --example pcsc_bench [ROUND_TRIPS [ROUNDS]]
 //! ```
+//!
+//! The two cards take turns, ROUNDS times each (default 10) with ROUND_TRIPS round trips a
+//! turn (default 2000), so that load from other programs hits both alike. Reported: the best
+//! and the median turn of each card, and the median of the ratios of neighbouring turns (each
+//! simulated-card turn against the echo-card turn just before it), which cancels slow drift
+//! of the machine's load.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -28,8 +34,10 @@ const SELECT_WALLET: [u8; 11] = [
     0x00, 0xA4, 0x04, 0x00, 0x06, 0xF0, 0x00, 0x00, 0x01, 0x04, 0x01,
 ];
 const WARM_UP: usize = 200;
-/// Turns of echo card and simulated card.
-const ROUNDS: usize = 3;
+/// Round trips per turn, unless given.
+const DEFAULT_ROUND_TRIPS: usize = 2000;
+/// Turns of echo card and simulated card, unless given.
+const DEFAULT_ROUNDS: usize = 10;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -188,25 +196,42 @@ fn measure(
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
+/// The median (the mean of the middle two for an even count; 0 for none).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    match (sorted.len() % 2, sorted.get(middle)) {
+        (1, Some(&value)) => value,
+        (_, Some(&upper)) => sorted
+            .get(middle.wrapping_sub(1))
+            .map_or(upper, |&lower| (lower + upper) / 2.0),
+        (_, None) => 0.0,
+    }
+}
+
 fn main() -> Result<()> {
-    let n: usize = match std::env::args().nth(1) {
-        Some(text) => text.parse()?,
-        None => 5000,
+    let argument = |index: usize, default: usize| -> Result<usize> {
+        match std::env::args().nth(index) {
+            Some(text) => Ok(text.parse()?),
+            None => Ok(default),
+        }
     };
+    let n = argument(1, DEFAULT_ROUND_TRIPS)?;
+    let rounds_wanted = argument(2, DEFAULT_ROUNDS)?.max(1);
     if card_present()? {
         return Err(format!("a card is already in {READER:?}: stop the other oxicard sim").into());
     }
     let balance_answer = [0x00, 0x64, 0x90, 0x00];
 
     // The native echo card and the simulated card (served by oxicard-sim's vpcd front end,
-    // as in `oxicard sim`) in turns, so that both see the same load on the machine; the best
-    // round of each counts.
+    // as in `oxicard sim`) in turns, so that both see the same load on the machine.
     let mut card = wallet_card()?;
     let mut echo_rates = Vec::new();
     let mut sim_rates = Vec::new();
     let mut echoed = GET_BALANCE.to_vec();
     echoed.extend_from_slice(&[0x90, 0x00]);
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds_wanted {
         echo_rates.push(with_card_on_vpcd(
             |stream| {
                 if let Err(e) = echo_card(stream) {
@@ -225,7 +250,11 @@ fn main() -> Result<()> {
         )?);
     }
     let best = |rates: &[f64]| rates.iter().copied().fold(0.0, f64::max);
-    let (echo_rate, sim_rate) = (best(&echo_rates), best(&sim_rates));
+    let ratios: Vec<f64> = sim_rates
+        .iter()
+        .zip(&echo_rates)
+        .map(|(sim, echo)| sim / echo)
+        .collect();
     let rounds = |rates: &[f64]| {
         let texts: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
         texts.join(", ")
@@ -236,18 +265,27 @@ fn main() -> Result<()> {
     in_process.transmit(&SELECT_WALLET)?;
     let in_process_rate = measure(&mut in_process, &GET_BALANCE, &balance_answer, n * 20)?;
 
-    println!("{n} round trips through pcscd ({READER}) of GET BALANCE (80 30 00 00 00):");
     println!(
-        "  native echo card on vpcd:    {echo_rate:>8.0} round trips/s (best of {})",
-        rounds(&echo_rates)
+        "{} turns of {n} round trips through pcscd ({READER}) of GET BALANCE (80 30 00 00 00):",
+        echo_rates.len()
     );
+    for (name, rates) in [
+        ("native echo card on vpcd:   ", &echo_rates),
+        ("oxicard sim (golden wallet):", &sim_rates),
+    ] {
+        println!(
+            "  {name} best {:>6.0}, median {:>6.0} round trips/s ({})",
+            best(rates),
+            median(rates),
+            rounds(rates)
+        );
+    }
     println!(
-        "  oxicard sim (golden wallet): {sim_rate:>8.0} round trips/s (best of {})",
-        rounds(&sim_rates)
-    );
-    println!(
-        "  oxicard sim / echo card:     {:>8.2} (goal: at least 0.80)",
-        sim_rate / echo_rate
+        "  oxicard sim / echo card:     best {:.2}, median {:.2}, median of paired turns {:.2} \
+         (goal: at least 0.80)",
+        best(&sim_rates) / best(&echo_rates),
+        median(&sim_rates) / median(&echo_rates),
+        median(&ratios)
     );
     println!("in-process (SimChannel, no PC/SC): {in_process_rate:.0} GET BALANCE/s");
     Ok(())

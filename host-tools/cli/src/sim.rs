@@ -87,7 +87,9 @@ ATR: 3B 89 80 01 80 67 6F 78 69 63 61 72 64 85 (T=1, historical bytes \"oxicard\
 
 Examples:
   oxicard sim --cap hello.cap --install F00000010100:F00000010101 -v
-  opensc-tool -r 'Virtual PCD 00 00' -s 00A4040006F00000010101 -s 8002000000";
+  opensc-tool -r 'Virtual PCD 00 00' -s 00A4040006F00000010101 -s 8002000000
+  oxicard sim --memory --tcp 127.0.0.1:35900      no PC/SC: a TCP port instead of vpcd
+  oxicard gp --tcp 127.0.0.1:35900 install hello.cap";
 
 /// One `--install` argument, parsed.
 #[derive(Debug, PartialEq)]

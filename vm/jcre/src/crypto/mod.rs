@@ -16,6 +16,7 @@ use oxicard_crypto::{
 };
 use oxicard_store::Nvm;
 use oxicard_vm::api::{NativeId, Value};
+use oxicard_vm::firewall::Access;
 use oxicard_vm::heap::{ArrayType, ObjRef, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
 use oxicard_vm::{SystemException, Trap, Vm};
 
@@ -238,6 +239,9 @@ impl Runtime {
         if key == NULL {
             return Err(vm.throw(SystemException::NullPointer));
         }
+        // A key passed to an engine is read like a field of it: another context's key is
+        // refused (SecurityException) by the firewall's table.
+        vm.guard(key, Access::Field)?;
         let h = vm.header(key)?;
         let is_key = (class::AES_KEY_IMPL..=class::RSA_PRIVATE_CRT_KEY_IMPL).contains(&h.class);
         if !is_key {
@@ -729,6 +733,9 @@ const ST_CTX: usize = 3;
 const CI_IV: usize = ST_CTX;
 const CI_PENDING: usize = ST_CTX + 16;
 const CI_PENDING_LEN: usize = ST_CTX + 32;
+/// Bit of the pending-length byte: data went through `update` since init or doFinal, so an
+/// empty final block is not padded to a whole block by ISO 9797-1 method 1.
+const CI_STARTED: u8 = 0x80;
 /// The IV given to init, restored by doFinal.
 const CI_IV0: usize = ST_CTX + 33;
 const CI_STATE_LEN: usize = ST_CTX + 49;
@@ -1839,11 +1846,14 @@ impl Runtime {
             return Err(vm.throw(SystemException::NullPointer));
         }
         vm.byte_array_range(arr, off, len)?;
-        let pending = st[CI_PENDING_LEN] as usize;
+        let pending = (st[CI_PENDING_LEN] & !CI_STARTED) as usize;
+        let started = st[CI_PENDING_LEN] & CI_STARTED != 0;
         let total = pending + len as usize;
         // decryption that removes padding keeps the last block back until doFinal
         let unpad = !encrypt && pad.strips();
         let process = match (token, encrypt) {
+            // method 1 pads only a non-empty message: nothing is left after whole blocks
+            (1, true) if pad == Pad::Iso9797M1 && total == 0 && started => 0,
             (1, true) => pad.padded_len(total, bs),
             (1, false) => total,
             _ if unpad => total.saturating_sub(1) / bs * bs,
@@ -1898,7 +1908,12 @@ impl Runtime {
         ) {
             dst.copy_from_slice(src);
         }
-        st[CI_PENDING_LEN] = rest as u8;
+        st[CI_PENDING_LEN] = rest as u8
+            | if started || process > 0 {
+                CI_STARTED
+            } else {
+                0
+            };
         if token == 1 {
             // doFinal resets the Cipher to its state after init (same key and IV)
             iv[..bs].copy_from_slice(&st[CI_IV0..CI_IV0 + bs]);

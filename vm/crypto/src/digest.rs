@@ -77,6 +77,30 @@ impl DigestCtx {
         }
     }
 
+    /// A context that continues a message whose first `hashed` bytes were already
+    /// compressed into the chaining value `chain` (big-endian, [`HashAlg::chain_len`]
+    /// bytes: the whole internal state, also for SHA-224 and SHA-384), as
+    /// `InitializedMessageDigest.setInitialDigest` gives them. Errors: [`Error::Length`]
+    /// when `chain` is not `chain_len` bytes, [`Error::InvalidInput`] when `hashed` is 0,
+    /// not a multiple of the block length, or not below 2^61 (the message length in bits
+    /// must fit the 64 bits this context keeps).
+    pub fn resume(alg: HashAlg, chain: &[u8], hashed: u64) -> Result<Self, Error> {
+        let c = alg.chain_len();
+        if chain.len() != c {
+            return Err(Error::Length);
+        }
+        if hashed == 0 || !hashed.is_multiple_of(alg.block_len() as u64) || hashed >= 1 << 61 {
+            return Err(Error::InvalidInput);
+        }
+        let mut ctx = DigestCtx::new(alg);
+        ctx.chain
+            .get_mut(..c)
+            .ok_or(Error::Length)?
+            .copy_from_slice(chain);
+        ctx.total = hashed;
+        Ok(ctx)
+    }
+
     /// The algorithm.
     pub fn alg(&self) -> HashAlg {
         self.alg

@@ -6,6 +6,11 @@
 
 pub mod api;
 mod card_manager;
+#[cfg(feature = "crypto")]
+pub mod crypto;
+// without the `crypto` feature: the API classes, no algorithm
+#[cfg(not(feature = "crypto"))]
+#[path = "crypto_absent.rs"]
 pub mod crypto;
 pub mod fuzzing;
 mod natives;
@@ -156,7 +161,8 @@ pub(crate) struct Runtime {
     pub(crate) exceptions: [ObjRef; 32],
     /// An NVM failure (power loss) stopped the current command: no response goes out.
     pub(crate) nvm_fault: Option<Trap>,
-    /// The crypto engine and random source of the board.
+    /// The crypto engine and random source of the board (nothing without `crypto`).
+    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
     pub(crate) platform: crypto::Platform,
     /// `JCSystem.requestObjectDeletion` was called: collect at the end of the command.
     pub(crate) deletion_requested: bool,

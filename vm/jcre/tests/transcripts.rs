@@ -178,6 +178,7 @@ fn sharing() {
 }
 
 #[test]
+#[cfg(feature = "crypto")]
 fn crypto() {
     check("crypto");
 }

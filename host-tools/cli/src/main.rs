@@ -3,6 +3,7 @@
 //! result into output and an exit status.
 
 mod api;
+mod bridge;
 mod build;
 mod cap_dump;
 mod convert;
@@ -50,6 +51,7 @@ Examples:
                                                  an interactive APDU shell
   oxicard sim --cap hello.cap --install F00000010100:F00000010101 -v
                                                  a card in pcscd's reader \"Virtual PCD 00 00\"
+  oxicard bridge --tcp 127.0.0.1:5550            the firmware card (QEMU's UART) in pcscd
 
 Exit status: 0 success, 1 failure (e.g. unreadable file), 2 malformed input or usage error.";
 
@@ -87,6 +89,10 @@ enum Command {
     /// Manage a card with GlobalPlatform APDUs: install, load, delete, list, info.
     #[command(after_help = gp::GP_HELP)]
     Gp(gp::GpArgs),
+    /// Put a card behind a serial line (oxicard firmware, QEMU) into pcscd through vpcd:
+    /// the reader side of T=1.
+    #[command(after_help = bridge::BRIDGE_HELP)]
+    Bridge(bridge::BridgeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -146,6 +152,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => return report_error(sim::run(args)),
         Command::Shell(args) => return report_error(shell::run(args)),
         Command::Gp(args) => return report_error(gp::run(args)),
+        Command::Bridge(args) => return report_error(bridge::run(args)),
     };
     match result {
         Ok((text, problems)) => {

@@ -201,7 +201,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<std::process::ExitCode> {
 
 /// Connection changes always; power, reset and APDUs with -v. A failed connection attempt is
 /// reported once, not every second.
-fn log_event(event: &VpcdEvent<'_>, verbose: bool, last_failure: &mut Option<String>) {
+pub(crate) fn log_event(event: &VpcdEvent<'_>, verbose: bool, last_failure: &mut Option<String>) {
     match event {
         VpcdEvent::Connected(address) => {
             *last_failure = None;

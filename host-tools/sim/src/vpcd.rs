@@ -67,6 +67,13 @@ pub trait CardBackend {
     fn atr(&self) -> &[u8];
     /// Sends a command APDU; returns the response data followed by SW1 SW2.
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, SimError>;
+    /// Whether the card is there to be put into the reader. [`run_client`] asks before each
+    /// connection to vpcd (a card behind a line that went down may try to bring it back
+    /// here) and [`serve`] ends the connection, so that the card leaves the reader, when it
+    /// turns false after an operation. The simulated card is always there.
+    fn ready(&mut self) -> bool {
+        true
+    }
 }
 
 impl CardBackend for SimCard {
@@ -219,6 +226,9 @@ pub fn serve<S: FrameStream, C: CardBackend>(
                 if let Err(e) = result {
                     log(&VpcdEvent::CardError(e.to_string()));
                 }
+                if !card.ready() {
+                    return Ok(());
+                }
             }
             command => {
                 let response = card.transmit(command).unwrap_or_else(|e| {
@@ -230,6 +240,9 @@ pub fn serve<S: FrameStream, C: CardBackend>(
                     response: &response,
                 });
                 write_message(stream, &response)?;
+                if !card.ready() {
+                    return Ok(());
+                }
             }
         }
     }
@@ -237,8 +250,9 @@ pub fn serve<S: FrameStream, C: CardBackend>(
 }
 
 /// Connects to vpcd at `address` (`host:port`) and serves the card, reconnecting every `retry`
-/// when vpcd is not there or drops the connection. Returns when `stop` is set (checked after
-/// each connection ends and during the waits).
+/// when vpcd is not there or drops the connection, or when the card was not
+/// [`ready`](CardBackend::ready). Returns when `stop` is set (checked after each connection
+/// ends and during the waits).
 pub fn run_client<C: CardBackend>(
     address: &str,
     card: &mut C,
@@ -247,6 +261,10 @@ pub fn run_client<C: CardBackend>(
     log: &mut dyn FnMut(&VpcdEvent<'_>),
 ) {
     while !stop.load(Ordering::SeqCst) {
+        if !card.ready() {
+            wait(retry, stop);
+            continue;
+        }
         match TcpStream::connect(address) {
             Ok(mut stream) => {
                 log(&VpcdEvent::Connected(address));
@@ -349,6 +367,67 @@ mod tests {
         let mut stream = Cut(io::Cursor::new(vec![0, 5, 1, 2]));
         let error = read_message(&mut stream).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn serve_ends_the_connection_once_the_card_is_no_longer_ready() {
+        /// Answers 9000 and is gone after `left` commands.
+        struct Fading {
+            left: usize,
+        }
+        impl CardBackend for Fading {
+            fn power_on(&mut self) -> Result<(), SimError> {
+                Ok(())
+            }
+            fn power_off(&mut self) -> Result<(), SimError> {
+                Ok(())
+            }
+            fn reset(&mut self) -> Result<(), SimError> {
+                Ok(())
+            }
+            fn atr(&self) -> &[u8] {
+                &ATR
+            }
+            fn transmit(&mut self, _command: &[u8]) -> Result<Vec<u8>, SimError> {
+                self.left = self.left.saturating_sub(1);
+                Ok(vec![0x90, 0x00])
+            }
+            fn ready(&mut self) -> bool {
+                self.left > 0
+            }
+        }
+        struct Duplex(io::Cursor<Vec<u8>>, Vec<u8>);
+        impl Read for Duplex {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0.read(buf)
+            }
+        }
+        impl Write for Duplex {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.1.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        impl FrameStream for Duplex {}
+        // power on, then three commands: the card goes after the second
+        let mut input = vec![0, 1, CTRL_POWER_ON];
+        for _ in 0..3 {
+            input.extend_from_slice(&[0, 4, 0x80, 0x02, 0x00, 0x00]);
+        }
+        let mut stream = Duplex(io::Cursor::new(input), Vec::new());
+        let mut card = Fading { left: 2 };
+        let mut commands = 0;
+        serve(&mut stream, &mut card, &mut |event| {
+            if matches!(event, VpcdEvent::Apdu { .. }) {
+                commands += 1;
+            }
+        })
+        .unwrap();
+        assert_eq!(commands, 2);
+        assert_eq!(stream.1, [0, 2, 0x90, 0x00, 0, 2, 0x90, 0x00]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes crypto.apdu, the crypto conformance applet's APDU script.
+"""Writes crypto.apdu and crypto-padding.apdu, the crypto conformance applet's APDU scripts.
 
 The expected values are published known answers typed in from their sources (FIPS 180-4
 examples, FIPS 197 appendix C, SP 800-38A F.1/F.2, SP 800-67 example, SP 800-20 table A.1,
@@ -7,7 +7,10 @@ RFC 2202, RFC 4231, RFC 6979 A.2.5, NIST CAVP ECC CDH; ISO/IEC 9797-1 methods 1 
 PKCS#5 paddings applied by hand to SP 800-38A plaintexts; RFC 4493 and SP 800-38B D.3
 AES-CMAC), each checked here against Python
 `cryptography` (OpenSSL) before it is written; the RSA-2048 PKCS#1 v1.5 values use the
-golden test key (../shared/golden/crypto/keys) and are computed by `cryptography`.
+golden test key (../shared/golden/crypto/keys) and are computed by `cryptography`. The
+InitializedMessageDigest vectors continue from intermediate hash values computed here by the
+SHA compression functions written from FIPS 180-4 (checked against hashlib first) and expect
+hashlib's digest of the whole message.
 Run from the repository: python3 applets/conformance/crypto/gen_script.py
 """
 import hashlib
@@ -111,6 +114,185 @@ for name, msg, want in SHA:
     put(0, msg)
     apdu(0x20, MD[name], 0, s2(0, len(msg), 0), True, h(want))
     apdu(0x20, MD[name], 0, s2(0, len(msg), len(msg) // 2 + 1), True, h(want))
+
+# ---------------------------------------------------------------- InitializedMessageDigest
+# The intermediate hash value after the first N bytes (N a whole number of blocks) comes from
+# the compression functions below, written from the FIPS 180-4 definitions (sections 4.1,
+# 4.2, 5.3, 6.1, 6.2, 6.4); the expected digest is hashlib's of the whole message, so the
+# card must continue exactly where the state and the byte count N say.
+
+
+def _rotr(x, n, bits):
+    return ((x >> n) | (x << (bits - n))) & ((1 << bits) - 1)
+
+
+def _rotl32(x, n):
+    return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
+
+
+def _primes(count):
+    found, n = [], 2
+    while len(found) < count:
+        if all(n % p for p in found):
+            found.append(n)
+        n += 1
+    return found
+
+
+def _root_frac(p, root, bits):
+    """The first `bits` bits of the fractional part of p^(1/root) (exact integer root)."""
+    scaled = p << (root * bits)
+    lo, hi = 0, 1 << (bits + 8)
+    while lo < hi:  # the largest r with r^root <= scaled
+        mid = (lo + hi + 1) // 2
+        if mid ** root <= scaled:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo & ((1 << bits) - 1)
+
+
+# FIPS 180-4 4.2.2 / 4.2.3 constants and 5.3.2 / 5.3.3 / 5.3.5 initial values, derived as
+# the standard defines them (cube and square roots of the first primes)
+K256 = [_root_frac(p, 3, 32) for p in _primes(64)]
+K512 = [_root_frac(p, 3, 64) for p in _primes(80)]
+H256 = [_root_frac(p, 2, 32) for p in _primes(8)]
+H512 = [_root_frac(p, 2, 64) for p in _primes(8)]
+H384 = [_root_frac(p, 2, 64) for p in _primes(16)[8:]]
+assert K256[0] == 0x428A2F98 and H256[0] == 0x6A09E667 and H512[0] == 0x6A09E667F3BCC908
+H224 = [0xC1059ED8, 0x367CD507, 0x3070DD17, 0xF70E5939,  # 5.3.2 (not derived from primes)
+        0xFFC00B31, 0x68581511, 0x64F98FA7, 0xBEFA4FA4]
+H1 = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]  # 5.3.1
+
+
+def sha1_compress(hv, block):
+    w = [int.from_bytes(block[i:i + 4], "big") for i in range(0, 64, 4)]
+    for t in range(16, 80):
+        w.append(_rotl32(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1))
+    a, b, c, d, e = hv
+    for t in range(80):
+        if t < 20:
+            f, k = (b & c) ^ (~b & d), 0x5A827999
+        elif t < 40:
+            f, k = b ^ c ^ d, 0x6ED9EBA1
+        elif t < 60:
+            f, k = (b & c) ^ (b & d) ^ (c & d), 0x8F1BBCDC
+        else:
+            f, k = b ^ c ^ d, 0xCA62C1D6
+        tmp = (_rotl32(a, 5) + f + e + k + w[t]) & 0xFFFFFFFF
+        a, b, c, d, e = tmp, a, _rotl32(b, 30), c, d
+    return [(x + y) & 0xFFFFFFFF for x, y in zip(hv, (a, b, c, d, e))]
+
+
+def sha2_compress(hv, block, wide):
+    bits, rounds, kk = (64, 80, K512) if wide else (32, 64, K256)
+    mask, n = (1 << bits) - 1, bits // 8
+    s0, s1, S0, S1 = ((1, 8, 7), (19, 61, 6), (28, 34, 39), (14, 18, 41)) if wide else \
+        ((7, 18, 3), (17, 19, 10), (2, 13, 22), (6, 11, 25))
+    r = lambda x, k: _rotr(x, k, bits)
+    w = [int.from_bytes(block[i:i + n], "big") for i in range(0, 16 * n, n)]
+    for t in range(16, rounds):
+        g0 = r(w[t - 15], s0[0]) ^ r(w[t - 15], s0[1]) ^ (w[t - 15] >> s0[2])
+        g1 = r(w[t - 2], s1[0]) ^ r(w[t - 2], s1[1]) ^ (w[t - 2] >> s1[2])
+        w.append((g1 + w[t - 7] + g0 + w[t - 16]) & mask)
+    a, b, c, d, e, f, g, hh = hv
+    for t in range(rounds):
+        t1 = (hh + (r(e, S1[0]) ^ r(e, S1[1]) ^ r(e, S1[2])) + ((e & f) ^ (~e & g)) + kk[t] + w[t]) & mask
+        t2 = ((r(a, S0[0]) ^ r(a, S0[1]) ^ r(a, S0[2])) + ((a & b) ^ (a & c) ^ (b & c))) & mask
+        a, b, c, d, e, f, g, hh = (t1 + t2) & mask, a, b, c, (d + t1) & mask, e, f, g
+    return [(x + y) & mask for x, y in zip(hv, (a, b, c, d, e, f, g, hh))]
+
+
+# name: (initial value, block length, word bytes)
+STATE = {"SHA-1": (H1, 64, 4), "SHA-224": (H224, 64, 4), "SHA-256": (H256, 64, 4),
+         "SHA-384": (H384, 128, 8), "SHA-512": (H512, 128, 8)}
+
+
+def intermediate(name, data):
+    """The intermediate hash value (big-endian bytes) after the whole blocks of `data`."""
+    hv, bs, wb = STATE[name]
+    assert len(data) % bs == 0
+    for i in range(0, len(data), bs):
+        block = data[i:i + bs]
+        hv = sha1_compress(hv, block) if name == "SHA-1" else sha2_compress(hv, block, wb == 8)
+    return b"".join(v.to_bytes(wb, "big") for v in hv)
+
+
+def hashlib_digest(name, data=b""):
+    return hashlib.new(name.replace("-", "").lower(), data).digest()
+
+
+for name, (hv, bs, wb) in STATE.items():  # the compression functions against hashlib
+    msg = ABC896 * 3
+    whole = len(msg) // bs * bs
+    hv = [int.from_bytes(intermediate(name, msg[:whole])[i:i + wb], "big")
+          for i in range(0, len(hv) * wb, wb)]
+    pad = msg[whole:] + b"\x80"
+    pad += b"\x00" * ((bs - 2 * wb - len(pad)) % bs) + (8 * len(msg)).to_bytes(2 * wb, "big")
+    for i in range(0, len(pad), bs):
+        block = pad[i:i + bs]
+        hv = sha1_compress(hv, block) if name == "SHA-1" else sha2_compress(hv, block, wb == 8)
+    out = b"".join(v.to_bytes(wb, "big") for v in hv)
+    assert out[:len(hashlib_digest(name))] == hashlib_digest(name, msg), name
+
+STATE_AT, COUNT_AT = 0x300, 0x380
+IMSG = ABC896 * 3  # 336 bytes
+
+
+def idigest(name, hashed, count=None, state=None, split=0, mode=0, sw="9000"):
+    """INS 21: setInitialDigest(the intermediate hash value after `hashed` bytes of IMSG,
+    `count`) on the InitializedMessageDigest of `name`, then the rest of IMSG (modes 1 and 2:
+    the whole of IMSG); the expected digest is hashlib's of IMSG."""
+    if state is None:
+        state = intermediate(name, IMSG[:hashed])
+    if count is None:
+        count = hashed.to_bytes(8, "big")
+    put(STATE_AT, state)
+    put(COUNT_AT, count)
+    start = 0 if mode else hashed
+    expect = hashlib_digest(name, IMSG) if sw == "9000" else b""
+    apdu(0x21, MD[name], mode, s2(STATE_AT, len(state), COUNT_AT, len(count), start, len(IMSG) - start, split),
+         True, expect, sw)
+
+
+def initialized_digests(names):
+    """The InitializedMessageDigest vectors of the algorithms `names`."""
+    put(0, IMSG)
+    for name in names:
+        bs = STATE[name][1]
+        comment("InitializedMessageDigest %s: getAlgorithm, getLength" % name)
+        apdu(0x22, MD[name], 0, b"", True, bytes([MD[name], len(hashlib_digest(name))]))
+        for blocks, count_len, split in ((1, 2, 0), (2, 8, 7), (len(IMSG) // bs, 16, 1)):
+            hashed = blocks * bs
+            comment("%s of a %d-byte message (ABC896 x 3, hashlib): setInitialDigest(the FIPS 180-4"
+                    " intermediate hash value after %d bytes, the count in %d bytes), update(%d),"
+                    " doFinal(the rest)" % (name, len(IMSG), hashed, count_len, split))
+            idigest(name, hashed, count=hashed.to_bytes(count_len, "big"), split=split)
+        comment("%s: doFinal went back to the initial state: the whole message, no setInitialDigest"
+                % name)
+        idigest(name, bs, mode=2, split=5)
+        comment("%s: setInitialDigest, then reset() restores the algorithm's initial value" % name)
+        idigest(name, bs, mode=1)
+        comment("%s: ILLEGAL_VALUE for a byte count of 0, not a multiple of %d, 2^61 or more (8 and"
+                " 9 bytes)" % (name, bs))
+        for bad in (0, bs - 1, bs + 1, bs + bs // 2):
+            idigest(name, bs, count=bad.to_bytes(4, "big"), sw="6F01")
+        idigest(name, bs, count=(1 << 61).to_bytes(8, "big"), sw="6F01")
+        idigest(name, bs, count=b"\x01" + bytes(8), sw="6F01")
+        state = intermediate(name, IMSG[:bs])
+        if len(state) != len(hashlib_digest(name)):
+            comment("%s: ILLEGAL_VALUE for a state of the digest's length (%d bytes), not the"
+                    " intermediate hash value's (%d)" % (name, len(hashlib_digest(name)), len(state)))
+            idigest(name, bs, state=state[:len(hashlib_digest(name))], sw="6F01")
+        comment("%s: ILLEGAL_VALUE for a state one byte too long" % name)
+        idigest(name, bs, state=state + b"\x00", sw="6F01")
+
+
+# SHA-224 and SHA-384 are in crypto-padding.apdu: five more digest engines would not leave the
+# rest of this script enough transient memory
+initialized_digests(("SHA-1", "SHA-256", "SHA-512"))
+comment("getInitializedMessageDigestInstance of MD5 (not implemented): NO_SUCH_ALGORITHM")
+apdu(0x22, 2, 0, b"", True, b"", "6F03")
 
 # ---------------------------------------------------------------- AES
 
@@ -321,6 +503,9 @@ apdu(0x41, 0, SIG_AES_MAC_128_NOPAD, s2(DATA, 0, 0), True, b"", "6F05")
 apdu(0x41, 0, SIG_AES_MAC_128_NOPAD, s2(DATA, 40, 0), True, b"", "6F05")
 comment("an AES MAC with a DES key: ILLEGAL_VALUE")
 apdu(0x41, 1, SIG_AES_CMAC_128, s2(DATA, 16, 0), True, b"", "6F01")
+
+# ---------------------------------------------------------------- InitializedMessageDigest
+initialized_digests(("SHA-224", "SHA-384"))
 
 padding_lines, lines = lines, main_lines
 

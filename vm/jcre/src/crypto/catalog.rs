@@ -44,8 +44,12 @@ pub mod local {
     pub const KEYPAIR_INIT_ALG: u16 = 85;
     pub const KEYPAIR_INIT_KEYS: u16 = 86;
     pub const THROW_IT: u16 = 87;
+    /// `MessageDigest.getInitializedMessageDigestInstance(byte, boolean)`.
+    pub const IMD_GET_INSTANCE: u16 = 88;
+    /// `InitializedMessageDigest.setInitialDigest` (virtual token 6).
+    pub const IMD_SET_INITIAL_DIGEST: u16 = 89;
     /// Number of crypto natives.
-    pub const COUNT: usize = 88;
+    pub const COUNT: usize = 90;
 }
 
 /// (nargs, return words) of the universal key vtable, slots 0..=40.
@@ -164,6 +168,8 @@ pub const fn natives() -> [NativeMethod; local::COUNT] {
     t[local::KEYPAIR_INIT_ALG as usize] = nm(3, 0);
     t[local::KEYPAIR_INIT_KEYS as usize] = nm(3, 0);
     t[local::THROW_IT as usize] = nm(1, 0);
+    t[local::IMD_GET_INSTANCE as usize] = nm(2, 1);
+    t[local::IMD_SET_INITIAL_DIGEST as usize] = nm(7, 0);
     t
 }
 
@@ -181,6 +187,17 @@ const fn run_vt<const L: usize>(first: u16) -> [NativeId; L] {
 
 const KEY_VT: [NativeId; 41] = run_vt::<41>(local::KEY + 1);
 const MD_VT: [NativeId; 6] = run_vt::<6>(local::MD);
+/// InitializedMessageDigest: MessageDigest's tokens 0..=5, then setInitialDigest (6).
+const IMD_VT: [NativeId; 7] = {
+    let mut t = [0; 7];
+    let mut i = 0;
+    while i < MD_VT.len() {
+        t[i] = MD_VT[i];
+        i += 1;
+    }
+    t[6] = NATIVE_BASE + local::IMD_SET_INITIAL_DIGEST;
+    t
+};
 const RD_VT: [NativeId; 5] = run_vt::<5>(local::RD);
 const SIG_VT: [NativeId; 14] = run_vt::<14>(local::SIG);
 const KP_VT: [NativeId; 4] = run_vt::<4>(local::KP);
@@ -222,10 +239,11 @@ pub mod class {
     pub const RSA_PUBLIC_KEY_IMPL: ClassId = B + 26;
     pub const RSA_PRIVATE_KEY_IMPL: ClassId = B + 27;
     pub const RSA_PRIVATE_CRT_KEY_IMPL: ClassId = B + 28;
+    pub const INITIALIZED_MESSAGE_DIGEST: ClassId = B + 29;
 }
 
 /// Number of crypto classes.
-pub const CLASS_COUNT: usize = 29;
+pub const CLASS_COUNT: usize = 30;
 
 /// Instance cells of a key: type, size in bits, material array.
 pub const KEY_CELLS: u16 = 3;
@@ -393,6 +411,17 @@ pub const CLASSES: [BuiltinClass; CLASS_COUNT] = [
             (c::RSA_PRIVATE_CRT_KEY, RSA_CRT_M),
         ],
     ),
+    // InitializedMessageDigest: the instances getInitializedMessageDigestInstance makes
+    // (a MessageDigest whose state setInitialDigest can set)
+    BuiltinClass {
+        package: PKG_SECURITY,
+        token: 26,
+        super_class: Some(c::MESSAGE_DIGEST),
+        flags: 0,
+        cells: ENGINE_CELLS,
+        vtable: &IMD_VT,
+        interfaces: &[],
+    },
 ];
 
 const fn sm(package: u8, class_token: u8, token: u8, local: u16) -> StaticMethod {
@@ -414,7 +443,7 @@ const fn init(package: u8, class_token: u8, token: u8) -> StaticMethod {
 }
 
 /// Number of crypto static methods and constructors.
-pub const STATIC_COUNT: usize = 18;
+pub const STATIC_COUNT: usize = 20;
 
 /// The crypto static methods and constructors.
 pub const STATICS: [StaticMethod; STATIC_COUNT] = [
@@ -427,6 +456,8 @@ pub const STATICS: [StaticMethod; STATIC_COUNT] = [
     sm(PKG_SECURITY, 12, 1, local::THROW_IT),
     sm(PKG_SECURITY, 11, 0, local::MD_GET_INSTANCE),
     init(PKG_SECURITY, 11, 1),
+    sm(PKG_SECURITY, 11, 2, local::IMD_GET_INSTANCE),
+    init(PKG_SECURITY, 26, 0),
     sm(PKG_SECURITY, 13, 0, local::BUILD_KEY),
     sm(PKG_SECURITY, 13, 1, local::BUILD_KEY4),
     sm(PKG_SECURITY, 14, 0, local::RD_GET_INSTANCE),

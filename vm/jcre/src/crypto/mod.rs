@@ -785,6 +785,16 @@ impl Runtime {
                 ),
                 None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
             },
+            local::IMD_GET_INSTANCE => match md_alg(arg(args, 0)) {
+                Some(h) => Self::new_engine(
+                    vm,
+                    class::INITIALIZED_MESSAGE_DIGEST,
+                    arg(args, 0),
+                    ST_CTX + DigestCtx::serialized_len(h),
+                ),
+                None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
+            },
+            local::IMD_SET_INITIAL_DIGEST => self.set_initial_digest(vm, args),
             local::SIG_GET_INSTANCE => match sig_alg(arg(args, 0)) {
                 None if matches!(arg(args, 0), SIG_AES_MAC_128_NOPAD | SIG_AES_CMAC_128) => {
                     Self::new_engine(vm, class::SIGNATURE, arg(args, 0), CI_STATE_LEN)
@@ -999,6 +1009,56 @@ impl Runtime {
             out.get(..n).unwrap_or(&[]),
         )?;
         word(n as i16)
+    }
+
+    /// `InitializedMessageDigest.setInitialDigest(state, off, len, msgLen, off, len)`: the
+    /// digest continues from the intermediate hash value `state` (the whole chaining
+    /// value: 20 bytes for SHA-1, 32 for SHA-224/256, 64 for SHA-384/512) after the number
+    /// of message bytes given big-endian in `msgLen`. CryptoException ILLEGAL_VALUE when
+    /// the state length is not the algorithm's, or that number is 0, not a multiple of
+    /// the block length or too large (2^61 bytes or more).
+    fn set_initial_digest<N: Nvm>(&mut self, vm: &mut Vm<N>, args: &[i16]) -> Result<Value, Trap> {
+        let this = arg(args, 0) as ObjRef;
+        let h = md_alg(vm.get_field(this, 0)?).ok_or(Trap::Internal("digest alg"))?;
+        let (state, state_off, state_len) = (arg(args, 1) as ObjRef, arg(args, 2), arg(args, 3));
+        let (count, count_off, count_len) = (arg(args, 4) as ObjRef, arg(args, 5), arg(args, 6));
+        for (arr, off, len) in [(state, state_off, state_len), (count, count_off, count_len)] {
+            if arr == NULL {
+                return Err(vm.throw(SystemException::NullPointer));
+            }
+            vm.byte_array_range(arr, off, len)?;
+        }
+        if state_len as usize != h.chain_len() {
+            return Err(self.crypto_error(vm, ILLEGAL_VALUE));
+        }
+        let mut chain = [0u8; MAX_DIGEST];
+        let chain = Self::read_array(vm, state, state_off, state_len, &mut chain)?;
+        // the byte count, big-endian, of any length: leading zeros, then at most 8 bytes
+        let mut hashed = 0u64;
+        let mut buf = [0u8; 16];
+        let mut done = 0i16;
+        while done < count_len {
+            let n = (count_len - done).min(buf.len() as i16);
+            for &b in Self::read_array(vm, count, count_off + done, n, &mut buf)?.iter() {
+                match hashed.checked_mul(256) {
+                    Some(v) => hashed = v | u64::from(b),
+                    None => return Err(self.crypto_error(vm, ILLEGAL_VALUE)),
+                }
+            }
+            done += n;
+        }
+        let ctx = DigestCtx::resume(h, chain, hashed).map_err(|e| self.crypto_fail(vm, e))?;
+        let mut st = [0u8; MAX_STATE];
+        st[0] = 1;
+        ctx.save(st.get_mut(ST_CTX..).unwrap_or(&mut []))
+            .map_err(|e| self.crypto_fail(vm, e))?;
+        Self::state_write(
+            vm,
+            this,
+            st.get(..ST_CTX + DigestCtx::serialized_len(h))
+                .unwrap_or(&[]),
+        )?;
+        Ok(Value::Void)
     }
 
     /// Feeds `len` bytes of the applet's array into a digest context.

@@ -12,6 +12,7 @@ import javacard.security.DESKey;
 import javacard.security.ECPrivateKey;
 import javacard.security.ECPublicKey;
 import javacard.security.HMACKey;
+import javacard.security.InitializedMessageDigest;
 import javacard.security.Key;
 import javacard.security.KeyAgreement;
 import javacard.security.KeyBuilder;
@@ -38,6 +39,12 @@ import javacardx.crypto.Cipher;
  *
  * INS 10 PUT        P1P2 = stage offset, data copied there
  * INS 20 DIGEST     P1 = MessageDigest alg; data = off len split: update(split bytes), doFinal(rest)
+ * INS 21 IDIGEST    P1 = MessageDigest alg, P2 = mode; data = stateOff stateLen countOff countLen
+ *                   off len split: on getInitializedMessageDigestInstance(P1, false),
+ *                   setInitialDigest(state, count) (mode 0), the same then reset() (mode 1),
+ *                   or neither (mode 2); then update(split bytes), doFinal(rest)
+ * INS 22 IDINFO     P1 = MessageDigest alg: getAlgorithm(1) getLength(1) of the
+ *                   InitializedMessageDigest
  * INS 30 BUILD      P1 = slot; data = KeyBuilder type(1) bits(2)
  * INS 31 SET        P1 = slot, P2 = component (see set()); data = off len
  * INS 32 GET        P1 = slot, P2 = component; returns it
@@ -56,6 +63,8 @@ public class CryptoConformance extends Applet {
 
     static final byte INS_PUT = 0x10;
     static final byte INS_DIGEST = 0x20;
+    static final byte INS_IDIGEST = 0x21;
+    static final byte INS_IDINFO = 0x22;
     static final byte INS_BUILD = 0x30;
     static final byte INS_SET = 0x31;
     static final byte INS_GET = 0x32;
@@ -89,6 +98,7 @@ public class CryptoConformance extends Applet {
     private final Key[] keys;
     /** Engines by algorithm number, made on first use (getInstance allocates). */
     private final MessageDigest[] digests;
+    private final InitializedMessageDigest[] initializedDigests;
     private final Cipher[] ciphers;
     private final Signature[] signatures;
     private final KeyAgreement[] agreements;
@@ -99,6 +109,7 @@ public class CryptoConformance extends Applet {
         out = JCSystem.makeTransientByteArray(OUT_LEN, JCSystem.CLEAR_ON_DESELECT);
         keys = new Key[8];
         digests = new MessageDigest[ENGINES];
+        initializedDigests = new InitializedMessageDigest[ENGINES];
         ciphers = new Cipher[ENGINES];
         signatures = new Signature[ENGINES];
         agreements = new KeyAgreement[ENGINES];
@@ -172,6 +183,27 @@ public class CryptoConformance extends Applet {
             md.update(stage, off, split);
             return md.doFinal(stage, (short) (off + split), (short) (len - split), out, (short) 0);
         }
+        case INS_IDIGEST: {
+            InitializedMessageDigest md = initializedDigest(p1);
+            if (p2 != 2) {
+                md.setInitialDigest(stage, at(buf, (short) 0), at(buf, (short) 2), stage, at(buf, (short) 4),
+                        at(buf, (short) 6));
+            }
+            if (p2 == 1) {
+                md.reset();
+            }
+            short off = at(buf, (short) 8);
+            short len = at(buf, (short) 10);
+            short split = at(buf, (short) 12);
+            md.update(stage, off, split);
+            return md.doFinal(stage, (short) (off + split), (short) (len - split), out, (short) 0);
+        }
+        case INS_IDINFO: {
+            MessageDigest md = initializedDigest(p1);
+            out[0] = md.getAlgorithm();
+            out[1] = md.getLength();
+            return 2;
+        }
         case INS_BUILD:
             if (p1 < 0 || p1 >= (byte) keys.length) {
                 ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
@@ -223,6 +255,14 @@ public class CryptoConformance extends Applet {
             ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
         }
         return 0;
+    }
+
+    /** The InitializedMessageDigest of algorithm alg, made on first use. */
+    private InitializedMessageDigest initializedDigest(byte alg) {
+        if (initializedDigests[slot(alg)] == null) {
+            initializedDigests[alg] = MessageDigest.getInitializedMessageDigestInstance(alg, false);
+        }
+        return initializedDigests[alg];
     }
 
     private short cipher(byte[] buf, Key k, byte alg) {

@@ -6,8 +6,16 @@
 //! QEMU's working directory) and
 //! written through to it, so that a card image survives a QEMU restart. On real silicon the
 //! same loop runs on flash (`oxicard_firmware::nvm::flash`) instead.
+//!
+//! Every command is timed in SysTick ticks of the core clock ([`ticks`]) and reported on the
+//! semihosting stderr (`oxicard-qemu: apdu CLA INS P1 P2 ticks N`), after a boot line that
+//! calibrates ticks against a loop of a known number of instructions. Under QEMU's
+//! `-icount shift=0` (one virtual nanosecond per instruction) both are deterministic, so
+//! ticks convert exactly into instructions executed (scripts/firmware-pcsc.sh does).
 #![no_std]
 #![no_main]
+
+mod timing;
 
 use core::ptr::{read_volatile, write_volatile};
 
@@ -160,6 +168,7 @@ impl Nvm for SemihostedNvm {
 #[entry]
 fn main() -> ! {
     static mut IMAGE: [u8; NVM_SIZE] = [0; NVM_SIZE];
+    let mut report = timing::Report::start();
     let nvm = SemihostedNvm::open(IMAGE);
     let mut t1 = T1Card::new(
         Uart0 {
@@ -168,8 +177,8 @@ fn main() -> ! {
         false,
     );
     match Card::new(nvm) {
-        Ok(mut card) => {
-            let _ = serve(&mut t1, &mut card, &ATR);
+        Ok(card) => {
+            let _ = serve(&mut t1, &mut report.timed(card), &ATR);
         }
         Err(_) => {
             // no card: answer every command with 6F00 so the host sees the fault

@@ -17,6 +17,10 @@ pub type ObjRef = u16;
 /// The null reference.
 pub const NULL: ObjRef = 0;
 
+/// Slots of the object-header cache (a power of two; see [`Vm::header`]).
+pub const HEADER_CACHE: usize = 4;
+const _: () = assert!(HEADER_CACHE.is_power_of_two());
+
 /// Header size in bytes.
 pub const HDR: usize = 10;
 pub(crate) const HDR_CLASS: usize = 0;
@@ -141,25 +145,35 @@ impl<N: Nvm> Vm<N> {
             .map_err(nvm_err)
     }
 
-    /// The header of a non-null object; null gives NullPointerException. The last header
-    /// decoded is cached (loops touch the same array again and again); see
+    /// The header cache slot of `obj`.
+    #[inline(always)]
+    fn header_slot(&self, obj: ObjRef) -> &core::cell::Cell<(ObjRef, Header)> {
+        &self.header_cache[obj as usize & (HEADER_CACHE - 1)]
+    }
+
+    /// The header of a non-null object; null gives NullPointerException. Decoded headers
+    /// are cached, direct-mapped by handle ([`HEADER_CACHE`] slots: a loop touches the same
+    /// few objects, `this`, a table and a buffer, again and again); see
     /// [`Vm::forget_headers`] for when the cache is dropped.
     #[inline]
     pub fn header(&self, obj: ObjRef) -> Result<Header, Trap> {
-        let (cached, h) = self.header_cache.get();
+        let slot = self.header_slot(obj);
+        let (cached, h) = slot.get();
         if cached == obj && obj != NULL {
             return Ok(h);
         }
         let h = self.read_header(obj)?;
-        self.header_cache.set((obj, h));
+        slot.set((obj, h));
         Ok(h)
     }
 
-    /// Drops the cached header. Called whenever a header or the object table changes
-    /// (allocation, owner change, a failed load that gives handles back); an object
-    /// collector must call it too.
+    /// Drops the cached headers. Called whenever a header or the object table changes
+    /// (allocation, owner change, a rollback, a failed load that gives handles back, the
+    /// object collector).
     pub(crate) fn forget_headers(&self) {
-        self.header_cache.set((NULL, Header::default()));
+        for slot in &self.header_cache {
+            slot.set((NULL, Header::default()));
+        }
     }
 
     /// Reads and decodes the header of a non-null object from NVM.
@@ -335,6 +349,51 @@ impl<N: Nvm> Vm<N> {
         Ok(v as i16)
     }
 
+    /// The cached header of instance `obj` when a field bytecode may take its fast path:
+    /// `obj` is the object of its header-cache slot, an instance owned by the active
+    /// context (the firewall allows a context its own fields), and `cell` is inside it.
+    #[inline(always)]
+    fn field_fast_header(&self, obj: ObjRef, cell: u16) -> Option<Header> {
+        let (cached, h) = self.header_slot(obj).get();
+        if cached != obj
+            || obj == NULL
+            || h.owner != self.context
+            || h.class >= ARRAY_CLASS
+            || cell >= h.len
+        {
+            return None;
+        }
+        Some(h)
+    }
+
+    /// Cell `cell` of `obj` when the fast path applies (see [`Vm::field_fast_header`]) and
+    /// the NVM is memory-mapped; `None`: the caller takes [`Vm::checked_get_field`].
+    #[inline(always)]
+    pub(crate) fn field_fast(&self, obj: ObjRef, cell: u16) -> Option<i16> {
+        let h = self.field_fast_header(obj, cell)?;
+        let at = h.addr as usize + HDR + 2 * cell as usize;
+        let mem = self.nvm.as_slice()?;
+        Some(i16::from_be_bytes([*mem.get(at)?, *mem.get(at + 1)?]))
+    }
+
+    /// Writes cell `cell` of `obj` (journaled like every persistent write) when the fast
+    /// path applies (see [`Vm::field_fast_header`]); `None`: the caller takes
+    /// [`Vm::checked_put_field`].
+    #[inline(always)]
+    pub(crate) fn put_field_fast(
+        &mut self,
+        obj: ObjRef,
+        cell: u16,
+        value: i16,
+    ) -> Option<Result<(), Trap>> {
+        let h = self.field_fast_header(obj, cell)?;
+        Some(self.write_persistent(
+            h.addr + (HDR + cell as usize * 2) as u32,
+            &value.to_be_bytes(),
+            true,
+        ))
+    }
+
     /// Writes instance cell `cell` of `obj` (journaled inside a transaction).
     #[inline]
     pub fn put_field(&mut self, obj: ObjRef, cell: u16, value: i16) -> Result<(), Trap> {
@@ -434,6 +493,87 @@ impl<N: Nvm> Vm<N> {
                 .ok_or(Trap::Internal("transient range"))
         } else {
             self.read_bytes(h.addr as usize + HDR + off)
+        }
+    }
+
+    /// The cached header of `arr` when the element bytecodes may take their fast path:
+    /// `arr` is the object of the header cache (see [`Vm::header`]), an array, and the
+    /// active context may read and write its elements without asking the firewall's
+    /// table (it owns the array, or the array is a global array of the JCRE context, which
+    /// the table allows for every context). `None`: take the full path (it also throws).
+    #[inline(always)]
+    fn element_fast_header(&self, arr: ObjRef) -> Option<Header> {
+        let (cached, h) = self.header_slot(arr).get();
+        let own = h.owner == self.context
+            || (h.owner == crate::firewall::JCRE_CONTEXT && h.flags & GLOBAL != 0);
+        if cached != arr || arr == NULL || h.class < ARRAY_CLASS || !own {
+            return None;
+        }
+        Some(h)
+    }
+
+    /// Element `index` of `arr` as an int when the fast path applies (see
+    /// [`Vm::element_fast_header`]) and `index` is inside the array; `None` otherwise
+    /// (the caller takes [`Vm::checked_load`], which reads or throws).
+    #[inline(always)]
+    pub(crate) fn load_fast(&self, arr: ObjRef, index: i16) -> Option<i32> {
+        let h = self.element_fast_header(arr)?;
+        if index < 0 || index as u16 >= h.len {
+            return None;
+        }
+        let i = index as usize;
+        let (mem, start) = if h.is_transient() {
+            (&self.ram[..], h.ram as usize)
+        } else {
+            (self.nvm.as_slice()?, h.addr as usize + HDR)
+        };
+        Some(match (h.class & 0xFF) as u8 {
+            10 | 11 => *mem.get(start + i)? as i8 as i32,
+            12 | 14 => {
+                let at = start + 2 * i;
+                i16::from_be_bytes([*mem.get(at)?, *mem.get(at + 1)?]) as i32
+            }
+            13 => {
+                let b = mem.get(start + 4 * i..start + 4 * i + 4)?;
+                i32::from_be_bytes([b[0], b[1], b[2], b[3]])
+            }
+            _ => return None,
+        })
+    }
+
+    /// Stores `value` into element `index` of `arr` when the fast path applies (see
+    /// [`Vm::element_fast_header`]) and `index` is inside a primitive array: `Some` with the
+    /// result of the write (persistent elements are written through the journal like every
+    /// other store); `None` when it did not store: the caller takes [`Vm::checked_store`].
+    #[inline(always)]
+    pub(crate) fn store_fast(
+        &mut self,
+        arr: ObjRef,
+        index: i16,
+        value: i32,
+    ) -> Option<Result<(), Trap>> {
+        let h = self.element_fast_header(arr)?;
+        if index < 0 || index as u16 >= h.len {
+            return None;
+        }
+        let i = index as usize;
+        let (size, bytes) = match (h.class & 0xFF) as u8 {
+            10 | 11 => (1, [value as u8, 0, 0, 0]),
+            12 => {
+                let [a, b] = (value as i16).to_be_bytes();
+                (2, [a, b, 0, 0])
+            }
+            13 => (4, value.to_be_bytes()),
+            _ => return None,
+        };
+        let data = bytes.get(..size)?;
+        let off = i * size;
+        if h.is_transient() {
+            let start = h.ram as usize + off;
+            self.ram.get_mut(start..start + size)?.copy_from_slice(data);
+            Some(Ok(()))
+        } else {
+            Some(self.write_persistent(h.addr + (HDR + off) as u32, data, true))
         }
     }
 

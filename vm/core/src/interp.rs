@@ -670,6 +670,23 @@ impl<N: Nvm> Vm<N> {
                     pc += 1;
                 }};
             }
+            macro_rules! int_op {
+                ($a:ident, $b:ident, $e:expr) => {{
+                    // four pops and two pushes: one check (sp never exceeds the frame limit)
+                    if !FAST && sp < base + 4 {
+                        bad!("operand stack underflow")
+                    }
+                    let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
+                        | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
+                    let $a = ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
+                        | self.stack[(sp - 3) & STACK_MASK] as u16 as i32;
+                    let r: i32 = $e;
+                    self.stack[(sp - 4) & STACK_MASK] = (r >> 16) as i16;
+                    self.stack[(sp - 3) & STACK_MASK] = r as i16;
+                    sp -= 2;
+                    pc += 1;
+                }};
+            }
             macro_rules! if_short {
                 ($v:ident, $cond:expr, $len:expr) => {{
                     let $v = pop!();
@@ -923,14 +940,20 @@ impl<N: Nvm> Vm<N> {
                 ops::Aaload | ops::Baload | ops::Saload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    let v = t!(self.checked_load(arr, index));
+                    let v = match self.load_fast(arr, index) {
+                        Some(v) => v,
+                        None => t!(self.checked_load(arr, index)),
+                    };
                     push!(v as i16);
                     pc += 1;
                 }
                 ops::Iaload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    let v = t!(self.checked_load(arr, index));
+                    let v = match self.load_fast(arr, index) {
+                        Some(v) => v,
+                        None => t!(self.checked_load(arr, index)),
+                    };
                     push_int!(v);
                     pc += 1;
                 }
@@ -993,14 +1016,20 @@ impl<N: Nvm> Vm<N> {
                     let v = pop!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    t!(self.checked_store(arr, index, v as i32));
+                    match self.store_fast(arr, index, v as i32) {
+                        Some(r) => t!(r),
+                        None => t!(self.checked_store(arr, index, v as i32)),
+                    }
                     pc += 1;
                 }
                 ops::Iastore => {
                     let v = pop_int!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    t!(self.checked_store(arr, index, v));
+                    match self.store_fast(arr, index, v) {
+                        Some(r) => t!(r),
+                        None => t!(self.checked_store(arr, index, v)),
+                    }
                     pc += 1;
                 }
                 ops::Pop => {
@@ -1102,41 +1131,26 @@ impl<N: Nvm> Vm<N> {
                 ops::Sshl => short_op!(a, b, ((a as i32) << (b & 0x1F)) as i16),
                 ops::Sshr => short_op!(a, b, ((a as i32) >> (b & 0x1F)) as i16),
                 ops::Sushr => short_op!(a, b, (((a as i32) as u32) >> (b & 0x1F)) as i16),
-                ops::Iadd
-                | ops::Isub
-                | ops::Imul
-                | ops::Idiv
-                | ops::Irem
-                | ops::Iand
-                | ops::Ior
-                | ops::Ixor
-                | ops::Ishl
-                | ops::Ishr
-                | ops::Iushr => {
+                ops::Iadd => int_op!(a, b, a.wrapping_add(b)),
+                ops::Isub => int_op!(a, b, a.wrapping_sub(b)),
+                ops::Imul => int_op!(a, b, a.wrapping_mul(b)),
+                ops::Iand => int_op!(a, b, a & b),
+                ops::Ior => int_op!(a, b, a | b),
+                ops::Ixor => int_op!(a, b, a ^ b),
+                ops::Ishl => int_op!(a, b, a.wrapping_shl((b & 0x1F) as u32)),
+                ops::Ishr => int_op!(a, b, a >> (b & 0x1F)),
+                ops::Iushr => int_op!(a, b, ((a as u32) >> (b & 0x1F)) as i32),
+                ops::Idiv | ops::Irem => {
                     let b = pop_int!();
                     let a = pop_int!();
-                    let r = match op {
-                        ops::Iadd => a.wrapping_add(b),
-                        ops::Isub => a.wrapping_sub(b),
-                        ops::Imul => a.wrapping_mul(b),
-                        ops::Idiv | ops::Irem => {
-                            if b == 0 {
-                                fail!(self.throw(SystemException::Arithmetic));
-                            }
-                            if op == ops::Idiv {
-                                a.wrapping_div(b)
-                            } else {
-                                a.wrapping_rem(b)
-                            }
-                        }
-                        ops::Iand => a & b,
-                        ops::Ior => a | b,
-                        ops::Ixor => a ^ b,
-                        ops::Ishl => a.wrapping_shl((b & 0x1F) as u32),
-                        ops::Ishr => a >> (b & 0x1F),
-                        _ => ((a as u32) >> (b & 0x1F)) as i32,
-                    };
-                    push_int!(r);
+                    if b == 0 {
+                        fail!(self.throw(SystemException::Arithmetic));
+                    }
+                    push_int!(if op == ops::Idiv {
+                        a.wrapping_div(b)
+                    } else {
+                        a.wrapping_rem(b)
+                    });
                     pc += 1;
                 }
                 ops::Sneg => {
@@ -1370,9 +1384,15 @@ impl<N: Nvm> Vm<N> {
                     let cell = cp!(idx, layout::CP_IFIELD) as u16;
                     let obj = if this { local!(0) } else { pop!() } as ObjRef;
                     let int = matches!(op, ops::GetfieldI | ops::GetfieldIW | ops::GetfieldIThis);
-                    let hi = t!(self.checked_get_field(obj, cell));
+                    let hi = match self.field_fast(obj, cell) {
+                        Some(v) => v,
+                        None => t!(self.checked_get_field(obj, cell)),
+                    };
                     if int {
-                        let lo = t!(self.get_field(obj, cell + 1));
+                        let lo = match self.field_fast(obj, cell.wrapping_add(1)) {
+                            Some(v) => v,
+                            None => t!(self.get_field(obj, cell.wrapping_add(1))),
+                        };
                         push!(hi);
                         push!(lo);
                     } else if matches!(op, ops::GetfieldB | ops::GetfieldBW | ops::GetfieldBThis) {
@@ -1404,8 +1424,14 @@ impl<N: Nvm> Vm<N> {
                     if int {
                         let v = pop_int!();
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                        t!(self.checked_put_field(obj, cell, (v >> 16) as i16));
-                        t!(self.put_field(obj, cell + 1, v as i16));
+                        match self.put_field_fast(obj, cell, (v >> 16) as i16) {
+                            Some(r) => t!(r),
+                            None => t!(self.checked_put_field(obj, cell, (v >> 16) as i16)),
+                        }
+                        match self.put_field_fast(obj, cell.wrapping_add(1), v as i16) {
+                            Some(r) => t!(r),
+                            None => t!(self.put_field(obj, cell.wrapping_add(1), v as i16)),
+                        }
                     } else {
                         let mut v = pop!();
                         if matches!(op, ops::PutfieldB | ops::PutfieldBW | ops::PutfieldBThis) {
@@ -1415,7 +1441,10 @@ impl<N: Nvm> Vm<N> {
                         if matches!(op, ops::PutfieldA | ops::PutfieldAW | ops::PutfieldAThis) {
                             t!(self.guard_stored(v as ObjRef));
                         }
-                        t!(self.checked_put_field(obj, cell, v));
+                        match self.put_field_fast(obj, cell, v) {
+                            Some(r) => t!(r),
+                            None => t!(self.checked_put_field(obj, cell, v)),
+                        }
                     }
                     pc += len;
                 }

@@ -148,8 +148,9 @@ pub struct Vm<N: Nvm> {
     frame_floor: usize,
     /// Budget left in the current run, shared with nested calls from natives.
     budget_left: u64,
-    /// The last object header decoded: (handle, header); handle 0 when empty.
-    header_cache: core::cell::Cell<(ObjRef, heap::Header)>,
+    /// Recently decoded object headers, direct-mapped by handle (see [`Vm::header`]):
+    /// (handle, header); handle 0 when empty.
+    header_cache: [core::cell::Cell<(ObjRef, heap::Header)>; heap::HEADER_CACHE],
     /// End of the space the allocator may use: the NVM size, or the bottom of the staging
     /// area while a package load is open.
     alloc_limit: usize,
@@ -174,7 +175,9 @@ impl<N: Nvm> Vm<N> {
             system_exceptions: [NULL; SYSTEM_EXCEPTIONS],
             alloc_limit: 0,
             frame_floor: 0,
-            header_cache: core::cell::Cell::new((NULL, heap::Header::default())),
+            header_cache: core::array::from_fn(|_| {
+                core::cell::Cell::new((NULL, heap::Header::default()))
+            }),
             budget_left: DEFAULT_BUDGET,
         };
         vm.open_or_format()?;

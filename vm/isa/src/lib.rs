@@ -56,7 +56,7 @@ pub fn write_markdown_table(out: &mut impl fmt::Write) -> fmt::Result {
     )?;
     writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     for info in Opcode::table() {
-        write!(out, "| 0x{:02X} | {} | ", info.value(), info.mnemonic)?;
+        write!(out, "| 0x{:02X} | {} | ", info.value(), info.mnemonic())?;
         match info.fixed_len() {
             Some(len) => write!(out, "{len}")?,
             None => out.write_str("var")?,

@@ -430,10 +430,9 @@ pub enum Implied {
 /// One row of the opcode table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OpcodeInfo {
-    /// The opcode.
+    /// The opcode. (Its mnemonic is [`OpcodeInfo::mnemonic`], kept out of the row so that a
+    /// card image that only checks code does not carry the names.)
     pub opcode: Opcode,
-    /// The mnemonic exactly as in the JCVM specification.
-    pub mnemonic: &'static str,
     /// The operand layout after the opcode byte.
     pub layout: OperandLayout,
     /// Operand-stack words consumed and produced.
@@ -458,6 +457,11 @@ impl OpcodeInfo {
     /// The instruction length including the opcode, `None` for the switches.
     pub const fn fixed_len(&self) -> Option<usize> {
         self.layout.fixed_len()
+    }
+
+    /// The mnemonic exactly as in the JCVM specification.
+    pub const fn mnemonic(&self) -> &'static str {
+        self.opcode.mnemonic()
     }
 }
 
@@ -513,7 +517,6 @@ macro_rules! opcode_table {
             $(
                 pub(super) const $variant: OpcodeInfo = OpcodeInfo {
                     opcode: Opcode::$variant,
-                    mnemonic: $mnemonic,
                     layout: OperandLayout::$layout,
                     stack: StackEffect { pop: words!($pop), push: words!($push) },
                     group: Group::$group,
@@ -544,6 +547,13 @@ macro_rules! opcode_table {
                 }
             }
 
+            /// The mnemonic exactly as in the JCVM specification.
+            pub const fn mnemonic(self) -> &'static str {
+                match self {
+                    $(Opcode::$variant => $mnemonic,)*
+                }
+            }
+
             /// The opcode with this mnemonic (exact, lower case).
             pub fn from_mnemonic(mnemonic: &str) -> Option<Opcode> {
                 match mnemonic {
@@ -562,11 +572,6 @@ impl Opcode {
     /// The byte value.
     pub const fn value(self) -> u8 {
         self as u8
-    }
-
-    /// The mnemonic exactly as in the JCVM specification.
-    pub const fn mnemonic(self) -> &'static str {
-        self.info().mnemonic
     }
 
     /// The operand layout.

@@ -114,7 +114,7 @@ fn every_spec_row_matches_the_table() {
         });
         let info = opcode.info();
         let name = &row.mnemonic;
-        assert_eq!(info.mnemonic, name, "mnemonic of 0x{:02X}", row.value);
+        assert_eq!(info.mnemonic(), name, "mnemonic of 0x{:02X}", row.value);
         assert_eq!(Opcode::from_mnemonic(name), Some(opcode));
         assert_eq!(info.value(), row.value);
         // Length.
@@ -206,7 +206,7 @@ fn every_spec_row_matches_the_table() {
 #[test]
 fn table_internal_consistency() {
     for info in Opcode::table() {
-        let name = info.mnemonic;
+        let name = info.mnemonic();
         // The wide form has the same mnemonic plus `_w`, and narrow() inverts wide().
         if let Some(wide) = info.wide {
             let stem = name.trim_end_matches("_this");

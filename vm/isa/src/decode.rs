@@ -605,7 +605,7 @@ impl<'a> Instruction<'a> {
             (Operands::Byte(v), _) => Some(i32::from(v)),
             (Operands::Short(v), _) => Some(i32::from(v)),
             (Operands::Int(v), _) => Some(v),
-            (_, Implied::Const(v)) => Some(v),
+            (_, Implied::Const(v)) => Some(i32::from(v)),
             _ => None,
         }
     }

@@ -423,8 +423,8 @@ pub enum Implied {
     None,
     /// A local variable index (`aload_0`: 0, `getfield_a_this`: 0 for `this`).
     Local(u8),
-    /// A constant pushed (`sconst_m1`: -1, `iconst_5`: 5).
-    Const(i32),
+    /// A constant pushed (`sconst_m1`: -1, `iconst_5`: 5); a byte keeps the row small.
+    Const(i8),
 }
 
 /// One row of the opcode table.

@@ -191,8 +191,9 @@ fn main() -> ! {
             cortex_m::asm::wfi();
         }
     };
-    let character_cycles =
-        (u64::from(rcc.clocks.sysclk().raw()) * u64::from(CWT_ETU) / u64::from(BAUD)) as u32;
+    // the cycle counter counts core clock (HCLK) cycles
+    let cycles = u64::from(rcc.clocks.hclk().raw()) * u64::from(CWT_ETU) / u64::from(BAUD);
+    let character_cycles = u32::try_from(cycles).unwrap_or(u32::MAX);
     let link = UsartLink {
         serial,
         character_cycles,

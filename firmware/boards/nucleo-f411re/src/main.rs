@@ -164,9 +164,10 @@ impl Nvm for StaticNvm {
 /// in `main`'s, which never ends. `None` when the NVM or the card cannot start.
 #[inline(never)]
 fn start_card(nvm: impl FnOnce() -> Option<BoardNvm>) -> Option<&'static mut Card<StaticNvm>> {
-    let nvm = cortex_m::singleton!(: BoardNvm = nvm()?)?;
+    let nvm = nvm()?;
+    let nvm = cortex_m::singleton!(CARD_NVM: BoardNvm = nvm)?;
     let card = Card::new(StaticNvm(nvm)).ok()?;
-    cortex_m::singleton!(: Card<StaticNvm> = card)
+    cortex_m::singleton!(CARD: Card<StaticNvm> = card)
 }
 
 #[entry]

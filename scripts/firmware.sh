@@ -45,6 +45,23 @@ printf '[firmware] without crypto: text %d, data %d, bss %d bytes (bss holds the
     "$text" "$data" "$bss" "$nvm_image"
 printf '[firmware] with crypto:    text %d, data %d, bss %d bytes; the crypto API adds %d bytes of flash\n' \
     "$ctext" "$cdata" "$cbss" "$((ctext + cdata - flash))"
+# where the budget build's flash goes: code and constants by crate (named symbols; inlined
+# code counts for the function it was inlined into), then the largest functions
+"$nm_tool" -S -C --radix=d "$elf" | awk -v text="$text" '
+    $3 ~ /^[tTrR]$/ {
+        name = $4; sub(/^_\$LT\$/, "", name); sub(/^</, "", name)
+        crate = name; sub(/(::|\.\.).*/, "", crate)
+        if (crate ~ /^(__|OUTLINED_FUNCTION|mem|Reset|HardFault|DefaultHandler)/) crate = "(runtime, builtins)"
+        by[crate] += $2; named += $2
+    }
+    END {
+        line = "[firmware] budget build by crate:"
+        for (c in by) if (by[c] >= 256) line = line sprintf(" %s %d,", c, by[c])
+        printf "%s unnamed constants %d\n", line, text - named
+    }'
+echo "[firmware] largest functions: $("$nm_tool" -S -C --radix=d --size-sort "$elf" | awk '$3 ~ /^[tT]$/' |
+    tail -n 6 | awk '{n = $4; sub(/::h[0-9a-f]+$/, "", n); gsub(/_\$LT\$|\$LT\$/, "<", n); gsub(/\$GT\$/, ">", n)
+        gsub(/\$u20\$/, " ", n); gsub(/\.\./, "::", n); printf "%s %d; ", n, $2}')"
 over=()
 if [ "$flash" -le "$flash_budget" ]; then verdict=within; else verdict=OVER; over+=(flash); fi
 printf '[firmware] budget build: flash %d of %d (%s)\n' "$flash" "$flash_budget" "$verdict"

@@ -1,14 +1,14 @@
 //! oxicard card firmware for QEMU's `lm3s6965evb` board (TI Stellaris LM3S6965, Cortex-M3).
 //!
 //! UART0 is the card's I/O line: the firmware sends oxicard's ATR at reset, then speaks
-//! T=1 (oxicard-firmware) and feeds the command APDUs to the card runtime. The NVM is a RAM
-//! image loaded at boot from a host file through ARM semihosting (`oxicard-card.nvm` in
-//! QEMU's working directory) and
-//! written through to it, so that a card image survives a QEMU restart. On real silicon the
-//! same loop runs on flash (`oxicard_firmware::nvm::flash`) instead.
+//! T=1 (oxicard-firmware) and feeds the command APDUs to the card runtime. The NVM is a host
+//! file reached through ARM semihosting (`oxicard-card.nvm` in QEMU's working directory,
+//! 32 KiB) with a RAM copy loaded once the runtime is built, and every write goes through to
+//! the file, so that a card image survives a QEMU restart. On real silicon the same loop runs
+//! on flash (`oxicard_firmware::nvm::flash`) instead.
 //!
 //! Every command is timed in SysTick ticks of the core clock ([`ticks`]) and reported on the
-//! semihosting stderr (`oxicard-qemu: apdu CLA INS P1 P2 ticks N`), after a boot line that
+//! semihosting stderr (`oxicard-qemu: apdu CLAINSP1P2 ticks N`), after a boot line that
 //! calibrates ticks against a loop of a known number of instructions. Under QEMU's
 //! `-icount shift=0` (one virtual nanosecond per instruction) both are deterministic, so
 //! ticks convert exactly into instructions executed (scripts/firmware-pcsc.sh does).
@@ -17,7 +17,8 @@
 
 mod timing;
 
-use core::ptr::{read_volatile, write_volatile};
+use core::mem::MaybeUninit;
+use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{nr, syscall};
@@ -76,58 +77,94 @@ impl CardLink for Uart0 {
     }
 }
 
-/// The card image in RAM, written through to a host file by semihosting.
+/// The card image in RAM. It sits in `.uninit`, right below the stack, and is loaded from
+/// the host file only once the card runtime is built ([`SemihostedNvm::load`]): building the
+/// runtime takes about 30 KiB of stack for a moment (copies of the VM while
+/// [`Card::new`] assembles it), which with the card itself and the 32 KiB image is more than
+/// the chip's 64 KiB of RAM, so that moment's stack may run into the image's space while the
+/// image is still only on the host.
+#[link_section = ".uninit.oxicard_nvm"]
+static mut IMAGE: MaybeUninit<[u8; NVM_SIZE]> = MaybeUninit::uninit();
+
+/// The card's NVM: a host file through semihosting, with a RAM copy of it ([`IMAGE`]) once
+/// loaded; every write goes to both.
 struct SemihostedNvm {
-    image: &'static mut [u8; NVM_SIZE],
     /// The host file's handle, when it could be opened.
     file: Option<usize>,
+    /// Whether [`IMAGE`] holds the image (reads then come from RAM).
+    loaded: bool,
 }
 
 /// The host file of the card image (NUL-terminated for semihosting).
 const NVM_PATH: &str = "oxicard-card.nvm\0";
 
+/// Erased NVM bytes.
+const ERASED: [u8; 256] = [0xFF; 256];
+
 impl SemihostedNvm {
-    fn open(image: &'static mut [u8; NVM_SIZE]) -> Self {
-        image.fill(0xFF);
+    /// Opens the host file ("r+b" keeps an existing image; "w+b" creates an erased one).
+    fn open() -> Self {
         let path = NVM_PATH.as_bytes();
         let name_len = path.len() - 1;
-        // "r+b" keeps an existing image; "w+b" creates the file when there is none
-        // SAFETY: semihosting calls with a NUL-terminated path and in-bounds buffers.
+        // SAFETY: semihosting calls with a NUL-terminated path.
         let mut fd = unsafe { syscall!(OPEN, path.as_ptr(), nr::open::RW_BINARY, name_len) };
-        let mut existing = true;
+        let mut fresh = false;
+        if fd != usize::MAX && unsafe { syscall!(FLEN, fd) } != NVM_SIZE {
+            // SAFETY: closing the handle just opened.
+            let _ = unsafe { syscall!(CLOSE, fd) };
+            fd = usize::MAX;
+        }
         if fd == usize::MAX {
             fd = unsafe { syscall!(OPEN, path.as_ptr(), nr::open::RW_TRUNC_BINARY, name_len) };
-            existing = false;
-        }
-        if fd == usize::MAX {
-            return SemihostedNvm { image, file: None };
-        }
-        if existing {
-            let len = unsafe { syscall!(FLEN, fd) };
-            if len == NVM_SIZE {
-                // READ returns the number of bytes not read
-                let _ = unsafe { syscall!(READ, fd, image.as_mut_ptr(), NVM_SIZE) };
-            }
+            fresh = true;
         }
         let mut nvm = SemihostedNvm {
-            image,
-            file: Some(fd),
+            file: (fd != usize::MAX).then_some(fd),
+            loaded: false,
         };
-        if !existing {
-            nvm.flush(0, NVM_SIZE);
+        if fresh {
+            for addr in (0..NVM_SIZE).step_by(ERASED.len()) {
+                nvm.file_write(addr, &ERASED);
+            }
         }
         nvm
     }
 
-    fn flush(&mut self, addr: usize, len: usize) -> bool {
+    /// Copies the host file into [`IMAGE`]; from now on reads come from RAM. Without a host
+    /// file the card gets an erased image (in RAM only).
+    fn load(&mut self) {
+        // SAFETY: nothing else references IMAGE (the card reads it through as_slice only once
+        // `loaded` is set, after this).
+        let image = unsafe { &mut *addr_of_mut!(IMAGE) };
+        let image = image.write([0xFF; NVM_SIZE]);
+        if let Some(fd) = self.file {
+            // SAFETY: semihosting calls on an open handle with an in-bounds buffer; READ
+            // returns the number of bytes not read.
+            unsafe {
+                let _ = syscall!(SEEK, fd, 0);
+                let _ = syscall!(READ, fd, image.as_mut_ptr(), NVM_SIZE);
+            }
+        }
+        self.loaded = true;
+    }
+
+    /// The image in RAM, once loaded.
+    fn image(&self) -> Option<&[u8; NVM_SIZE]> {
+        // SAFETY: IMAGE is initialised once `loaded` is set; it is only written through
+        // `&mut self` methods, so no mutable reference is alive while this one is.
+        self.loaded
+            .then(|| unsafe { (*core::ptr::addr_of!(IMAGE)).assume_init_ref() })
+    }
+
+    /// Writes `bytes` at `addr` of the host file; true on success (or without a file).
+    fn file_write(&mut self, addr: usize, bytes: &[u8]) -> bool {
         let Some(fd) = self.file else {
             return true;
         };
-        let Some(bytes) = self.image.get(addr..addr + len) else {
-            return false;
-        };
         // SAFETY: semihosting calls on an open handle with an in-bounds buffer.
-        unsafe { syscall!(SEEK, fd, addr) == 0 && syscall!(WRITE, fd, bytes.as_ptr(), len) == 0 }
+        unsafe {
+            syscall!(SEEK, fd, addr) == 0 && syscall!(WRITE, fd, bytes.as_ptr(), bytes.len()) == 0
+        }
     }
 }
 
@@ -139,21 +176,46 @@ impl Nvm for SemihostedNvm {
     }
 
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), NvmErrorKind> {
-        let src = addr
+        let end = addr
             .checked_add(buf.len())
-            .and_then(|end| self.image.get(addr..end))
+            .filter(|&end| end <= NVM_SIZE)
             .ok_or(NvmErrorKind::OutOfBounds)?;
-        buf.copy_from_slice(src);
-        Ok(())
+        if let Some(image) = self.image() {
+            buf.copy_from_slice(image.get(addr..end).ok_or(NvmErrorKind::OutOfBounds)?);
+            return Ok(());
+        }
+        match self.file {
+            // SAFETY: semihosting calls on an open handle with an in-bounds buffer.
+            Some(fd) => unsafe {
+                if syscall!(SEEK, fd, addr) == 0
+                    && syscall!(READ, fd, buf.as_mut_ptr(), buf.len()) == 0
+                {
+                    Ok(())
+                } else {
+                    Err(NvmErrorKind::Other)
+                }
+            },
+            None => {
+                buf.fill(0xFF);
+                Ok(())
+            }
+        }
     }
 
     fn write(&mut self, addr: usize, data: &[u8]) -> Result<(), NvmErrorKind> {
-        let dst = addr
+        let end = addr
             .checked_add(data.len())
-            .and_then(|end| self.image.get_mut(addr..end))
+            .filter(|&end| end <= NVM_SIZE)
             .ok_or(NvmErrorKind::OutOfBounds)?;
-        dst.copy_from_slice(data);
-        if self.flush(addr, data.len()) {
+        if self.loaded {
+            // SAFETY: as in `image`, and `&mut self` excludes every other reference.
+            let image = unsafe { (*addr_of_mut!(IMAGE)).assume_init_mut() };
+            image
+                .get_mut(addr..end)
+                .ok_or(NvmErrorKind::OutOfBounds)?
+                .copy_from_slice(data);
+        }
+        if self.file_write(addr, data) {
             Ok(())
         } else {
             Err(NvmErrorKind::WriteFailed)
@@ -161,23 +223,34 @@ impl Nvm for SemihostedNvm {
     }
 
     fn as_slice(&self) -> Option<&[u8]> {
-        Some(&self.image[..])
+        self.image().map(|image| &image[..])
     }
+}
+
+/// The card runtime on `nvm`, built out of line: Card::new's temporaries (several copies of
+/// the VM while it is assembled) then live in this function's frame, which is gone when it
+/// returns, instead of staying in main's frame below everything the card does (inlined into
+/// main they made a 41 KiB frame, more than the stack has beside the 32 KiB NVM image).
+#[inline(never)]
+fn new_card(nvm: SemihostedNvm) -> Result<Card<SemihostedNvm>, oxicard_jcre::CardError> {
+    Card::new(nvm)
 }
 
 #[entry]
 fn main() -> ! {
-    static mut IMAGE: [u8; NVM_SIZE] = [0; NVM_SIZE];
     let mut report = timing::Report::start();
-    let nvm = SemihostedNvm::open(IMAGE);
+    let nvm = SemihostedNvm::open();
     let mut t1 = T1Card::new(
         Uart0 {
             character_polls: 2_000_000,
         },
         false,
     );
-    match Card::new(nvm) {
+    // the card (10,912 bytes) stays where new_card put it: bound by reference, never moved
+    let mut card = new_card(nvm);
+    match &mut card {
         Ok(card) => {
+            card.nvm_mut().load();
             let _ = serve(&mut t1, &mut report.timed(card), &ATR);
         }
         Err(_) => {

@@ -119,16 +119,17 @@ impl Report {
         }
     }
 
-    /// `card` with each command timed and reported.
-    pub fn timed<H: ApduHandler>(&mut self, card: H) -> Timed<'_, H> {
+    /// `card` with each command timed and reported (borrowed: a card is large, and a move
+    /// would copy it on the stack).
+    pub fn timed<'a, H: ApduHandler>(&'a mut self, card: &'a mut H) -> Timed<'a, H> {
         Timed { card, report: self }
     }
 }
 
 /// A card whose commands are timed.
-pub struct Timed<'r, H> {
-    card: H,
-    report: &'r mut Report,
+pub struct Timed<'a, H> {
+    card: &'a mut H,
+    report: &'a mut Report,
 }
 
 impl<H: ApduHandler> ApduHandler for Timed<'_, H> {

@@ -512,33 +512,30 @@ impl<N: Nvm> Vm<N> {
         Some(h)
     }
 
-    /// Element `index` of `arr` as an int when the fast path applies (see
-    /// [`Vm::element_fast_header`]) and `index` is inside the array; `None` otherwise
-    /// (the caller takes [`Vm::checked_load`], which reads or throws).
+    /// Element `index` of `arr` when the fast path applies (see
+    /// [`Vm::element_fast_header`]), its elements are `K` bytes (the size the bytecode
+    /// expects: 1 for baload, 2 for saload and aaload, 4 for iaload) and `index` is inside
+    /// the array: the `K` bytes, big-endian; `None` otherwise (the caller takes
+    /// [`Vm::checked_load`], which reads or throws).
     #[inline(always)]
-    pub(crate) fn load_fast(&self, arr: ObjRef, index: i16) -> Option<i32> {
+    pub(crate) fn load_fast<const K: usize>(&self, arr: ObjRef, index: i16) -> Option<[u8; K]> {
         let h = self.element_fast_header(arr)?;
-        if index < 0 || index as u16 >= h.len {
+        let size = match (h.class & 0xFF) as u8 {
+            10 | 11 => 1,
+            12 | 14 => 2,
+            13 => 4,
+            _ => 0,
+        };
+        if size != K || index < 0 || index as u16 >= h.len {
             return None;
         }
-        let i = index as usize;
-        let (mem, start) = if h.is_transient() {
-            (&self.ram[..], h.ram as usize)
+        let off = K * index as usize;
+        let at = if h.is_transient() {
+            self.ram.get(h.ram as usize + off..)?
         } else {
-            (self.nvm.as_slice()?, h.addr as usize + HDR)
+            self.nvm.as_slice()?.get(h.addr as usize + HDR + off..)?
         };
-        Some(match (h.class & 0xFF) as u8 {
-            10 | 11 => *mem.get(start + i)? as i8 as i32,
-            12 | 14 => {
-                let at = start + 2 * i;
-                i16::from_be_bytes([*mem.get(at)?, *mem.get(at + 1)?]) as i32
-            }
-            13 => {
-                let b = mem.get(start + 4 * i..start + 4 * i + 4)?;
-                i32::from_be_bytes([b[0], b[1], b[2], b[3]])
-            }
-            _ => return None,
-        })
+        at.get(..K)?.try_into().ok()
     }
 
     /// Stores `value` into element `index` of `arr` when the fast path applies (see
@@ -557,23 +554,31 @@ impl<N: Nvm> Vm<N> {
             return None;
         }
         let i = index as usize;
-        let (size, bytes) = match (h.class & 0xFF) as u8 {
-            10 | 11 => (1, [value as u8, 0, 0, 0]),
-            12 => {
-                let [a, b] = (value as i16).to_be_bytes();
-                (2, [a, b, 0, 0])
-            }
-            13 => (4, value.to_be_bytes()),
-            _ => return None,
-        };
-        let data = bytes.get(..size)?;
-        let off = i * size;
+        match (h.class & 0xFF) as u8 {
+            10 | 11 => self.put_element(&h, i, [value as u8]),
+            12 => self.put_element(&h, 2 * i, (value as i16).to_be_bytes()),
+            13 => self.put_element(&h, 4 * i, value.to_be_bytes()),
+            _ => None,
+        }
+    }
+
+    /// Writes the `K` bytes of an element at byte offset `off` (checked against the length
+    /// by the caller) of the array with header `h`: into RAM for a transient array (a
+    /// fixed-size copy, no call), through the journal for a persistent one.
+    #[inline(always)]
+    fn put_element<const K: usize>(
+        &mut self,
+        h: &Header,
+        off: usize,
+        bytes: [u8; K],
+    ) -> Option<Result<(), Trap>> {
         if h.is_transient() {
             let start = h.ram as usize + off;
-            self.ram.get_mut(start..start + size)?.copy_from_slice(data);
+            let dst: &mut [u8; K] = self.ram.get_mut(start..start + K)?.try_into().ok()?;
+            *dst = bytes;
             Some(Ok(()))
         } else {
-            Some(self.write_persistent(h.addr + (HDR + off) as u32, data, true))
+            Some(self.write_persistent(h.addr + (HDR + off) as u32, &bytes, true))
         }
     }
 

@@ -229,6 +229,16 @@ enum Exit {
     Switch,
 }
 
+/// Where the arguments of a new frame are.
+#[derive(Clone, Copy)]
+enum Args {
+    /// `.1` argument words at stack index `.0` (the method must take exactly that many).
+    At(usize, u8),
+    /// The method's argument words end at stack index `.0` (the invoker's stack top) and
+    /// may not reach below index `.1` (the invoker's operand stack bottom).
+    Top(usize, usize),
+}
+
 /// Stack words of a returned value.
 fn value_words(v: Value) -> u8 {
     match v {
@@ -346,6 +356,12 @@ impl<N: Nvm> Vm<N> {
         nargs: u8,
         _ret_pc: u32,
     ) -> Result<(), Trap> {
+        self.push_frame_with(m, Args::At(args_at, nargs))
+    }
+
+    /// Pushes a frame for bytecode method `m`, its arguments placed as `args` says.
+    #[inline]
+    fn push_frame_with(&mut self, m: MethodRef, args: Args) -> Result<(), Trap> {
         let pkg = (m >> 16) as u8;
         let off = m & 0xFFFF;
         let info = *self.packages.get(pkg as usize).ok_or(Trap::Malformed {
@@ -371,19 +387,27 @@ impl<N: Nvm> Vm<N> {
                 what: "invoke of an abstract method",
             });
         }
-        if margs != nargs {
-            return Err(Trap::Malformed {
-                pc: a as u32,
-                what: "argument count mismatch",
-            });
-        }
+        let args_at = match args {
+            Args::At(at, nargs) if nargs == margs => at,
+            Args::Top(top, floor) if top >= floor + margs as usize => top - margs as usize,
+            _ => {
+                return Err(Trap::Malformed {
+                    pc: a as u32,
+                    what: "argument count mismatch",
+                })
+            }
+        };
+        let nargs = margs;
         let base = args_at + nargs as usize + max_locals as usize;
         let limit = base + max_stack as usize;
         if limit > STACK_WORDS {
             return Err(Trap::StackOverflow);
         }
         if let Some(l) = self.stack.get_mut(args_at + nargs as usize..base) {
-            l.fill(0);
+            // locals are few: a loop, not a call to memset
+            for w in l.iter_mut() {
+                *w = core::hint::black_box(0);
+            }
         }
         let frame = Frame {
             pc: code as u32,
@@ -937,21 +961,31 @@ impl<N: Nvm> Vm<N> {
                     push!(local!(i + 1));
                     pc += 1;
                 }
-                ops::Aaload | ops::Baload | ops::Saload => {
+                ops::Baload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    let v = match self.load_fast(arr, index) {
-                        Some(v) => v,
-                        None => t!(self.checked_load(arr, index)),
+                    let v = match self.load_fast::<1>(arr, index) {
+                        Some([b]) => b as i8 as i16,
+                        None => t!(self.checked_load(arr, index)) as i16,
                     };
-                    push!(v as i16);
+                    push!(v);
+                    pc += 1;
+                }
+                ops::Aaload | ops::Saload => {
+                    let index = pop!();
+                    let arr = pop!() as ObjRef;
+                    let v = match self.load_fast::<2>(arr, index) {
+                        Some(b) => i16::from_be_bytes(b),
+                        None => t!(self.checked_load(arr, index)) as i16,
+                    };
+                    push!(v);
                     pc += 1;
                 }
                 ops::Iaload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    let v = match self.load_fast(arr, index) {
-                        Some(v) => v,
+                    let v = match self.load_fast::<4>(arr, index) {
+                        Some(b) => i32::from_be_bytes(b),
                         None => t!(self.checked_load(arr, index)),
                     };
                     push_int!(v);
@@ -1483,6 +1517,18 @@ impl<N: Nvm> Vm<N> {
                         bad!("invoke of a non-method constant-pool entry");
                     }
                     let m = e & 0x00FF_FFFF;
+                    if op == ops::Invokestatic && m >> 16 != NATIVE_PACKAGE {
+                        // one read of the callee's header: its argument count places
+                        // the frame (the `invoke!` path below, for static calls)
+                        charge!(1);
+                        save!(insn + 3);
+                        if let Some(f) = self.frames.last_mut() {
+                            f.expect_ret = ret_words!(e);
+                        }
+                        t!(self.push_frame_with(m, Args::Top(sp, base)));
+                        load_frame!();
+                        continue 'run;
+                    }
                     let nargs = t!(self.method_nargs(m)) as usize;
                     if op == ops::Invokespecial {
                         if nargs == 0 || sp < base + nargs {

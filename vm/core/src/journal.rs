@@ -66,6 +66,20 @@ struct Tx {
     objects: u16,
 }
 
+/// The entry the last journaled write found or appended (see [`Journal::covers`]).
+#[derive(Clone, Copy, Debug)]
+struct Recent {
+    /// Epoch it belongs to.
+    epoch: u32,
+    /// Its index in `positions`.
+    index: u16,
+    /// NVM address and length of the bytes it saved.
+    addr: u32,
+    len: u8,
+    /// It carries the transaction flag.
+    tx: bool,
+}
+
 /// The RAM side of the journal: where the region is, the epoch, where the next entry goes.
 #[derive(Clone, Debug)]
 pub(crate) struct Journal {
@@ -89,6 +103,9 @@ pub(crate) struct Journal {
     commits: u64,
     /// Zero the entry area at the next commit (see [`Vm::scrub_journal_at_commit`]).
     scrub: bool,
+    /// The entry the last journaled write found or appended: a loop that writes the same
+    /// field or static again and again finds it without reading the log.
+    recent: Option<Recent>,
 }
 
 impl Journal {
@@ -105,11 +122,28 @@ impl Journal {
             tx: None,
             commits: 0,
             scrub: false,
+            recent: None,
         }
     }
 
     fn first(&self) -> usize {
         2 * self.slot
+    }
+
+    /// Whether the entry of [`Journal::recent`] already saves the `len` bytes at `addr`
+    /// for a write (`tx`: for the open transaction): the same test as the scan of
+    /// [`Vm::journal_old`], on an entry of this epoch (entries are only appended within
+    /// an epoch; the log is emptied only by the commit that starts the next epoch).
+    #[inline]
+    fn covers(&self, addr: u32, len: usize, tx: bool) -> bool {
+        let Some(r) = self.recent else {
+            return false;
+        };
+        r.epoch == self.epoch
+            && (r.index as usize) < self.positions.len()
+            && r.addr <= addr
+            && addr as usize + len <= r.addr as usize + r.len as usize
+            && (!tx || (r.tx && matches!(self.tx, Some(t) if r.index >= t.first_index)))
     }
 
     /// Below this address a write needs an undo entry (`tx`: for the open transaction).
@@ -178,6 +212,7 @@ impl<N: Nvm> Vm<N> {
             self.journal.epoch = self.nvm.read_u32(base + slot).map_err(nvm_err)?;
         }
         self.journal.end = self.journal.first();
+        self.journal.recent = None;
         // scan this epoch's entries
         while let Some(size) = self.read_entry(self.journal.end)? {
             if self
@@ -260,6 +295,7 @@ impl<N: Nvm> Vm<N> {
         }
         self.journal.end = self.journal.first();
         self.journal.positions.clear();
+        self.journal.recent = None;
         self.journal.sb_logged = false;
         self.journal.fresh_from = self.sb.top;
         self.journal.commits += 1;
@@ -351,7 +387,7 @@ impl<N: Nvm> Vm<N> {
     #[inline]
     pub fn write_persistent(&mut self, addr: u32, data: &[u8], atomic: bool) -> Result<(), Trap> {
         let tx = atomic && self.tx_depth != 0;
-        if addr < self.journal.undo_limit(tx) {
+        if addr < self.journal.undo_limit(tx) && !self.journal.covers(addr, data.len(), tx) {
             self.journal_old(addr, data.len(), tx)?;
         }
         self.nvm.write(addr as usize, data).map_err(nvm_err)
@@ -387,6 +423,13 @@ impl<N: Nvm> Vm<N> {
             let a = u32::from_be_bytes([0, h[0], h[1], h[2]]);
             let l = (h[3] & !TX_FLAG) as usize;
             if a <= addr && addr as usize + len <= a as usize + l && (!tx || h[3] & TX_FLAG != 0) {
+                self.journal.recent = Some(Recent {
+                    epoch: self.journal.epoch,
+                    index: i as u16,
+                    addr: a,
+                    len: l as u8,
+                    tx: h[3] & TX_FLAG != 0,
+                });
                 return Ok(());
             }
         }
@@ -439,6 +482,13 @@ impl<N: Nvm> Vm<N> {
             .push(self.journal.end as u16)
             .map_err(|_| Trap::Internal("journal"))?;
         self.journal.end += size;
+        self.journal.recent = Some(Recent {
+            epoch: self.journal.epoch,
+            index: self.journal.positions.len().saturating_sub(1) as u16,
+            addr,
+            len: len as u8,
+            tx,
+        });
         Ok(())
     }
 

@@ -28,8 +28,30 @@ use oxicard_jcre::Card;
 use oxicard_store::{Nvm, NvmErrorKind};
 use panic_halt as _;
 
-/// Bytes of NVM (the card image) kept in RAM.
-const NVM_SIZE: usize = 32 * 1024;
+/// Bytes of NVM (the card image, kept in RAM): 32 KiB, or `OXICARD_QEMU_NVM_KIB` KiB when
+/// that is set at build time (a measurement build for packages that do not fit, such as the
+/// golden bytecodes applet; the RAM left for the stack shrinks by as much).
+const NVM_SIZE: usize = match option_env!("OXICARD_QEMU_NVM_KIB") {
+    Some(kib) => parse_decimal(kib) * 1024,
+    None => 32 * 1024,
+};
+
+/// A decimal number at compile time (a build with a malformed value fails).
+const fn parse_decimal(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    assert!(!bytes.is_empty(), "OXICARD_QEMU_NVM_KIB is empty");
+    let mut value = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        assert!(
+            bytes[i].is_ascii_digit(),
+            "OXICARD_QEMU_NVM_KIB is not a number"
+        );
+        value = value * 10 + (bytes[i] - b'0') as usize;
+        i += 1;
+    }
+    value
+}
 
 /// UART0 data register.
 const UART0_DR: *mut u32 = 0x4000_C000 as *mut u32;

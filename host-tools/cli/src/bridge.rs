@@ -26,7 +26,8 @@ const RETRY: Duration = Duration::from_secs(1);
 #[derive(Args, Debug)]
 pub struct BridgeArgs {
     /// The card's serial line is a TCP socket, e.g. QEMU's UART (`-serial
-    /// tcp:127.0.0.1:PORT,server=on,wait=on`).
+    /// tcp:127.0.0.1:PORT,server=on,wait=on,nodelay=on`; without nodelay=on QEMU's small
+    /// writes wait for TCP acknowledgements and a round trip takes about 50 ms).
     #[arg(long, value_name = "HOST:PORT", required_unless_present = "serial")]
     tcp: Option<String>,
     /// The card's serial line is this tty (e.g. a USB-serial adapter wired to the board's
@@ -70,7 +71,7 @@ If the line goes down the card leaves the reader until it answers again. Ctrl-C 
 Examples:
   qemu-system-arm -machine lm3s6965evb -nographic -monitor none \\
       -semihosting-config enable=on,target=native -kernel oxicard-qemu \\
-      -serial tcp:127.0.0.1:5550,server=on,wait=on &
+      -serial tcp:127.0.0.1:5550,server=on,wait=on,nodelay=on &
   oxicard bridge --tcp 127.0.0.1:5550 -v           the QEMU card in pcscd's reader
   oxicard bridge --serial /dev/ttyUSB0 --baud 115200   a board behind a USB-serial adapter
   oxicard bridge --tcp 127.0.0.1:5550 --vpcd localhost:35964   vpcd's second slot

@@ -19,8 +19,9 @@
 #      bytecodes: tests/src/bench.rs) and the same command with 0 rounds; the firmware
 #      reports each command's SysTick ticks and a calibration on the semihosting stderr, and
 #      (instructions(x200) - instructions(x0)) / 6,003,805 is printed. The x200 command runs
-#      twice and must take the same number of ticks within one (a tick is 80 instructions;
-#      where in a tick a command starts depends on when its bytes came over the socket).
+#      twice and must take the same number of ticks within three (a tick is 80 instructions;
+#      where in a tick a command starts depends on when its bytes came over the socket, and
+#      SysTick wraps add an exception or not: eight runs in a row spread over 3 ticks).
 #
 # Needs pcscd with vpcd running (scripts/pcsc-env.sh install start; scripts/test.sh does it)
 # and qemu-system-arm (skipped with a message when missing, like scripts/firmware.sh).
@@ -244,7 +245,7 @@ x0, x200 = ticks("80200000"), ticks("802000C8")
 if not calibration or len(x0) != 1 or len(x200) != 2:
     sys.exit(f"[firmware-pcsc] timing lines missing in {sys.argv[1]}")
 cal_ticks, cal_instructions = (int(v, 16) for v in calibration.groups())
-if abs(x200[0] - x200[1]) > 1:
+if abs(x200[0] - x200[1]) > 3:
     sys.exit(f"[firmware-pcsc] CRC x200 took {x200[0]} then {x200[1]} ticks: not deterministic")
 per_tick = cal_instructions / cal_ticks
 bytecodes = 6_003_805

@@ -9,15 +9,18 @@
 //! handle; the linked image does not keep which instance cells hold references). A
 //! conservative mark may keep a dead object, never free a live one.
 //!
-//! The sweep clears the object-table entry of every unmarked object (the entry reads as
-//! the null of an aborted transaction, so the invariant checker and every walker already
-//! skip it). Space is then given back from the top: the handle count drops to the highest
-//! handle still referenced, the heap top to the end of the highest live object or live
-//! package (the extent the loader recorded, [`crate::load`]), trailing deleted packages
-//! free their slots and class ids, and the transient RAM top drops below the highest live
-//! transient array. Dead space below a live block stays allocated (the allocator bumps;
-//! objects do not move). Every write goes through the journal, so a collection is part
-//! of its command's epoch: a tear restores the heap exactly as before it.
+//! The sweep marks the object-table entry of every unmarked handle [`layout::FREE_HANDLE`]
+//! (it reads as no object, like the 0 of an object of an aborted transaction, which
+//! references may still name; a free handle no reachable word names, so the allocator
+//! hands it out again). The live objects are then slid down over the dead space between
+//! them (a copy never overwrites the bytes an entry names, see `Vm::compact`); linked packages do
+//! not move, so space is packed below each package and above the last. Space is then
+//! given back from the top: the handle count drops to the highest handle still
+//! referenced, the heap top to the end of the highest live object or package (the extent
+//! the loader recorded, [`crate::load`]), trailing deleted packages free their slots and
+//! class ids, and the transient RAM top drops below the highest live transient array
+//! (transient RAM is not packed). Every write goes through the journal, so a collection
+//! is part of its command's epoch: a tear restores the heap exactly as before it.
 
 use crate::error::Trap;
 use crate::heap::{ArrayType, ObjRef, ARRAY_CLASS, HDR, NULL};
@@ -40,6 +43,33 @@ pub struct Collection {
     pub bytes: u32,
     /// Package slots freed (trailing deleted packages).
     pub packages: u8,
+    /// Live objects moved down over dead space.
+    pub moved: u16,
+}
+
+/// A live block of the image area, as the compaction walks them.
+enum Block {
+    /// A linked package's extent: never moves.
+    Fixed {
+        /// End (exclusive).
+        end: u32,
+    },
+    /// A live object: header and persistent body.
+    Object {
+        handle: ObjRef,
+        start: u32,
+        len: u32,
+    },
+}
+
+/// Bytes of NVM an object's body takes after its header (a transient array's elements
+/// live in RAM).
+fn object_bytes(hdr: &crate::heap::Header) -> u32 {
+    match hdr.array_type() {
+        Some(_) if hdr.is_transient() => 0,
+        Some(t) => hdr.len as u32 * t.element_size() as u32,
+        None => hdr.len as u32 * 2,
+    }
 }
 
 /// One bit per handle.
@@ -194,10 +224,15 @@ impl<N: Nvm> Vm<N> {
             let mut changed = false;
             for (i, e) in span.chunks_exact_mut(4).enumerate() {
                 let h = first + i as u16;
-                if !marked.get(h) && e.iter().any(|&b| b != 0) {
-                    e.fill(0);
+                let entry = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
+                // unmarked: no reachable word names the handle, so it can be handed out
+                // again (an aborted transaction's object, entry 0, included)
+                if !marked.get(h) && entry != layout::FREE_HANDLE {
+                    if entry >= layout::IMAGE_START {
+                        done.objects += 1;
+                    }
+                    e.copy_from_slice(&layout::FREE_HANDLE.to_be_bytes());
                     changed = true;
-                    done.objects += 1;
                 }
             }
             if changed {
@@ -227,6 +262,7 @@ impl<N: Nvm> Vm<N> {
             self.packages.pop();
             done.packages += 1;
         }
+        let compacted = self.compact(&marked, &mut done)?;
         // handles, heap top and transient RAM top from the highest live block
         let mut handles = 0;
         let mut top = layout::IMAGE_START;
@@ -240,23 +276,16 @@ impl<N: Nvm> Vm<N> {
                 continue;
             }
             let hdr = self.read_header_raw(h)?;
-            let body = match hdr.array_type() {
-                Some(t) if hdr.is_transient() => {
-                    let end = hdr.ram as usize + hdr.len as usize * t.element_size();
-                    ram_top = ram_top.max(end as u16);
-                    0
-                }
-                Some(t) => hdr.len as u32 * t.element_size() as u32,
-                None => hdr.len as u32 * 2,
-            };
-            top = top.max(hdr.addr + HDR as u32 + body);
+            if let Some(t) = hdr.array_type().filter(|_| hdr.is_transient()) {
+                let end = hdr.ram as usize + hdr.len as usize * t.element_size();
+                ram_top = ram_top.max(end as u16);
+            }
+            top = top.max(hdr.addr + HDR as u32 + object_bytes(&hdr));
         }
         for p in 0..self.sb.package_count {
-            if !self.package_is_live(p) {
-                continue;
-            }
             match self.package_extent(p)? {
-                Some((_, end)) => top = top.max(end),
+                Some((_, end)) if compacted || self.package_is_live(p) => top = top.max(end),
+                Some(_) => {}
                 None => top = self.sb.top, // an extent not recorded: nothing is trimmed
             }
         }
@@ -270,13 +299,135 @@ impl<N: Nvm> Vm<N> {
             top = top.max(rec + layout::C_VTABLE as u32);
         }
         let top = top.min(self.sb.top);
-        done.bytes = self.sb.top - top;
+        done.bytes += self.sb.top - top;
         self.sb.top = top;
         self.sb.object_count = handles;
         self.sb.ram_top = self.sb.ram_top.min(ram_top);
         self.store_superblock()?;
         self.forget_headers();
+        self.free_hint = 1;
         Ok(done)
+    }
+
+    /// Slides the live persistent objects down over the dead space between them, in
+    /// address order; linked packages (their recorded extents, deleted ones below a live
+    /// one included, since their class records stay in the class directory) do not move,
+    /// so objects close up the gaps below the next package. A copy never overwrites the
+    /// bytes the object-table entry names: an object whose new place overlaps its old one
+    /// goes through free space above the top first. Every write is journaled, a tear
+    /// restores the old entries, and an early checkpoint of a full journal leaves every
+    /// entry naming a complete copy. References are handles, so nothing else changes. Returns false,
+    /// moving nothing, when a package's extent was not recorded.
+    fn compact(&mut self, live: &Bits, done: &mut Collection) -> Result<bool, Trap> {
+        for p in 0..self.sb.package_count {
+            if self.package_extent(p)?.is_none() {
+                return Ok(false);
+            }
+        }
+        let mut dest = layout::IMAGE_START;
+        let mut cursor = layout::IMAGE_START;
+        while let Some(block) = self.next_block(cursor, live)? {
+            match block {
+                Block::Fixed { end } => {
+                    dest = dest.max(end);
+                    cursor = end;
+                }
+                Block::Object { handle, start, len } => {
+                    let to = dest + (dest & 1); // objects start at even addresses
+                    let moved = if to + len <= start {
+                        self.move_object(handle, start, to, len)?;
+                        true
+                    } else {
+                        to < start && self.move_through_scratch(handle, start, to, len)?
+                    };
+                    if moved {
+                        done.moved += 1;
+                        dest = to + len;
+                    } else {
+                        dest = dest.max(start + len);
+                    }
+                    cursor = start + len;
+                }
+            }
+        }
+        self.forget_headers();
+        Ok(true)
+    }
+
+    /// The live block of the image area with the lowest start at or above `from`.
+    fn next_block(&self, from: u32, live: &Bits) -> Result<Option<Block>, Trap> {
+        let mut best: Option<(u32, Block)> = None;
+        for p in 0..self.sb.package_count {
+            if let Some((start, end)) = self.package_extent(p)? {
+                if start >= from && end > start && best.as_ref().is_none_or(|b| start < b.0) {
+                    best = Some((start, Block::Fixed { end }));
+                }
+            }
+        }
+        let mut lowest: Option<(u32, ObjRef)> = None;
+        for h in 1..=self.sb.object_count {
+            if !live.get(h) {
+                continue;
+            }
+            let addr = self.object_addr(h)?;
+            if addr >= from && addr != 0 && lowest.is_none_or(|(a, _)| addr < a) {
+                lowest = Some((addr, h));
+            }
+        }
+        if let Some((start, handle)) = lowest {
+            if best.as_ref().is_none_or(|b| start < b.0) {
+                let hdr = self.read_header_raw(handle)?;
+                let len = HDR as u32 + object_bytes(&hdr);
+                best = Some((start, Block::Object { handle, start, len }));
+            }
+        }
+        Ok(best.map(|(_, b)| b))
+    }
+
+    /// Moves object `handle` down to `to` when the new place overlaps the old one: first
+    /// to free space above the heap top (the top is raised over it first, so that every
+    /// state an early checkpoint may commit is consistent), then down to `to`; the top goes
+    /// back afterwards. False, moving nothing, when there is no room above the top.
+    fn move_through_scratch(
+        &mut self,
+        handle: ObjRef,
+        from: u32,
+        to: u32,
+        len: u32,
+    ) -> Result<bool, Trap> {
+        let top = self.sb.top;
+        let scratch = top + (top & 1);
+        let end = scratch as usize + len as usize;
+        if end > self.alloc_limit {
+            return Ok(false);
+        }
+        self.sb.top = end as u32;
+        self.store_superblock()?;
+        self.move_object(handle, from, scratch, len)?;
+        self.move_object(handle, scratch, to, len)?;
+        self.sb.top = top;
+        self.store_superblock()?;
+        Ok(true)
+    }
+
+    /// Copies object `handle` (`len` bytes at `from`) down to `to`, then points its
+    /// object-table entry there; both journaled.
+    fn move_object(&mut self, handle: ObjRef, from: u32, to: u32, len: u32) -> Result<(), Trap> {
+        let mut buf = [0u8; 64];
+        let mut off = 0u32;
+        while off < len {
+            let n = (len - off).min(buf.len() as u32);
+            let chunk = buf.get_mut(..n as usize).ok_or(Trap::Internal("gc move"))?;
+            self.nvm
+                .read((from + off) as usize, chunk)
+                .map_err(nvm_err)?;
+            self.write_persistent(to + off, chunk, false)?;
+            off += n;
+        }
+        let entry = layout::OBJ_TABLE + (handle as u32 - 1) * 4;
+        self.write_persistent(entry, &to.to_be_bytes(), false)?;
+        self.forget_headers();
+        Ok(())
     }
 
     /// Whether any object reachable from `roots` and the static fields of the live

@@ -140,9 +140,33 @@ impl<N: Nvm> Vm<N> {
         if handle == NULL || handle > self.sb.object_count {
             return Err(Trap::Internal("bad reference"));
         }
-        self.nvm
+        let addr = self
+            .nvm
             .read_u32((layout::OBJ_TABLE + (handle as u32 - 1) * 4) as usize)
-            .map_err(nvm_err)
+            .map_err(nvm_err)?;
+        // 0 (an object of an aborted transaction) and FREE_HANDLE (a handle the collector
+        // gave back) both read as "no object"
+        Ok(if addr < layout::IMAGE_START { 0 } else { addr })
+    }
+
+    /// A handle the collector gave back ([`layout::FREE_HANDLE`]), lowest first, or `None`.
+    /// Only outside transactions: an abort frees the handles above the count it saved.
+    fn reusable_handle(&mut self) -> Result<Option<ObjRef>, Trap> {
+        if self.tx_depth != 0 || self.free_hint == 0 {
+            return Ok(None);
+        }
+        for handle in self.free_hint..=self.sb.object_count {
+            let entry = self
+                .nvm
+                .read_u32((layout::OBJ_TABLE + (handle as u32 - 1) * 4) as usize)
+                .map_err(nvm_err)?;
+            if entry == layout::FREE_HANDLE {
+                self.free_hint = handle + 1;
+                return Ok(Some(handle));
+            }
+        }
+        self.free_hint = 0;
+        Ok(None)
     }
 
     /// The header cache slot of `obj`.
@@ -230,7 +254,8 @@ impl<N: Nvm> Vm<N> {
 
     fn new_object(&mut self, hdr: [u8; HDR], body_len: usize) -> Result<ObjRef, Trap> {
         self.forget_headers();
-        if self.sb.object_count as usize >= layout::MAX_OBJECTS {
+        let reused = self.reusable_handle()?;
+        if reused.is_none() && self.sb.object_count as usize >= layout::MAX_OBJECTS {
             return Err(self.throw(SystemException::NoResource));
         }
         let saved = self.sb;
@@ -240,20 +265,27 @@ impl<N: Nvm> Vm<N> {
             Ok(a) => a,
             Err(_) => return Err(self.throw(SystemException::NoResource)),
         };
-        let handle = self.sb.object_count + 1;
+        let handle = reused.unwrap_or(self.sb.object_count + 1);
+        let entry = layout::OBJ_TABLE + (handle as u32 - 1) * 4;
         let r = (|| {
             self.nvm.write(addr as usize, &hdr).map_err(nvm_err)?;
             zero_fill(&mut self.nvm, addr as usize + HDR, body_len)?;
-            self.nvm
-                .write_u32((layout::OBJ_TABLE + (handle as u32 - 1) * 4) as usize, addr)
-                .map_err(nvm_err)?;
-            self.sb.object_count = handle;
+            if reused.is_some() {
+                // the entry existed when the epoch began: a tear gives the handle back
+                self.write_persistent(entry, &addr.to_be_bytes(), false)?;
+            } else {
+                self.nvm.write_u32(entry as usize, addr).map_err(nvm_err)?;
+                self.sb.object_count = handle;
+            }
             self.store_superblock()
         })();
         match r {
             Ok(()) => Ok(handle),
             Err(e) => {
                 self.sb = saved;
+                if reused.is_some() {
+                    self.free_hint = 1;
+                }
                 Err(e)
             }
         }

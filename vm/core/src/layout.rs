@@ -5,7 +5,8 @@
 //! 0x0000 superblock     magic, top of the allocated area, counts
 //! 0x0040 package dir    MAX_PACKAGES records of PKG_REC bytes
 //! 0x0700 class dir      MAX_CLASSES u32 addresses of class records (user classes)
-//! 0x0F00 object table   MAX_OBJECTS u32 addresses of objects (handle 1 = entry 0)
+//! 0x0F00 object table   MAX_OBJECTS u32 addresses of objects (handle 1 = entry 0);
+//!                       0: object of an aborted transaction, 1: free handle (gc)
 //! 0x2F00 runtime area   RUNTIME_AREA_LEN bytes reserved for the runtime (applet registry)
 //! 0x3800 image          package copies, class records, static images, objects (bump)
 //! ```
@@ -37,6 +38,11 @@ pub const PKG_REC: usize = 96;
 pub const MAX_CLASSES: usize = 512;
 /// Maximum objects.
 pub const MAX_OBJECTS: usize = 2048;
+
+/// Object-table entry of a handle the collector gave back for reuse. Like 0 (an object
+/// of an aborted transaction, which references may still name), it reads as no object;
+/// unlike 0, no reachable reference names it, so the allocator may hand it out again.
+pub const FREE_HANDLE: u32 = 1;
 
 /// Address of the package directory.
 pub const PKG_DIR: u32 = 0x0040;

@@ -154,6 +154,8 @@ pub struct Vm<N: Nvm> {
     /// End of the space the allocator may use: the NVM size, or the bottom of the staging
     /// area while a package load is open.
     alloc_limit: usize,
+    /// Lowest handle that may be [`layout::FREE_HANDLE`] (0: none); see `gc`.
+    free_hint: u16,
 }
 
 impl<N: Nvm> Vm<N> {
@@ -179,6 +181,7 @@ impl<N: Nvm> Vm<N> {
                 core::cell::Cell::new((NULL, heap::Header::default()))
             }),
             budget_left: DEFAULT_BUDGET,
+            free_hint: 1,
         };
         vm.open_or_format()?;
         Ok(vm)
@@ -223,6 +226,11 @@ impl<N: Nvm> Vm<N> {
             Some(&obj) if obj != NULL => Trap::Throw(obj),
             _ => Trap::Internal("system exception object missing"),
         }
+    }
+
+    /// Handles in use: the highest allocated object handle (dead ones below it included).
+    pub fn object_count(&self) -> u16 {
+        self.sb.object_count
     }
 
     /// Number of loaded packages.

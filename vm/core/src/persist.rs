@@ -58,6 +58,7 @@ impl<N: Nvm> Vm<N> {
     /// Re-reads the superblock and the package table from NVM.
     pub(crate) fn reload_image(&mut self) -> Result<(), Trap> {
         self.forget_headers();
+        self.free_hint = 1;
         self.sb = layout::Superblock::read(&self.nvm)?;
         self.packages.clear();
         for p in 0..self.sb.package_count {

@@ -44,15 +44,34 @@ if [ "$test_status" != 0 ]; then
     exit "$test_status"
 fi
 
+step "the runtime without the crypto API (the firmware's budget build)"
+set +e
+cargo test --locked -p oxicard-jcre --no-default-features --lib --test no_crypto >target/test-no-crypto.txt 2>&1
+no_crypto_status=$?
+set -e
+grep -E '^test result|FAILED|panicked' target/test-no-crypto.txt || true
+if [ "$no_crypto_status" != 0 ]; then
+    tail -n 80 target/test-no-crypto.txt >&2
+    exit "$no_crypto_status"
+fi
+summary=$(cat target/test-output.txt target/test-no-crypto.txt | awk '/^test result:/ { passed += $4; failed += $6; skipped += $8 } END { printf "tests: %d passed, %d failed, %d skipped", passed, failed, skipped }')
+
 step "vm/ crates for thumbv7m-none-eabi"
 vm_packages=()
 for manifest in vm/*/Cargo.toml; do
     vm_packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
 done
 cargo build --locked --target thumbv7m-none-eabi "${vm_packages[@]}" -p oxicard-firmware
+cargo build --locked --target thumbv7m-none-eabi -p oxicard-jcre --no-default-features
 
 step "card firmware for QEMU's lm3s6965evb: build, size against the budget, boot over T=1"
 bash scripts/firmware.sh
+
+step "the firmware card through pcscd: oxicard bridge, golden transcripts, restart, figures"
+bash scripts/firmware-pcsc.sh
+
+step "card firmware for a real dev board (NUCLEO-F411RE): build and size"
+bash scripts/firmware-boards.sh
 
 if [ -f fuzz/Cargo.toml ]; then
     step "fuzz targets type-check"

@@ -1,15 +1,90 @@
-//! The card's NVM on NOR flash (a microcontroller's internal flash through embedded-storage).
+//! The card's NVM on NOR flash (a microcontroller's internal flash through embedded-storage),
+//! with the unit semantics the runtime's journal needs although flash erases whole sectors.
 //!
-//! NOR flash writes can only clear bits; setting one needs an erase of its whole sector. A
-//! write therefore goes sector by sector: when the new bytes only clear bits they are
-//! programmed in place (the write granularity of the device, aligned), otherwise the sector is
-//! read into a buffer, merged, erased and programmed again. A power loss during that cycle can
-//! leave the whole sector undefined, so [`Nvm::unit_size`] is the sector size: the journal of
-//! the runtime treats a sector as one unit (it supports units up to 512 bytes).
+//! # Why a spare sector
+//!
+//! NOR flash writes can only clear bits; setting one needs an erase of its whole sector (1 to
+//! 128 KiB on real parts). A write that sets bits therefore reads the sector into a buffer,
+//! merges, erases and reprograms it, and a power loss in that cycle would leave the whole
+//! sector undefined: committed data of other objects, or the journal itself. The runtime's
+//! journal (oxicard-vm `journal`) tolerates an undefined unit of at most 512 bytes, and
+//! oxicard-store's [`Nvm`] contract allows a tear to damage the unit being written and nothing
+//! else. So sector rewrites go through a spare sector and are atomic.
+//!
+//! # Layout
+//!
+//! The region (`size` bytes at flash offset `base`, `n = size / SECTOR` sectors) holds `n - 1`
+//! data sectors and, last, the spare sector. Each sector keeps its first
+//! `SECTOR - 2 * TW` bytes for data (the payload; `TW` = 8 bytes rounded up to the write size)
+//! and the last `2 * TW` bytes for the trailer, which only the spare uses:
+//!
+//! ```text
+//! spare: payload (SECTOR - 2TW) | header word: u32 BE target sector, u32 BE CRC-32, FF.. (TW)
+//!                               | commit word: u32 BE "OXS1", FF.. (TW)
+//! ```
+//!
+//! The CRC-32 (IEEE, as in zip) covers the payload and the 4 target bytes. The NVM address
+//! space is the data sectors' payloads, one after the other: [`Nvm::size`] is
+//! `(n - 1) * (SECTOR - 2 * TW)` (for 16 KiB sectors and a write size up to 8, 16 bytes of
+//! every sector are trailer).
+//!
+//! # A write, sector by sector (in address order)
+//!
+//! - **In place**: when every write word (aligned [`NorFlash::WRITE_SIZE`] bytes) the write
+//!   changes can be programmed without an erase, the changed words are programmed in place,
+//!   in address order. Built with [`FlashNvm::new`] (any [`NorFlash`], which must not program
+//!   a word twice between erases) that means the word still reads erased (all FF); built with
+//!   [`FlashNvm::new_multiwrite`] (a [`MultiwriteNorFlash`], programming ANDs) it means the
+//!   write only clears bits.
+//! - **Atomic rewrite** otherwise, with the new payload merged in RAM:
+//!   1. erase the spare unless it reads erased (it normally does, see step 4);
+//!   2. program the spare's payload and header word (target, CRC), then, in a separate
+//!      program operation, its commit word: from here on the new contents are durable;
+//!   3. erase the target sector and program its payload;
+//!   4. erase the spare.
+//!
+//! A power loss before the commit word is complete leaves the target untouched (old); after
+//! it, recovery finishes the rewrite (new). Recovery ([`FlashNvm::recover`], run by the
+//! constructors) finds a spare whose commit word, target and CRC are valid, and copies it to
+//! its target again (erase, program) and erases the spare. That is idempotent, so a power
+//! loss during recovery only means recovery runs again at the next power-up. A spare that is
+//! not valid (blank, half programmed, half erased) is ignored and erased before its next use.
+//!
+//! A valid spare always holds the latest contents of its target: it becomes valid at step 2,
+//! nothing writes the target before the rewrite completes, and the spare is erased (step 4)
+//! before the write call returns. If a flash operation fails without a power loss after the
+//! commit, recovery is due and runs before the next read or write. A half-erased spare
+//! (power lost in step 4) still equal to the target's contents is harmless (recovery copies
+//! the same bytes); one whose bits changed would need its CRC-32 to match by chance
+//! (probability 2^-32 per such tear) to be taken for valid.
+//!
+//! # Assumptions about the device (embedded-storage's `NorFlash` contract)
+//!
+//! - A power loss during `write` leaves the words being written undefined and the rest of
+//!   the sector unchanged (the [`NorFlash::write`] doc), words being programmed in address
+//!   order; during `erase`, the sector being erased undefined.
+//! - Reads after power-up are stable (a word whose programming was cut reads the same value
+//!   every time) and reads have a granularity of one byte (`READ_SIZE == 1`).
+//!
+//! # Units
+//!
+//! So a write interrupted by power loss leaves every sector before the interrupted one
+//! written, every sector after it untouched, and the interrupted sector old or new (atomic
+//! rewrite) or, in place, its changed words before the torn one new, the torn word undefined
+//! and the ones after it old. That is oxicard-store's unit contract with the unit being the
+//! write word: [`Nvm::unit_size`] is `WRITE_SIZE` (at least 1), well within the 512 bytes the
+//! journal supports, instead of a whole sector.
+//!
+//! # Costs
+//!
+//! An atomic rewrite costs two erases and three program operations (payload, spare payload
+//! with header, commit word) instead of one erase and one program, plus a read of the spare
+//! to see whether it is erased and a CRC over the payload; it wears the spare as much as all
+//! data sectors together. The spare sector and `2 * TW` bytes per data sector are not usable.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
-use embedded_storage::nor_flash::{NorFlash, NorFlashError, NorFlashErrorKind};
+use embedded_storage::nor_flash::{MultiwriteNorFlash, NorFlash, NorFlashError, NorFlashErrorKind};
 use oxicard_store::{Nvm, NvmError, NvmErrorKind};
 
 /// What went wrong in a flash NVM operation.
@@ -41,92 +116,332 @@ impl<E: NorFlashError> NvmError for FlashNvmError<E> {
     }
 }
 
-/// A region of NOR flash as the card's NVM: `SECTOR` is the device's erase size (a power of
-/// two, at least its write size).
+/// The commit word of a valid spare: "OXS1".
+const COMMIT: u32 = 0x4F58_5331;
+
+/// Which words a write may program without an erase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InPlace {
+    /// Words that read erased (all FF): any `NorFlash` allows programming them once.
+    ErasedWords,
+    /// Words whose bits only go from 1 to 0: a `MultiwriteNorFlash` ANDs what it programs.
+    ClearBits,
+}
+
+/// A region of NOR flash as the card's NVM, with atomic sector rewrites through a spare
+/// sector (see the module doc): `SECTOR` is the erase size used (a multiple of the device's
+/// erase and write sizes).
 pub struct FlashNvm<F, const SECTOR: usize> {
-    /// The driver; in a cell because embedded-storage reads take `&mut self` and
-    /// [`Nvm::read`] takes `&self`.
-    flash: RefCell<F>,
+    /// The driver and the sector buffer; in a cell because embedded-storage reads take
+    /// `&mut self`, [`Nvm::read`] takes `&self`, and a read may have to run recovery.
+    state: RefCell<State<F, SECTOR>>,
     /// Offset of the region in the flash.
     base: u32,
-    /// Size of the region (a multiple of `SECTOR`).
-    size: usize,
-    sector: [u8; SECTOR],
+    /// Number of data sectors (the region's sectors but the spare).
+    data_sectors: usize,
+    /// What the in-place path may program.
+    in_place: InPlace,
+    /// A rewrite failed after its spare was committed: recovery must run before anything
+    /// else reads or writes.
+    recovery_due: Cell<bool>,
+}
+
+/// The mutable part of a [`FlashNvm`].
+struct State<F, const SECTOR: usize> {
+    flash: F,
+    buf: [u8; SECTOR],
 }
 
 impl<F: NorFlash, const SECTOR: usize> FlashNvm<F, SECTOR> {
-    /// The region of `size` bytes at flash offset `base` (both multiples of `SECTOR`, which
-    /// must be a multiple of the flash's erase size); `None` when they are not aligned or the
-    /// region does not fit into the flash.
+    /// Bytes of one trailer word: 8 rounded up to the write size.
+    const TRAILER_WORD: usize = 8usize.div_ceil(Self::WRITE) * Self::WRITE;
+    /// Data bytes of a sector.
+    const PAYLOAD: usize = SECTOR.saturating_sub(2 * Self::TRAILER_WORD);
+    /// The device's write size (at least 1).
+    const WRITE: usize = if F::WRITE_SIZE == 0 { 1 } else { F::WRITE_SIZE };
+
+    /// The region of `size` bytes at flash offset `base`, its last sector being the spare:
+    /// the NVM holds `(size / SECTOR - 1) * (SECTOR - 2 * TW)` bytes (module doc). `None`
+    /// when `base` and `size` are not multiples of `SECTOR`, `SECTOR` not a multiple of the
+    /// flash's erase and write sizes, the region has fewer than two sectors, does not fit
+    /// into the flash, or the flash does not read single bytes. Runs [`FlashNvm::recover`];
+    /// if that fails, it runs again before the first read or write.
     pub fn new(flash: F, base: u32, size: usize) -> Option<Self> {
-        let aligned = SECTOR > 0
+        Self::with_mode(flash, base, size, InPlace::ErasedWords)
+    }
+
+    fn with_mode(flash: F, base: u32, size: usize, in_place: InPlace) -> Option<Self> {
+        let aligned = SECTOR > 2 * Self::TRAILER_WORD
+            && F::ERASE_SIZE > 0
             && SECTOR.is_multiple_of(F::ERASE_SIZE)
-            && SECTOR.is_multiple_of(F::WRITE_SIZE)
+            && SECTOR.is_multiple_of(Self::WRITE)
             && (base as usize).is_multiple_of(SECTOR)
-            && size.is_multiple_of(SECTOR);
+            && size.is_multiple_of(SECTOR)
+            && size / SECTOR >= 2
+            && F::READ_SIZE == 1;
         let fits = (base as usize).checked_add(size)? <= flash.capacity();
-        (aligned && fits).then_some(FlashNvm {
-            flash: RefCell::new(flash),
+        let nvm = (aligned && fits).then_some(FlashNvm {
+            state: RefCell::new(State {
+                flash,
+                buf: [0xFF; SECTOR],
+            }),
             base,
-            size,
-            sector: [0xFF; SECTOR],
-        })
+            data_sectors: size / SECTOR - 1,
+            in_place,
+            recovery_due: Cell::new(true),
+        })?;
+        // a failure leaves recovery due: it runs again before the first read or write
+        let _ = nvm.recover_shared();
+        Some(nvm)
+    }
+
+    /// Finishes a sector rewrite that a power loss (or a flash error) interrupted after its
+    /// spare was committed: copies the spare to its target sector and erases the spare.
+    /// Does nothing when the spare is not valid. The constructors run it.
+    pub fn recover(&mut self) -> Result<(), FlashNvmError<F::Error>> {
+        self.recover_shared()
     }
 
     /// The flash driver back.
     pub fn into_inner(self) -> F {
-        self.flash.into_inner()
+        self.state.into_inner().flash
     }
 
-    fn check(&self, addr: usize, len: usize) -> Result<u32, FlashNvmError<F::Error>> {
+    /// Flash offset of the start of sector `index` of the region (the spare is
+    /// `data_sectors`).
+    fn sector_offset(&self, index: usize) -> u32 {
+        self.base + (index * SECTOR) as u32
+    }
+
+    fn spare_offset(&self) -> u32 {
+        self.sector_offset(self.data_sectors)
+    }
+
+    fn check(&self, addr: usize, len: usize) -> Result<(), FlashNvmError<F::Error>> {
         match addr.checked_add(len) {
-            Some(end) if end <= self.size => Ok(self.base + addr as u32),
+            Some(end) if end <= self.size() => Ok(()),
             _ => Err(FlashNvmError::OutOfBounds { addr, len }),
         }
     }
 
-    /// Writes `data` at `offset` inside the sector starting at region address `start`.
+    fn recover_shared(&self) -> Result<(), FlashNvmError<F::Error>> {
+        let mut state = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| FlashNvmError::Busy)?;
+        self.recover_with(&mut state)?;
+        self.recovery_due.set(false);
+        Ok(())
+    }
+
+    /// Recovery on the borrowed state (module doc).
+    fn recover_with(&self, state: &mut State<F, SECTOR>) -> Result<(), FlashNvmError<F::Error>> {
+        let spare = self.spare_offset();
+        let State { flash, buf } = state;
+        let mut word = [0u8; 8];
+        flash
+            .read(
+                spare + (Self::PAYLOAD + Self::TRAILER_WORD) as u32,
+                &mut word[..4],
+            )
+            .map_err(FlashNvmError::Flash)?;
+        if be32(&word, 0) != COMMIT {
+            return Ok(());
+        }
+        flash
+            .read(spare + Self::PAYLOAD as u32, &mut word)
+            .map_err(FlashNvmError::Flash)?;
+        let target = be32(&word, 0) as usize;
+        if target >= self.data_sectors {
+            return Ok(());
+        }
+        let payload = buf.get_mut(..Self::PAYLOAD).unwrap_or(&mut []);
+        flash.read(spare, payload).map_err(FlashNvmError::Flash)?;
+        if spare_crc(payload, target as u32) != be32(&word, 4) {
+            return Ok(());
+        }
+        let to = self.sector_offset(target);
+        flash
+            .erase(to, to + SECTOR as u32)
+            .map_err(FlashNvmError::Flash)?;
+        Self::program_erased(flash, to, payload).map_err(FlashNvmError::Flash)?;
+        flash
+            .erase(spare, spare + SECTOR as u32)
+            .map_err(FlashNvmError::Flash)
+    }
+
+    /// Programs `bytes` (whole write words) at flash offset `at` of a freshly erased range,
+    /// leaving out the words that are all FF: they read erased already, and a plain
+    /// `NorFlash` must not program a word twice (an FF word programmed once could not take
+    /// a later in-place write; on parts with ECC, programming FF sets the ECC bits).
+    fn program_erased(flash: &mut F, at: u32, bytes: &[u8]) -> Result<(), F::Error> {
+        let w = Self::WRITE;
+        let words = bytes.len() / w;
+        let erased = |i: usize| {
+            bytes
+                .get(i * w..i * w + w)
+                .is_none_or(|b| b.iter().all(|&b| b == 0xFF))
+        };
+        let mut i = 0;
+        while i < words {
+            if erased(i) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < words && !erased(i) {
+                i += 1;
+            }
+            if let Some(run) = bytes.get(start * w..i * w) {
+                flash.write(at + (start * w) as u32, run)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `data` at `offset` of the payload of data sector `index`.
     fn write_sector(
-        &mut self,
-        start: usize,
+        &self,
+        state: &mut State<F, SECTOR>,
+        index: usize,
         offset: usize,
         data: &[u8],
     ) -> Result<(), FlashNvmError<F::Error>> {
-        let flash_start = self.base + start as u32;
-        let flash = self.flash.get_mut();
-        flash
-            .read(flash_start, &mut self.sector)
-            .map_err(FlashNvmError::Flash)?;
-        let Some(old) = self.sector.get(offset..offset + data.len()) else {
-            return Err(FlashNvmError::OutOfBounds {
-                addr: start + offset,
-                len: data.len(),
-            });
+        let oob = || FlashNvmError::OutOfBounds {
+            addr: index * Self::PAYLOAD + offset,
+            len: data.len(),
         };
+        let end = offset.checked_add(data.len()).ok_or_else(oob)?;
+        let at = self.sector_offset(index);
+        let State { flash, buf } = state;
+        let payload = buf.get_mut(..Self::PAYLOAD).ok_or_else(oob)?;
+        flash.read(at, payload).map_err(FlashNvmError::Flash)?;
+        let old = payload.get(offset..end).ok_or_else(oob)?;
         if old == data {
             return Ok(());
         }
-        let program_only = old.iter().zip(data).all(|(o, n)| o & n == *n);
-        if let Some(dst) = self.sector.get_mut(offset..offset + data.len()) {
-            dst.copy_from_slice(data);
+        let w = Self::WRITE;
+        let (from, to) = (offset / w * w, end.div_ceil(w) * w);
+        // the new byte at payload offset `p`, if the write covers it
+        let new_byte = |p: usize| p.checked_sub(offset).and_then(|k| data.get(k)).copied();
+        let changed = |payload: &[u8], word: usize| {
+            (word..word + w).any(|p| new_byte(p).is_some_and(|n| payload.get(p) != Some(&n)))
+        };
+        let in_place = match self.in_place {
+            InPlace::ClearBits => old.iter().zip(data).all(|(o, n)| o & n == *n),
+            InPlace::ErasedWords => (from..to).step_by(w).all(|word| {
+                !changed(payload, word)
+                    || payload
+                        .get(word..word + w)
+                        .is_some_and(|b| b.iter().all(|&b| b == 0xFF))
+            }),
+        };
+        if in_place {
+            // Program runs of words in address order: with ClearBits the whole span (an
+            // unchanged byte is programmed to its own value, which ANDs to itself), with
+            // ErasedWords only the words that change (each programmed once after its erase).
+            let mut run: Option<usize> = None;
+            let mut word = from;
+            while word <= to {
+                let in_run =
+                    word < to && (self.in_place == InPlace::ClearBits || changed(payload, word));
+                match (in_run, run) {
+                    (true, None) => run = Some(word),
+                    (false, Some(start)) => {
+                        for p in start..word {
+                            if let (Some(dst), Some(n)) = (payload.get_mut(p), new_byte(p)) {
+                                *dst = n;
+                            }
+                        }
+                        let chunk = payload.get(start..word).ok_or_else(oob)?;
+                        flash
+                            .write(at + start as u32, chunk)
+                            .map_err(FlashNvmError::Flash)?;
+                        run = None;
+                    }
+                    _ => {}
+                }
+                word += w;
+            }
+            return Ok(());
         }
-        if program_only {
-            // program the write units the range touches, as they are now merged
-            let w = F::WRITE_SIZE.max(1);
-            let from = offset / w * w;
-            let to = (offset + data.len()).div_ceil(w) * w;
-            let chunk = self.sector.get(from..to.min(SECTOR)).unwrap_or(&[]);
+        payload
+            .get_mut(offset..end)
+            .ok_or_else(oob)?
+            .copy_from_slice(data);
+        self.rewrite(flash, buf, index)
+    }
+
+    /// Replaces data sector `index` with the payload in `buf` through the spare (module
+    /// doc, steps 1 to 4).
+    fn rewrite(
+        &self,
+        flash: &mut F,
+        buf: &mut [u8; SECTOR],
+        index: usize,
+    ) -> Result<(), FlashNvmError<F::Error>> {
+        let spare = self.spare_offset();
+        // 1. the spare must read erased
+        let mut blank = true;
+        let mut chunk = [0u8; 64];
+        let mut at = 0usize;
+        while blank && at < SECTOR {
+            let n = chunk.len().min(SECTOR - at);
+            let part = chunk.get_mut(..n).unwrap_or(&mut []);
             flash
-                .write(flash_start + from as u32, chunk)
-                .map_err(FlashNvmError::Flash)
-        } else {
-            flash
-                .erase(flash_start, flash_start + SECTOR as u32)
+                .read(spare + at as u32, part)
                 .map_err(FlashNvmError::Flash)?;
-            flash
-                .write(flash_start, &self.sector)
-                .map_err(FlashNvmError::Flash)
+            blank = part.iter().all(|&b| b == 0xFF);
+            at += n;
         }
+        if !blank {
+            flash
+                .erase(spare, spare + SECTOR as u32)
+                .map_err(FlashNvmError::Flash)?;
+        }
+        // 2. payload and header word, then the commit word
+        let (payload, trailer) = buf.split_at_mut(Self::PAYLOAD);
+        let crc = spare_crc(payload, index as u32);
+        trailer.fill(0xFF);
+        let mut head = [0u8; 8];
+        head[..4].copy_from_slice(&(index as u32).to_be_bytes());
+        head[4..].copy_from_slice(&crc.to_be_bytes());
+        if let Some(dst) = trailer.get_mut(..8) {
+            dst.copy_from_slice(&head);
+        }
+        if let Some(dst) = trailer.get_mut(Self::TRAILER_WORD..Self::TRAILER_WORD + 4) {
+            dst.copy_from_slice(&COMMIT.to_be_bytes());
+        }
+        let commit_at = Self::PAYLOAD + Self::TRAILER_WORD;
+        Self::program_erased(flash, spare, buf.get(..commit_at).unwrap_or(&[]))
+            .map_err(FlashNvmError::Flash)?;
+        // from the commit word on, a failure may leave the spare as the truth: recovery
+        // decides before anything else touches the flash
+        let target = self.sector_offset(index);
+        let finish = flash
+            .write(
+                spare + commit_at as u32,
+                buf.get(commit_at..).unwrap_or(&[]),
+            )
+            // 3. the target
+            .and_then(|()| flash.erase(target, target + SECTOR as u32))
+            .and_then(|()| {
+                Self::program_erased(flash, target, buf.get(..Self::PAYLOAD).unwrap_or(&[]))
+            })
+            // 4. the spare, erased for the next rewrite
+            .and_then(|()| flash.erase(spare, spare + SECTOR as u32));
+        if finish.is_err() {
+            self.recovery_due.set(true);
+        }
+        finish.map_err(FlashNvmError::Flash)
+    }
+}
+
+impl<F: MultiwriteNorFlash, const SECTOR: usize> FlashNvm<F, SECTOR> {
+    /// [`FlashNvm::new`] for a flash that ANDs when a word is programmed again: writes that
+    /// only clear bits are programmed in place, without a sector rewrite.
+    pub fn new_multiwrite(flash: F, base: u32, size: usize) -> Option<Self> {
+        Self::with_mode(flash, base, size, InPlace::ClearBits)
     }
 }
 
@@ -134,33 +449,94 @@ impl<F: NorFlash, const SECTOR: usize> Nvm for FlashNvm<F, SECTOR> {
     type Error = FlashNvmError<F::Error>;
 
     fn size(&self) -> usize {
-        self.size
+        self.data_sectors * Self::PAYLOAD
     }
 
+    /// The write word: a power loss damages at most the word being programmed (module doc).
     fn unit_size(&self) -> usize {
-        SECTOR
+        Self::WRITE
     }
 
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Self::Error> {
-        let at = self.check(addr, buf.len())?;
-        let mut flash = self
-            .flash
+        self.check(addr, buf.len())?;
+        if self.recovery_due.get() {
+            self.recover_shared()?;
+        }
+        let mut state = self
+            .state
             .try_borrow_mut()
             .map_err(|_| FlashNvmError::Busy)?;
-        flash.read(at, buf).map_err(FlashNvmError::Flash)
+        let mut done = 0usize;
+        while let Some(rest) = buf.get_mut(done..).filter(|r| !r.is_empty()) {
+            let at = addr + done;
+            let (index, offset) = (at / Self::PAYLOAD, at % Self::PAYLOAD);
+            let n = rest.len().min(Self::PAYLOAD - offset);
+            let part = rest.get_mut(..n).unwrap_or(&mut []);
+            state
+                .flash
+                .read(self.sector_offset(index) + offset as u32, part)
+                .map_err(FlashNvmError::Flash)?;
+            done += n;
+        }
+        Ok(())
     }
 
     fn write(&mut self, addr: usize, data: &[u8]) -> Result<(), Self::Error> {
         self.check(addr, data.len())?;
+        if self.recovery_due.get() {
+            self.recover_shared()?;
+        }
+        let mut state = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| FlashNvmError::Busy)?;
         let mut done = 0usize;
         while let Some(rest) = data.get(done..).filter(|r| !r.is_empty()) {
             let at = addr + done;
-            let start = at / SECTOR * SECTOR;
-            let offset = at - start;
-            let n = rest.len().min(SECTOR - offset);
-            self.write_sector(start, offset, rest.get(..n).unwrap_or(&[]))?;
+            let (index, offset) = (at / Self::PAYLOAD, at % Self::PAYLOAD);
+            let n = rest.len().min(Self::PAYLOAD - offset);
+            self.write_sector(&mut state, index, offset, rest.get(..n).unwrap_or(&[]))?;
             done += n;
         }
         Ok(())
+    }
+}
+
+/// The big-endian u32 at `at` of `bytes` (0 when out of range).
+fn be32(bytes: &[u8], at: usize) -> u32 {
+    bytes
+        .get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_be_bytes)
+}
+
+/// CRC-32 (IEEE, reflected, as in zip) of a spare: its payload, then the target sector.
+fn spare_crc(payload: &[u8], target: u32) -> u32 {
+    !crc32_update(crc32_update(!0, payload), &target.to_be_bytes())
+}
+
+/// Adds `data` to a running CRC-32 (IEEE, reflected, without the final inversion).
+fn crc32_update(mut crc: u32, data: &[u8]) -> u32 {
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_published_check_value() {
+        // CRC-32/ISO-HDLC check value over "123456789"
+        assert_eq!(!crc32_update(!0, b"123456789"), 0xCBF4_3926);
     }
 }

@@ -6,7 +6,14 @@
 //! 128 KiB sector buffer, as much as the chip's RAM. This adapter is a window on the three
 //! 16 KiB sectors 1 to 3 (memory.x keeps the program out of them): offsets 0 to 48 KiB, an
 //! erase size of 16 KiB. It still uses the HAL for unlocking, sector erase and programming;
-//! reads come straight from the memory-mapped flash.
+//! reads come straight from the memory-mapped flash. `FlashNvm` keeps the last of the three
+//! sectors as the spare through which it rewrites a sector atomically, so the card has two
+//! sectors of data (16,368 bytes each: 16 bytes of every sector are the spare's trailer).
+//!
+//! Writes program bytes (`WRITE_SIZE` 1, the HAL's 8-bit programming), so a reset during a
+//! program can damage only the byte being programmed: the card's NVM unit is one byte. The
+//! adapter is a plain [`NorFlash`] (no `MultiwriteNorFlash`): `FlashNvm` programs a byte
+//! only once between erases.
 
 use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
@@ -20,7 +27,7 @@ pub const SECTOR_SIZE: usize = 16 * 1024;
 const FIRST_SECTOR: u8 = 1;
 /// Offset of the NVM in the flash (sector 1 starts at 0x0800_4000); memory.x agrees.
 pub const NVM_OFFSET: usize = 16 * 1024;
-/// Size of the NVM: sectors 1, 2 and 3.
+/// Size of the NVM region: sectors 1, 2 and 3 (`FlashNvm` makes sector 3 its spare).
 pub const NVM_SIZE: usize = 3 * SECTOR_SIZE;
 
 /// What went wrong in a flash operation on the NVM sectors.

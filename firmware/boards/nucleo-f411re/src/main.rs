@@ -4,7 +4,8 @@
 //! card's I/O line at 115200 baud, 8N1: the firmware sends oxicard's ATR at reset, then speaks
 //! T=1 (oxicard-firmware) and feeds the command APDUs to the card runtime. A host resets the
 //! card with a T=1 line reset block, as there is no RST line. The NVM is the internal flash
-//! sectors 1 to 3 (48 KiB, [`flash`]), or with the `eeprom` feature a 24LC256 on I2C1.
+//! sectors 1 and 2 with sector 3 as the spare that makes sector rewrites atomic (32 KiB less
+//! 32 trailer bytes, [`flash`]), or with the `eeprom` feature a 24LC256 on I2C1.
 //! README.md has the wiring, and how to build, flash and attach `oxicard bridge`.
 #![no_std]
 #![no_main]
@@ -99,7 +100,7 @@ fn run<H: ApduHandler>(link: UsartLink, card: &mut H) -> ! {
     }
 }
 
-/// The card's NVM: internal flash sectors 1 to 3.
+/// The card's NVM: internal flash sectors 1 and 2, sector 3 the spare of atomic rewrites.
 #[cfg(not(feature = "eeprom"))]
 type BoardNvm = oxicard_firmware::nvm::flash::FlashNvm<flash::NvmSectors, { flash::SECTOR_SIZE }>;
 
@@ -107,7 +108,8 @@ type BoardNvm = oxicard_firmware::nvm::flash::FlashNvm<flash::NvmSectors, { flas
 #[cfg(feature = "eeprom")]
 type BoardNvm = oxicard_firmware::nvm::eeprom::Eeprom24x<stm32f4xx_hal::i2c::I2c<pac::I2C1>>;
 
-/// The NVM sectors of the internal flash as the card's NVM.
+/// The NVM sectors of the internal flash as the card's NVM (the last one the spare); builds
+/// the adapter, which finishes a sector rewrite a reset interrupted.
 #[cfg(not(feature = "eeprom"))]
 fn card_nvm(flash: pac::FLASH) -> Option<BoardNvm> {
     BoardNvm::new(flash::NvmSectors::new(flash), 0, flash::NVM_SIZE)

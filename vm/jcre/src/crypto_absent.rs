@@ -14,7 +14,6 @@ use crate::Runtime;
 use catalog::{class, local, NATIVE_BASE};
 use oxicard_store::Nvm;
 use oxicard_vm::api::{NativeId, Value};
-use oxicard_vm::heap::NULL;
 use oxicard_vm::{Trap, Vm};
 
 /// CryptoException reason of an algorithm the card does not implement.
@@ -37,25 +36,7 @@ impl Runtime {
     /// Throws CryptoException with `reason` (its one instance, created on first use and
     /// owned by the runtime's context).
     fn crypto_error<N: Nvm>(&mut self, vm: &mut Vm<N>, reason: i16) -> Trap {
-        let slot = class::CRYPTO_EXCEPTION as usize;
-        let mut obj = self.exceptions.get(slot).copied().unwrap_or(NULL);
-        if obj == NULL {
-            let ctx = vm.context();
-            vm.set_context(0);
-            let r = vm.new_instance(class::CRYPTO_EXCEPTION);
-            vm.set_context(ctx);
-            match r {
-                Ok(o) => obj = o,
-                Err(e) => return e,
-            }
-            if let Some(s) = self.exceptions.get_mut(slot) {
-                *s = obj;
-            }
-        }
-        if let Err(e) = vm.put_field_non_atomic(obj, 0, reason) {
-            return e;
-        }
-        Trap::Throw(obj)
+        self.throw_reason_lazily(vm, class::CRYPTO_EXCEPTION, reason)
     }
 
     /// Runs the crypto native `id`: `CryptoException.throwIt` throws its argument, every

@@ -84,6 +84,32 @@ impl Runtime {
         Trap::Throw(obj)
     }
 
+    /// Throws the instance of exception class `class` with `reason`, creating it (owned by
+    /// the runtime's context) on first use: for the exceptions of optional API parts.
+    pub(crate) fn throw_reason_lazily<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        class: u16,
+        reason: i16,
+    ) -> Trap {
+        let slot = class as usize;
+        if self.exceptions.get(slot).copied().unwrap_or(NULL) == NULL {
+            let ctx = vm.context();
+            vm.set_context(0);
+            let r = vm.new_instance(class);
+            vm.set_context(ctx);
+            match r {
+                Ok(obj) => {
+                    if let Some(s) = self.exceptions.get_mut(slot) {
+                        *s = obj;
+                    }
+                }
+                Err(e) => return e,
+            }
+        }
+        self.throw_reason(vm, class, reason)
+    }
+
     /// The AID object of the applet instance active in context `ctx`: the selected applet
     /// if it belongs to that context, else the first instance of the context's package;
     /// null for the runtime's context.

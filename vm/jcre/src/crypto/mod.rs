@@ -205,25 +205,7 @@ impl Runtime {
     /// Throws CryptoException with `reason` (its one instance, created on first use and
     /// owned by the runtime's context).
     fn crypto_error<N: Nvm>(&mut self, vm: &mut Vm<N>, reason: i16) -> Trap {
-        let slot = class::CRYPTO_EXCEPTION as usize;
-        let mut obj = self.exceptions.get(slot).copied().unwrap_or(NULL);
-        if obj == NULL {
-            let ctx = vm.context();
-            vm.set_context(0);
-            let r = vm.new_instance(class::CRYPTO_EXCEPTION);
-            vm.set_context(ctx);
-            match r {
-                Ok(o) => obj = o,
-                Err(e) => return e,
-            }
-            if let Some(s) = self.exceptions.get_mut(slot) {
-                *s = obj;
-            }
-        }
-        if let Err(e) = vm.put_field_non_atomic(obj, 0, reason) {
-            return e;
-        }
-        Trap::Throw(obj)
+        self.throw_reason_lazily(vm, class::CRYPTO_EXCEPTION, reason)
     }
 
     fn crypto_fail<N: Nvm>(&mut self, vm: &mut Vm<N>, e: Error) -> Trap {

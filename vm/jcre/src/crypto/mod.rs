@@ -968,15 +968,7 @@ impl Runtime {
             arg(args, 3),
         )?;
         if token == 5 {
-            st[0] = 1;
-            ctx.save(st.get_mut(ST_CTX..).unwrap_or(&mut []))
-                .map_err(|e| self.crypto_fail(vm, e))?;
-            Self::state_write(
-                vm,
-                this,
-                st.get(..ST_CTX + DigestCtx::serialized_len(h))
-                    .unwrap_or(&[]),
-            )?;
+            self.save_digest(vm, this, &ctx, h)?;
             return Ok(Value::Void);
         }
         let mut out = [0u8; MAX_DIGEST];
@@ -1030,6 +1022,18 @@ impl Runtime {
             done += n;
         }
         let ctx = DigestCtx::resume(h, chain, hashed).map_err(|e| self.crypto_fail(vm, e))?;
+        self.save_digest(vm, this, &ctx, h)?;
+        Ok(Value::Void)
+    }
+
+    /// Keeps a digest in progress in the state of MessageDigest object `this`.
+    fn save_digest<N: Nvm>(
+        &mut self,
+        vm: &mut Vm<N>,
+        this: ObjRef,
+        ctx: &DigestCtx,
+        h: HashAlg,
+    ) -> Result<(), Trap> {
         let mut st = [0u8; MAX_STATE];
         st[0] = 1;
         ctx.save(st.get_mut(ST_CTX..).unwrap_or(&mut []))
@@ -1039,8 +1043,7 @@ impl Runtime {
             this,
             st.get(..ST_CTX + DigestCtx::serialized_len(h))
                 .unwrap_or(&[]),
-        )?;
-        Ok(Value::Void)
+        )
     }
 
     /// Feeds `len` bytes of the applet's array into a digest context.

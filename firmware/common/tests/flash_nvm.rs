@@ -13,7 +13,6 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use embedded_storage::nor_flash::{
     ErrorType, MultiwriteNorFlash, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
@@ -47,7 +46,8 @@ struct Nor<const ERASE: usize> {
     /// Words programmed since their sector's erase.
     programmed: Vec<bool>,
     rng: u64,
-    erases: u64,
+    /// Erases (shared with the model's clones, never reset).
+    erases: Rc<Cell<u64>>,
     writes: u64,
 }
 
@@ -75,7 +75,7 @@ impl<const ERASE: usize> Nor<ERASE> {
             strict: true,
             programmed: vec![false; len / WORD],
             rng: seed | 1,
-            erases: 0,
+            erases: Rc::new(Cell::new(0)),
             writes: 0,
         }
     }
@@ -135,7 +135,7 @@ impl<const ERASE: usize> NorFlash for Nor<ERASE> {
             "erase {from}..{to}"
         );
         let torn = self.operation()?;
-        self.erases += 1;
+        self.erases.set(self.erases.get() + 1);
         if !torn {
             self.bytes[from..to].fill(0xFF);
             self.programmed[from / WORD..to / WORD].fill(false);
@@ -262,7 +262,7 @@ fn flash_writes_erase_only_when_a_word_cannot_be_programmed_in_place() {
         nvm.read(236, &mut buf).unwrap();
         assert_eq!(buf, [0xFF, 1, 2, 3, 4, 5, 6, 0xFF]);
         let flash = nvm.into_inner();
-        assert_eq!((flash.erases, flash.writes), (0, 2), "{mode:?}");
+        assert_eq!((flash.erases.get(), flash.writes), (0, 2), "{mode:?}");
         // the region starts at flash offset 1024; sector 0's trailer stays erased
         assert_eq!(flash.bytes[1024 + 237..1024 + 240], [1, 2, 3]);
         assert_eq!(flash.bytes[1024 + 256..1024 + 259], [4, 5, 6]);
@@ -280,7 +280,7 @@ fn flash_writes_erase_only_when_a_word_cannot_be_programmed_in_place() {
             Mode::Plain => 2,
             Mode::Multiwrite => 0,
         };
-        assert_eq!(flash.erases, erases, "{mode:?}");
+        assert_eq!(flash.erases.get(), erases, "{mode:?}");
 
         // 5 -> 0xFE sets bits: a rewrite; the spare ends erased
         let mut nvm = open(flash, 1024, 2048, mode).unwrap();
@@ -288,7 +288,7 @@ fn flash_writes_erase_only_when_a_word_cannot_be_programmed_in_place() {
         nvm.read(236, &mut buf).unwrap();
         assert_eq!(buf, [0xFF, 1, 2, 3, 0, 0xFE, 6, 0xFF]);
         let flash = nvm.into_inner();
-        assert_eq!(flash.erases, erases + 2, "{mode:?}");
+        assert_eq!(flash.erases.get(), erases + 2, "{mode:?}");
         assert!(flash.bytes[1024 + 7 * 256..3072].iter().all(|&b| b == 0xFF));
     }
 }
@@ -359,12 +359,10 @@ fn check_torn_write(got: &[u8], old: &[u8], addr: usize, new: &[u8], mode: Mode)
     state
 }
 
-/// Cuts tallied over all tests (printed by each).
-static CUTS: AtomicU64 = AtomicU64::new(0);
-
 #[test]
 fn a_multi_sector_write_cut_at_every_flash_operation_is_old_or_new_per_sector() {
     let size = 6 * 256;
+    let mut cuts = 0;
     for mode in [Mode::Plain, Mode::Multiwrite] {
         for garbage in [false, true] {
             let old: Vec<u8> = (0..5 * PAYLOAD).map(|i| (i * 3) as u8).collect();
@@ -395,17 +393,14 @@ fn a_multi_sector_write_cut_at_every_flash_operation_is_old_or_new_per_sector() 
                 let got = read_all(&nvm);
                 let state = check_torn_write(&got, &old, addr, &new, mode);
                 *outcomes.entry(state).or_insert(0) += 1;
-                CUTS.fetch_add(1, Ordering::Relaxed);
+                cuts += 1;
             }
             // the write sets bits everywhere: never torn in place, both outcomes seen
             assert_eq!(outcomes.get("torn"), None, "{mode:?} garbage {garbage}");
             assert!(outcomes.len() == 2, "{outcomes:?}");
         }
     }
-    println!(
-        "cut points checked so far: {}",
-        CUTS.load(Ordering::Relaxed)
-    );
+    println!("cut points checked: {cuts}");
 }
 
 #[test]
@@ -431,7 +426,6 @@ fn a_recovery_cut_at_every_flash_operation_is_finished_by_the_next_power_up() {
         assert!(flash.off, "cut {cut} happened");
         let nvm = FlashNvm::<_, 256>::new(flash.power_up(None), 0, size).unwrap();
         assert_eq!(read_all(&nvm), expected, "cut {cut}");
-        CUTS.fetch_add(1, Ordering::Relaxed);
     }
     let nvm = FlashNvm::<_, 256>::new(torn.power_up(None), 0, size).unwrap();
     assert_eq!(
@@ -533,7 +527,6 @@ proptest! {
         let mut nvm = open(flash.power_up(None), 0, size, mode).unwrap();
         let got = read_all(&nvm);
         check_torn_write(&got, &image, addr, &data, mode);
-        CUTS.fetch_add(1, Ordering::Relaxed);
         // the device works on
         let after = Write { addr: 0, len: nvm.size(), clear_only: false, seed: seed as u8 };
         let data = bytes_of(&after, &got);
@@ -558,13 +551,22 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// The operation and erase counters of a card's flash.
+struct Counters {
+    ops: Rc<Cell<u64>>,
+    erases: Rc<Cell<u64>>,
+}
+
 /// Powers a card up on `flash` with the power cut at operation `cut`; also returns the
-/// flash's operation counter.
-fn power_up(flash: CardFlash, cut: Option<u64>) -> (Card<CardNvm>, Rc<Cell<u64>>) {
+/// flash's counters.
+fn power_up(flash: CardFlash, cut: Option<u64>, mode: Mode) -> (Card<CardNvm>, Counters) {
     let flash = flash.power_up(cut);
-    let ops = flash.ops.clone();
-    let nvm = FlashNvm::new(flash, 0, CARD_REGION).unwrap();
-    (Card::new(nvm).unwrap(), ops)
+    let counters = Counters {
+        ops: flash.ops.clone(),
+        erases: flash.erases.clone(),
+    };
+    let nvm = open(flash, 0, CARD_REGION, mode).unwrap();
+    (Card::new(nvm).unwrap(), counters)
 }
 
 /// Sends `apdu`, returns the response (`None` when the card failed: power lost).
@@ -591,25 +593,27 @@ fn balance(card: &mut Card<CardNvm>) -> u16 {
 /// Cuts the power at every flash operation of the wallet command `apdu` (which changes the
 /// balance by `delta`) on the card image in `base`, powers up and checks the invariants and
 /// that the balance is the one before or after; returns the number of cuts.
-fn tear_wallet_command(base: &CardFlash, apdu: &str, delta: i32) -> u64 {
+fn tear_wallet_command(base: &CardFlash, apdu: &str, delta: i32, mode: Mode) -> u64 {
     // where the command's operations start (after power-up, select and verify) and end
-    let (mut card, ops) = power_up(base.clone(), None);
+    let (mut card, Counters { ops, erases }) = power_up(base.clone(), None, mode);
     let before = select_verify_balance(&mut card);
     let first = ops.get();
+    let erases_before = erases.get();
     let r = send(&mut card, apdu).unwrap();
     assert_eq!(r[2..], [0x90, 0x00], "{apdu}");
     let after = u16::from_be_bytes([r[0], r[1]]);
     assert_eq!(after as i32, before as i32 + delta);
     let end = ops.get();
+    let command_erases = erases.get() - erases_before;
     assert!(end > first, "{apdu} writes the flash");
     let (mut olds, mut news) = (0, 0);
     for cut in first..end {
-        let (mut card, _) = power_up(base.clone(), Some(cut));
+        let (mut card, _) = power_up(base.clone(), Some(cut), mode);
         assert_eq!(select_verify_balance(&mut card), before);
         assert!(send(&mut card, apdu).is_none(), "cut {cut} stops the card");
         let flash = card.into_nvm().into_inner();
         assert!(flash.off);
-        let (mut card, _) = power_up(flash, None);
+        let (mut card, _) = power_up(flash, None, mode);
         card.check_invariants().unwrap();
         let b = select_verify_balance(&mut card);
         if b == before {
@@ -625,7 +629,8 @@ fn tear_wallet_command(base: &CardFlash, apdu: &str, delta: i32) -> u64 {
     }
     assert!(olds > 0 && news > 0, "old {olds} new {news}");
     println!(
-        "{apdu}: {} flash operations cut, {olds} came back old, {news} new",
+        "{mode:?} {apdu}: {} flash operations ({command_erases} erases) cut, {olds} came back old, \
+         {news} new",
         end - first
     );
     end - first
@@ -636,27 +641,29 @@ fn a_wallet_on_flash_with_4k_sectors_keeps_its_balance_old_or_new_at_every_cut()
     std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(|| {
-            let mut flash = CardFlash::new(CARD_REGION, 11);
-            flash.garbage = true;
-            let (mut card, _) = power_up(flash, None);
-            let cap = std::fs::read(format!("{GOLDEN}/wallet/wallet.cap")).unwrap();
-            let load_file = oxicard_cap::jar::read_cap_jar(&cap)
-                .unwrap()
-                .load_file_data_block(true);
-            card.load_cap(&load_file).unwrap();
-            card.install(
-                &hex("F00000010400"),
-                &hex("F00000010401"),
-                &hex("F00000010401"),
-                &hex("04313233340064"),
-            )
-            .unwrap();
-            let base = card.into_nvm().into_inner();
-            // DEBIT 32, CREDIT 16 (a JCSystem transaction)
-            let debit = tear_wallet_command(&base, "8034000002002000", -32);
-            let credit = tear_wallet_command(&base, "8032000002001000", 16);
-            CUTS.fetch_add(debit + credit, Ordering::Relaxed);
-            println!("wallet cut points checked: {}", debit + credit);
+            let mut cuts = 0;
+            for mode in [Mode::Plain, Mode::Multiwrite] {
+                let mut flash = CardFlash::new(CARD_REGION, 11);
+                flash.garbage = true;
+                let (mut card, _) = power_up(flash, None, mode);
+                let cap = std::fs::read(format!("{GOLDEN}/wallet/wallet.cap")).unwrap();
+                let load_file = oxicard_cap::jar::read_cap_jar(&cap)
+                    .unwrap()
+                    .load_file_data_block(true);
+                card.load_cap(&load_file).unwrap();
+                card.install(
+                    &hex("F00000010400"),
+                    &hex("F00000010401"),
+                    &hex("F00000010401"),
+                    &hex("04313233340064"),
+                )
+                .unwrap();
+                let base = card.into_nvm().into_inner();
+                // DEBIT 32, CREDIT 16 (a JCSystem transaction)
+                cuts += tear_wallet_command(&base, "8034000002002000", -32, mode);
+                cuts += tear_wallet_command(&base, "8032000002001000", 16, mode);
+            }
+            println!("wallet cut points checked: {cuts}");
         })
         .unwrap()
         .join()

@@ -64,7 +64,8 @@
 //!   the sector unchanged (the [`NorFlash::write`] doc), words being programmed in address
 //!   order; during `erase`, the sector being erased undefined.
 //! - Reads after power-up are stable (a word whose programming was cut reads the same value
-//!   every time) and reads have a granularity of one byte (`READ_SIZE == 1`).
+//!   every time; one that still reads erased is taken for erased and may be programmed
+//!   again) and reads have a granularity of one byte (`READ_SIZE == 1`).
 //!
 //! # Units
 //!
@@ -77,10 +78,14 @@
 //!
 //! # Costs
 //!
-//! An atomic rewrite costs two erases and three program operations (payload, spare payload
-//! with header, commit word) instead of one erase and one program, plus a read of the spare
-//! to see whether it is erased and a CRC over the payload; it wears the spare as much as all
-//! data sectors together. The spare sector and `2 * TW` bytes per data sector are not usable.
+//! An atomic rewrite costs two erases (target, spare) instead of one, programs the payload
+//! twice (spare, target) plus the commit word, reads the spare once to see that it is erased
+//! and computes a CRC-32 over the payload. Programs leave out words that are all FF (a plain
+//! `NorFlash` must not program a word twice, and on parts with ECC an FF word once programmed
+//! could not take a later in-place write), so each payload program is one operation per run
+//! of non-erased words. The spare is erased once per rewrite of any data sector: it wears as
+//! fast as all data sectors together. The spare sector and `2 * TW` bytes per data sector are
+//! not usable. Recovery at power-up reads one word when the spare is not committed.
 
 use core::cell::{Cell, RefCell};
 
@@ -179,7 +184,9 @@ impl<F: NorFlash, const SECTOR: usize> FlashNvm<F, SECTOR> {
             && size.is_multiple_of(SECTOR)
             && size / SECTOR >= 2
             && F::READ_SIZE == 1;
-        let fits = (base as usize).checked_add(size)? <= flash.capacity();
+        // flash offsets are u32: the region must end within them
+        let end = (base as usize).checked_add(size)?;
+        let fits = end <= flash.capacity() && u32::try_from(end).is_ok();
         let nvm = (aligned && fits).then_some(FlashNvm {
             state: RefCell::new(State {
                 flash,

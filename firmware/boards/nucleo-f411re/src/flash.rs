@@ -12,11 +12,12 @@
 //!
 //! Writes program bytes (`WRITE_SIZE` 1, the HAL's 8-bit programming), so a reset during a
 //! program can damage only the byte being programmed: the card's NVM unit is one byte. The
-//! adapter is a plain [`NorFlash`] (no `MultiwriteNorFlash`): `FlashNvm` programs a byte
-//! only once between erases.
+//! STM32F4 flash may program a byte again (the result is the AND: bits only go from 1 to 0),
+//! as the HAL's own `UnlockedFlash` declares: so this window is a [`MultiwriteNorFlash`] too,
+//! and a write that only clears bits is programmed in place, without a sector rewrite.
 
 use embedded_storage::nor_flash::{
-    ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
+    ErrorType, MultiwriteNorFlash, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
 use stm32f4xx_hal::flash::{Error as HalFlashError, FlashExt};
 use stm32f4xx_hal::pac::FLASH;
@@ -137,3 +138,8 @@ impl NorFlash for NvmSectors {
         result.map_err(NvmSectorsError::Flash)
     }
 }
+
+/// Programming a byte again ANDs it with what it holds: the HAL declares its own
+/// `UnlockedFlash` a `MultiwriteNorFlash` ("STM32F4 supports multiple writes"), and this
+/// window programs through the same HAL routine.
+impl MultiwriteNorFlash for NvmSectors {}

@@ -112,7 +112,7 @@ type BoardNvm = oxicard_firmware::nvm::eeprom::Eeprom24x<stm32f4xx_hal::i2c::I2c
 /// the adapter, which finishes a sector rewrite a reset interrupted.
 #[cfg(not(feature = "eeprom"))]
 fn card_nvm(flash: pac::FLASH) -> Option<BoardNvm> {
-    BoardNvm::new(flash::NvmSectors::new(flash), 0, flash::NVM_SIZE)
+    BoardNvm::new_multiwrite(flash::NvmSectors::new(flash), 0, flash::NVM_SIZE)
 }
 
 /// The 24LC256 on I2C1 (PB8 SCL, PB9 SDA) at 400 kHz as the card's NVM.

@@ -4,18 +4,19 @@
 //! TCP_QUICKACK before every read and TCP_NODELAY); the ratio shows what the card runtime
 //! costs on top of the PC/SC path. Also: the same command in-process, without PC/SC.
 //!
-//! Needs pcscd with vsmartcard's vpcd and an empty "Virtual PCD 00 00":
+//! Needs pcscd with vsmartcard's vpcd, its first two readers empty ("Virtual PCD 00 00" and
+//! "Virtual PCD 00 01"):
 //!
 //! ```text
 //! scripts/pcsc-env.sh install start
-//! cargo run --release -p oxicard-transport --example pcsc_bench [ROUND_TRIPS [ROUNDS]]
+//! cargo run --release -p oxicard-transport --example pcsc_bench [ROUND_TRIPS]
 //! ```
 //!
-//! The two cards take turns, ROUNDS times each (default 10) with ROUND_TRIPS round trips a
-//! turn (default 2000), so that load from other programs hits both alike. Reported: the best
-//! and the median turn of each card, and the median of the ratios of neighbouring turns (each
-//! simulated-card turn against the echo-card turn just before it), which cancels slow drift
-//! of the machine's load.
+//! Both cards sit in pcscd at once, the echo card in the first reader and the simulated card
+//! in the second, and one client alternates between them, one round trip each, ROUND_TRIPS
+//! (default 20000) times, timing every round trip. Whatever else the machine does hits both
+//! cards alike, so the ratio is steady even when the rates are not. Reported: each card's
+//! round trips per second over its own round trips, the ratio, and the median latencies.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -28,16 +29,16 @@ use oxicard_sim::{CapPackage, SimCard};
 use oxicard_transport::pcsc::{list_readers, wait_for_card, PcscChannel, ReaderSelector};
 use oxicard_transport::{CardChannel, SimChannel};
 
-const READER: &str = "Virtual PCD 00 00";
+/// The echo card's reader (vpcd's first slot) and the simulated card's (the second).
+const ECHO_READER: &str = "Virtual PCD 00 00";
+const SIM_READER: &str = "Virtual PCD 00 01";
 const GET_BALANCE: [u8; 5] = [0x80, 0x30, 0x00, 0x00, 0x00];
 const SELECT_WALLET: [u8; 11] = [
     0x00, 0xA4, 0x04, 0x00, 0x06, 0xF0, 0x00, 0x00, 0x01, 0x04, 0x01,
 ];
 const WARM_UP: usize = 200;
-/// Round trips per turn, unless given.
-const DEFAULT_ROUND_TRIPS: usize = 2000;
-/// Turns of echo card and simulated card, unless given.
-const DEFAULT_ROUNDS: usize = 10;
+/// Round trips per card, unless given.
+const DEFAULT_ROUND_TRIPS: usize = 20000;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -114,66 +115,65 @@ fn echo_card(stream: &mut TcpStream) -> std::io::Result<()> {
     }
 }
 
-/// Attaches a card to vpcd and serves it on this thread (the simulated card stays on the
-/// thread that made it) while `client` runs on another one; when the client is done the
-/// connection is shut down, which ends `serve`. Returns what the client measured, once the
-/// reader is empty again.
-fn with_card_on_vpcd(
-    serve: impl FnOnce(&mut TcpStream),
-    client: impl FnOnce() -> std::result::Result<f64, String> + Send + 'static,
-) -> Result<f64> {
-    let address = format!("localhost:{}", vpcd::DEFAULT_PORT);
-    let mut stream = TcpStream::connect(&address)
+/// Connects a card to vpcd's slot `slot` (its port is the first slot's plus `slot`).
+fn connect_vpcd(slot: u16) -> Result<TcpStream> {
+    let address = format!("localhost:{}", vpcd::DEFAULT_PORT + slot);
+    let stream = TcpStream::connect(&address)
         .map_err(|e| format!("vpcd at {address}: {e} (scripts/pcsc-env.sh start)"))?;
     stream.set_nodelay(true)?;
-    let closer = stream.try_clone()?;
-    let thread = std::thread::spawn(move || {
-        let result = wait_for_card(
-            &ReaderSelector::Name(READER.into()),
-            Duration::from_secs(30),
-        )
-        .map_err(|e| e.to_string())
-        .and_then(|()| client());
-        let _ = closer.shutdown(Shutdown::Both);
-        result
-    });
-    serve(&mut stream);
-    let rate = thread.join().map_err(|_| "the client thread panicked")??;
-    wait_until_empty()?;
-    Ok(rate)
+    Ok(stream)
 }
 
-/// Connects to the card in the benchmark's reader, SELECTs when asked, and measures.
-fn client(
-    select: Option<&'static [u8]>,
-    expected: Vec<u8>,
-    n: usize,
-) -> impl FnOnce() -> std::result::Result<f64, String> + Send + 'static {
-    move || {
-        let mut channel = PcscChannel::connect(&ReaderSelector::Name(READER.into()))
-            .map_err(|e| e.to_string())?;
-        if let Some(select) = select {
-            channel.transmit(select).map_err(|e| e.to_string())?;
-        }
-        measure(&mut channel, &GET_BALANCE, &expected, n).map_err(|e| e.to_string())
-    }
-}
-
-fn card_present() -> Result<bool> {
+fn card_present(reader: &str) -> Result<bool> {
     Ok(list_readers()?
         .iter()
-        .any(|r| r.name == READER && r.card_present))
+        .any(|r| r.name == reader && r.card_present))
 }
 
-fn wait_until_empty() -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while card_present()? {
-        if Instant::now() > deadline {
-            return Err(format!("a card stays in {READER:?}").into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
+/// What the alternating client measured: every round trip's time, per card.
+struct Latencies {
+    echo: Vec<Duration>,
+    sim: Vec<Duration>,
+}
+
+/// Connects to both cards, SELECTs the wallet, warms up, then alternates GET BALANCE
+/// between the echo card and the simulated card `n` times, checking every answer.
+fn alternate(n: usize) -> Result<Latencies> {
+    for reader in [ECHO_READER, SIM_READER] {
+        wait_for_card(
+            &ReaderSelector::Name(reader.into()),
+            Duration::from_secs(30),
+        )?;
     }
-    Ok(())
+    let mut echo = PcscChannel::connect(&ReaderSelector::Name(ECHO_READER.into()))?;
+    let mut sim = PcscChannel::connect(&ReaderSelector::Name(SIM_READER.into()))?;
+    sim.transmit(&SELECT_WALLET)?;
+    let mut echoed = GET_BALANCE.to_vec();
+    echoed.extend_from_slice(&[0x90, 0x00]);
+    let balance = [0x00, 0x64, 0x90, 0x00];
+    let mut latencies = Latencies {
+        echo: Vec::with_capacity(n),
+        sim: Vec::with_capacity(n),
+    };
+    for i in 0..WARM_UP + n {
+        for (channel, expected, times) in [
+            (&mut echo, &echoed[..], &mut latencies.echo),
+            (&mut sim, &balance[..], &mut latencies.sim),
+        ] {
+            let start = Instant::now();
+            let response = channel.transmit(&GET_BALANCE)?;
+            let took = start.elapsed();
+            if response != expected {
+                return Err(
+                    format!("{}: unexpected answer {response:02X?}", channel.name()).into(),
+                );
+            }
+            if i >= WARM_UP {
+                times.push(took);
+            }
+        }
+    }
+    Ok(latencies)
 }
 
 /// Round trips per second of `command` on `channel` (after a warm-up), checking every answer.
@@ -211,81 +211,73 @@ fn median(values: &[f64]) -> f64 {
 }
 
 fn main() -> Result<()> {
-    let argument = |index: usize, default: usize| -> Result<usize> {
-        match std::env::args().nth(index) {
-            Some(text) => Ok(text.parse()?),
-            None => Ok(default),
+    let n = match std::env::args().nth(1) {
+        Some(text) => text.parse()?,
+        None => DEFAULT_ROUND_TRIPS,
+    };
+    for reader in [ECHO_READER, SIM_READER] {
+        if card_present(reader)? {
+            return Err(format!("a card is already in {reader:?}: stop the other card").into());
         }
-    };
-    let n = argument(1, DEFAULT_ROUND_TRIPS)?;
-    let rounds_wanted = argument(2, DEFAULT_ROUNDS)?.max(1);
-    if card_present()? {
-        return Err(format!("a card is already in {READER:?}: stop the other oxicard sim").into());
     }
-    let balance_answer = [0x00, 0x64, 0x90, 0x00];
 
-    // The native echo card and the simulated card (served by oxicard-sim's vpcd front end,
-    // as in `oxicard sim`) in turns, so that both see the same load on the machine.
+    // The echo card on a thread of its own; the simulated card (served by oxicard-sim's vpcd
+    // front end, as in `oxicard sim`) on this one; the client alternates between them.
+    let mut echo_stream = connect_vpcd(0)?;
+    let echo_closer = echo_stream.try_clone()?;
+    let echo_thread = std::thread::spawn(move || {
+        if let Err(e) = echo_card(&mut echo_stream) {
+            eprintln!("echo card: {e}");
+        }
+    });
+    let mut sim_stream = connect_vpcd(1)?;
+    let sim_closer = sim_stream.try_clone()?;
+    let client = std::thread::spawn(move || {
+        let result = alternate(n).map_err(|e| e.to_string());
+        let _ = echo_closer.shutdown(Shutdown::Both);
+        let _ = sim_closer.shutdown(Shutdown::Both);
+        result
+    });
     let mut card = wallet_card()?;
-    let mut echo_rates = Vec::new();
-    let mut sim_rates = Vec::new();
-    let mut echoed = GET_BALANCE.to_vec();
-    echoed.extend_from_slice(&[0x90, 0x00]);
-    for _ in 0..rounds_wanted {
-        echo_rates.push(with_card_on_vpcd(
-            |stream| {
-                if let Err(e) = echo_card(stream) {
-                    eprintln!("echo card: {e}");
-                }
-            },
-            client(None, echoed.clone(), n),
-        )?);
-        sim_rates.push(with_card_on_vpcd(
-            |stream| {
-                if let Err(e) = vpcd::serve(stream, &mut card, &mut |_| {}) {
-                    eprintln!("oxicard sim: {e}");
-                }
-            },
-            client(Some(&SELECT_WALLET), balance_answer.to_vec(), n),
-        )?);
+    if let Err(e) = vpcd::serve(&mut sim_stream, &mut card, &mut |_| {}) {
+        eprintln!("oxicard sim: {e}");
     }
-    let best = |rates: &[f64]| rates.iter().copied().fold(0.0, f64::max);
-    let ratios: Vec<f64> = sim_rates
-        .iter()
-        .zip(&echo_rates)
-        .map(|(sim, echo)| sim / echo)
-        .collect();
-    let rounds = |rates: &[f64]| {
-        let texts: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
-        texts.join(", ")
+    let latencies = client.join().map_err(|_| "the client thread panicked")??;
+    let _ = echo_thread.join();
+
+    let rate =
+        |times: &[Duration]| times.len() as f64 / times.iter().sum::<Duration>().as_secs_f64();
+    let median_us = |times: &[Duration]| {
+        let micros: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1e6).collect();
+        median(&micros)
     };
+    let (echo_rate, sim_rate) = (rate(&latencies.echo), rate(&latencies.sim));
 
     // The same command in-process.
     let mut in_process = SimChannel::new(wallet_card()?);
     in_process.transmit(&SELECT_WALLET)?;
-    let in_process_rate = measure(&mut in_process, &GET_BALANCE, &balance_answer, n * 20)?;
+    let in_process_rate = measure(
+        &mut in_process,
+        &GET_BALANCE,
+        &[0x00, 0x64, 0x90, 0x00],
+        n * 20,
+    )?;
 
     println!(
-        "{} turns of {n} round trips through pcscd ({READER}) of GET BALANCE (80 30 00 00 00):",
-        echo_rates.len()
+        "{n} round trips to each card through pcscd, alternating, of GET BALANCE (80 30 00 00 00):"
     );
-    for (name, rates) in [
-        ("native echo card on vpcd:   ", &echo_rates),
-        ("oxicard sim (golden wallet):", &sim_rates),
-    ] {
-        println!(
-            "  {name} best {:>6.0}, median {:>6.0} round trips/s ({})",
-            best(rates),
-            median(rates),
-            rounds(rates)
-        );
-    }
     println!(
-        "  oxicard sim / echo card:     best {:.2}, median {:.2}, median of paired turns {:.2} \
-         (goal: at least 0.80)",
-        best(&sim_rates) / best(&echo_rates),
-        median(&sim_rates) / median(&echo_rates),
-        median(&ratios)
+        "  native echo card on vpcd ({ECHO_READER}):    {echo_rate:>6.0} round trips/s, median {:>6.1} us",
+        median_us(&latencies.echo)
+    );
+    println!(
+        "  oxicard sim, golden wallet ({SIM_READER}): {sim_rate:>6.0} round trips/s, median {:>6.1} us",
+        median_us(&latencies.sim)
+    );
+    println!(
+        "  oxicard sim / echo card: {:.3} in round trips per second, {:.3} in median latency (goal: at least 0.80)",
+        sim_rate / echo_rate,
+        median_us(&latencies.echo) / median_us(&latencies.sim)
     );
     println!("in-process (SimChannel, no PC/SC): {in_process_rate:.0} GET BALANCE/s");
     Ok(())

@@ -22,14 +22,14 @@ use oxicard_jcre::Card;
 use oxicard_store::{Nvm, NvmError, NvmErrorKind};
 use proptest::prelude::*;
 
-/// Write size of the model.
+/// Write size of the model unless told otherwise.
 const WORD: usize = 4;
 
 /// A NOR flash model with erase size `ERASE`: programming only clears bits (AND), erases
 /// set a sector to FF, and the power can be cut at operation number `cut` (0-based,
 /// counted from power-up).
 #[derive(Clone)]
-struct Nor<const ERASE: usize> {
+struct Nor<const ERASE: usize, const W: usize = WORD> {
     bytes: Vec<u8>,
     /// Operations since power-up (shared, so a test can watch it while a card owns the
     /// flash).
@@ -60,11 +60,11 @@ impl NorFlashError for PowerLost {
     }
 }
 
-impl<const ERASE: usize> ErrorType for Nor<ERASE> {
+impl<const ERASE: usize, const W: usize> ErrorType for Nor<ERASE, W> {
     type Error = PowerLost;
 }
 
-impl<const ERASE: usize> Nor<ERASE> {
+impl<const ERASE: usize, const W: usize> Nor<ERASE, W> {
     fn new(len: usize, seed: u64) -> Self {
         Nor {
             bytes: vec![0xFF; len],
@@ -73,7 +73,7 @@ impl<const ERASE: usize> Nor<ERASE> {
             off: false,
             garbage: true,
             strict: true,
-            programmed: vec![false; len / WORD],
+            programmed: vec![false; len / W],
             rng: seed | 1,
             erases: Rc::new(Cell::new(0)),
             writes: 0,
@@ -107,7 +107,7 @@ impl<const ERASE: usize> Nor<ERASE> {
     }
 }
 
-impl<const ERASE: usize> ReadNorFlash for Nor<ERASE> {
+impl<const ERASE: usize, const W: usize> ReadNorFlash for Nor<ERASE, W> {
     const READ_SIZE: usize = 1;
 
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), PowerLost> {
@@ -124,8 +124,8 @@ impl<const ERASE: usize> ReadNorFlash for Nor<ERASE> {
     }
 }
 
-impl<const ERASE: usize> NorFlash for Nor<ERASE> {
-    const WRITE_SIZE: usize = WORD;
+impl<const ERASE: usize, const W: usize> NorFlash for Nor<ERASE, W> {
+    const WRITE_SIZE: usize = W;
     const ERASE_SIZE: usize = ERASE;
 
     fn erase(&mut self, from: u32, to: u32) -> Result<(), PowerLost> {
@@ -138,7 +138,7 @@ impl<const ERASE: usize> NorFlash for Nor<ERASE> {
         self.erases.set(self.erases.get() + 1);
         if !torn {
             self.bytes[from..to].fill(0xFF);
-            self.programmed[from / WORD..to / WORD].fill(false);
+            self.programmed[from / W..to / W].fill(false);
             return Ok(());
         }
         self.off = true;
@@ -153,18 +153,18 @@ impl<const ERASE: usize> NorFlash for Nor<ERASE> {
             self.bytes[i] = b;
             // a torn erase leaves the words neither erased nor programmed: programming them
             // would be wrong, so they count as programmed unless they read erased
-            self.programmed[i / WORD] = self.bytes[i / WORD * WORD..][..WORD] != [0xFF; WORD];
+            self.programmed[i / W] = !erased(&self.bytes[i / W * W..][..W]);
         }
         Err(PowerLost)
     }
 
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), PowerLost> {
         let o = offset as usize;
-        assert_eq!(o % WORD, 0, "unaligned write at {o}");
-        assert_eq!(bytes.len() % WORD, 0, "unaligned length {}", bytes.len());
+        assert_eq!(o % W, 0, "unaligned write at {o}");
+        assert_eq!(bytes.len() % W, 0, "unaligned length {}", bytes.len());
         let torn = self.operation()?;
         self.writes += 1;
-        let words = bytes.len() / WORD;
+        let words = bytes.len() / W;
         let torn_word = if !torn {
             words
         } else if self.garbage {
@@ -173,12 +173,12 @@ impl<const ERASE: usize> NorFlash for Nor<ERASE> {
             words / 2
         };
         for w in 0..words.min(torn_word + 1) {
-            let at = o + w * WORD;
+            let at = o + w * W;
             if self.strict {
-                assert!(!self.programmed[at / WORD], "word {at} programmed twice");
+                assert!(!self.programmed[at / W], "word {at} programmed twice");
             }
-            for i in 0..WORD {
-                let new = bytes[w * WORD + i];
+            for i in 0..W {
+                let new = bytes[w * W + i];
                 let new = if w == torn_word {
                     // bits going 1 -> 0 undefined, the others keep their value
                     if self.garbage {
@@ -191,8 +191,7 @@ impl<const ERASE: usize> NorFlash for Nor<ERASE> {
                 };
                 self.bytes[at + i] &= new;
             }
-            self.programmed[at / WORD] =
-                w != torn_word || self.bytes[at..at + WORD] != [0xFF; WORD];
+            self.programmed[at / W] = w != torn_word || !erased(&self.bytes[at..at + W]);
         }
         if torn {
             self.off = true;
@@ -202,7 +201,18 @@ impl<const ERASE: usize> NorFlash for Nor<ERASE> {
     }
 }
 
-impl<const ERASE: usize> MultiwriteNorFlash for Nor<ERASE> {}
+impl<const ERASE: usize, const W: usize> MultiwriteNorFlash for Nor<ERASE, W> {}
+
+/// Whether `bytes` read erased.
+fn erased(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == 0xFF)
+}
+
+/// Data bytes of a 256-byte sector for write size `w`: the trailer is two words of 8 bytes
+/// rounded up to `w`.
+fn payload_of(w: usize) -> usize {
+    256 - 2 * 8usize.div_ceil(w) * w
+}
 
 /// The small geometry of the adapter tests: 256-byte sectors.
 type Small = Nor<256>;
@@ -216,12 +226,12 @@ enum Mode {
     Multiwrite,
 }
 
-fn open<const E: usize>(
-    flash: Nor<E>,
+fn open<const E: usize, const W: usize>(
+    flash: Nor<E, W>,
     base: u32,
     size: usize,
     mode: Mode,
-) -> Option<FlashNvm<Nor<E>, E>> {
+) -> Option<FlashNvm<Nor<E, W>, E>> {
     let mut flash = flash;
     flash.strict = mode == Mode::Plain;
     match mode {
@@ -308,7 +318,13 @@ fn adapters_refuse_ranges_outside_their_region() {
 /// bytes outside the write intact; the write's part in each data sector new up to one
 /// sector, old after it; that sector old, new, or (only when the write could go in place)
 /// new words, one torn word, old words. Returns how the interrupted sector ended.
-fn check_torn_write(got: &[u8], old: &[u8], addr: usize, new: &[u8], mode: Mode) -> &'static str {
+fn check_torn_write(
+    got: &[u8],
+    old: &[u8],
+    (addr, new): (usize, &[u8]),
+    mode: Mode,
+    (payload, unit): (usize, usize),
+) -> &'static str {
     let end = addr + new.len();
     assert_eq!(got[..addr], old[..addr], "before the write");
     assert_eq!(got[end..], old[end..], "after the write");
@@ -317,7 +333,7 @@ fn check_torn_write(got: &[u8], old: &[u8], addr: usize, new: &[u8], mode: Mode)
     let mut state = "new";
     let mut at = addr;
     while at < end {
-        let seg_end = ((at / PAYLOAD + 1) * PAYLOAD).min(end);
+        let seg_end = ((at / payload + 1) * payload).min(end);
         let (g, o, n) = (
             &got[at..seg_end],
             &old[at..seg_end],
@@ -328,11 +344,11 @@ fn check_torn_write(got: &[u8], old: &[u8], addr: usize, new: &[u8], mode: Mode)
             "new" if g == o => state = "old",
             "new" => {
                 // torn in place: words before the torn one new, after it old
-                let sector = at / PAYLOAD * PAYLOAD;
-                let word = |p: usize| sector + (p - sector) / WORD * WORD;
+                let sector = at / payload * payload;
+                let word = |p: usize| sector + (p - sector) / unit * unit;
                 let first_bad = (at..seg_end).find(|&p| got[p] != expected_new[p]).unwrap();
                 let torn = word(first_bad);
-                let after = (torn + WORD).max(at).min(seg_end);
+                let after = (torn + unit).max(at).min(seg_end);
                 assert_eq!(
                     got[after..seg_end],
                     old[after..seg_end],
@@ -340,10 +356,9 @@ fn check_torn_write(got: &[u8], old: &[u8], addr: usize, new: &[u8], mode: Mode)
                 );
                 let in_place = match mode {
                     Mode::Multiwrite => o.iter().zip(n).all(|(o, n)| o & n == *n),
-                    Mode::Plain => (word(at)..seg_end).step_by(WORD).all(|w| {
-                        let range = w.max(at)..(w + WORD).min(seg_end);
-                        old[range.clone()] == expected_new[range]
-                            || old[w..w + WORD] == [0xFF; WORD]
+                    Mode::Plain => (word(at)..seg_end).step_by(unit).all(|w| {
+                        let range = w.max(at)..(w + unit).min(seg_end);
+                        old[range.clone()] == expected_new[range] || erased(&old[w..w + unit])
                     }),
                 };
                 assert!(
@@ -391,7 +406,7 @@ fn a_multi_sector_write_cut_at_every_flash_operation_is_old_or_new_per_sector() 
                 assert_eq!(e.kind(), NvmErrorKind::WriteFailed);
                 let nvm = open(nvm.into_inner().power_up(None), 256, size, mode).unwrap();
                 let got = read_all(&nvm);
-                let state = check_torn_write(&got, &old, addr, &new, mode);
+                let state = check_torn_write(&got, &old, (addr, &new), mode, (PAYLOAD, WORD));
                 *outcomes.entry(state).or_insert(0) += 1;
                 cuts += 1;
             }
@@ -470,68 +485,102 @@ fn bytes_of(w: &Write, image: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+/// One random case of the proptest below on a flash of write size `W`.
+fn random_case<const W: usize>(
+    mode: Mode,
+    garbage: bool,
+    writes: &[Write],
+    cut_fraction: f64,
+    recovery_cut: Option<u64>,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let size = 6 * 256;
+    let mut flash = Nor::<256, W>::new(size, seed);
+    flash.garbage = garbage;
+    // a random first image
+    let mut nvm = open(flash, 0, size, mode).unwrap();
+    prop_assert_eq!(nvm.unit_size(), W);
+    prop_assert_eq!(nvm.size(), 5 * payload_of(W));
+    let first: Vec<u8> = (0..nvm.size())
+        .map(|i| ((i as u64).wrapping_mul(seed) >> 7) as u8)
+        .collect();
+    nvm.write(0, &first).unwrap();
+    let base = nvm.into_inner().power_up(None);
+    // count the operations of the sequence
+    let mut dry = open(base.clone(), 0, size, mode).unwrap();
+    let mut image = first.clone();
+    for w in writes {
+        let data = bytes_of(w, &image);
+        dry.write(w.addr, &data).unwrap();
+        image[w.addr..w.addr + w.len].copy_from_slice(&data);
+    }
+    prop_assert_eq!(read_all(&dry), image);
+    let total = dry.into_inner().ops.get();
+    prop_assume!(total > 0);
+    let cut = ((total as f64) * cut_fraction) as u64;
 
-    /// Random writes over random contents, the power cut at a random flash operation (and
-    /// optionally again during the power-up recovery): the writes before the cut are there,
-    /// the cut one obeys the unit contract, and the device then works normally.
+    let mut nvm = open(base.power_up(Some(cut)), 0, size, mode).unwrap();
+    let mut image = first;
+    let mut interrupted = None;
+    for w in writes {
+        let data = bytes_of(w, &image);
+        if nvm.write(w.addr, &data).is_err() {
+            interrupted = Some((w.addr, data));
+            break;
+        }
+        image[w.addr..w.addr + w.len].copy_from_slice(&data);
+    }
+    let (addr, data) = interrupted.expect("the cut falls inside the sequence");
+    let mut flash = nvm.into_inner();
+    if let Some(rc) = recovery_cut {
+        flash = open(flash.power_up(Some(rc)), 0, size, mode)
+            .unwrap()
+            .into_inner();
+    }
+    let mut nvm = open(flash.power_up(None), 0, size, mode).unwrap();
+    let got = read_all(&nvm);
+    check_torn_write(&got, &image, (addr, &data), mode, (payload_of(W), W));
+    // the device works on
+    let after = Write {
+        addr: 0,
+        len: nvm.size(),
+        clear_only: false,
+        seed: seed as u8,
+    };
+    let data = bytes_of(&after, &got);
+    nvm.write(0, &data).unwrap();
+    prop_assert_eq!(read_all(&nvm), data);
+    Ok(())
+}
+
+/// Writes stay inside the smallest NVM of [`random_case`] (write size 16: 5 sectors of 224
+/// bytes).
+const RANDOM_NVM: usize = 5 * 224;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    /// Random writes over random contents on flashes of write size 1, 4 and 16, the power
+    /// cut at a random flash operation (and optionally again during the power-up recovery):
+    /// the writes before the cut are there, the cut one obeys the unit contract, and the
+    /// device then works normally.
     #[test]
     fn random_writes_cut_anywhere_keep_the_unit_contract(
+        write_size in prop_oneof![Just(1usize), Just(4), Just(16)],
         multiwrite in any::<bool>(),
         garbage in any::<bool>(),
-        writes in proptest::collection::vec(write_strategy(5 * PAYLOAD), 1..8),
+        writes in proptest::collection::vec(write_strategy(RANDOM_NVM), 1..8),
         cut_fraction in 0.0f64..1.0,
         recovery_cut in proptest::option::of(0u64..3),
         seed in any::<u64>(),
     ) {
         let mode = if multiwrite { Mode::Multiwrite } else { Mode::Plain };
-        let size = 6 * 256;
-        let mut flash = Small::new(size, seed);
-        flash.strict = !multiwrite;
-        flash.garbage = garbage;
-        // a random first image
-        let mut nvm = open(flash, 0, size, mode).unwrap();
-        let first: Vec<u8> = (0..nvm.size()).map(|i| ((i as u64).wrapping_mul(seed) >> 7) as u8).collect();
-        nvm.write(0, &first).unwrap();
-        let base = nvm.into_inner().power_up(None);
-        // count the operations of the sequence
-        let mut dry = open(base.clone(), 0, size, mode).unwrap();
-        let mut image = first.clone();
-        for w in &writes {
-            let data = bytes_of(w, &image);
-            dry.write(w.addr, &data).unwrap();
-            image[w.addr..w.addr + w.len].copy_from_slice(&data);
+        let case = (mode, garbage, &writes[..], cut_fraction, recovery_cut, seed);
+        match write_size {
+            1 => random_case::<1>(case.0, case.1, case.2, case.3, case.4, case.5)?,
+            4 => random_case::<4>(case.0, case.1, case.2, case.3, case.4, case.5)?,
+            _ => random_case::<16>(case.0, case.1, case.2, case.3, case.4, case.5)?,
         }
-        prop_assert_eq!(read_all(&dry), image);
-        let total = dry.into_inner().ops.get();
-        prop_assume!(total > 0);
-        let cut = ((total as f64) * cut_fraction) as u64;
-
-        let mut nvm = open(base.power_up(Some(cut)), 0, size, mode).unwrap();
-        let mut image = first;
-        let mut interrupted = None;
-        for w in &writes {
-            let data = bytes_of(w, &image);
-            if nvm.write(w.addr, &data).is_err() {
-                interrupted = Some((w.addr, data));
-                break;
-            }
-            image[w.addr..w.addr + w.len].copy_from_slice(&data);
-        }
-        let (addr, data) = interrupted.expect("the cut falls inside the sequence");
-        let mut flash = nvm.into_inner();
-        if let Some(rc) = recovery_cut {
-            flash = open(flash.power_up(Some(rc)), 0, size, mode).unwrap().into_inner();
-        }
-        let mut nvm = open(flash.power_up(None), 0, size, mode).unwrap();
-        let got = read_all(&nvm);
-        check_torn_write(&got, &image, addr, &data, mode);
-        // the device works on
-        let after = Write { addr: 0, len: nvm.size(), clear_only: false, seed: seed as u8 };
-        let data = bytes_of(&after, &got);
-        nvm.write(0, &data).unwrap();
-        prop_assert_eq!(read_all(&nvm), data);
     }
 }
 

@@ -8,7 +8,8 @@
 //! intact, the sectors it touched new up to the interrupted one and old after it, the
 //! interrupted one old or new, or (in-place programming only) torn in one write word.
 //! On top, a card runtime running the golden wallet on such a flash is cut at every flash
-//! operation of a DEBIT and a CREDIT and must come back with the old or the new balance.
+//! operation of a DEBIT and a CREDIT and must come back with the old or the new balance, and
+//! of a wrong PIN VERIFY, which must never give the try back.
 #![allow(clippy::unwrap_used)]
 
 use std::cell::Cell;
@@ -685,8 +686,51 @@ fn tear_wallet_command(base: &CardFlash, apdu: &str, delta: i32, mode: Mode) -> 
     end - first
 }
 
+/// The PIN tries left of the selected wallet.
+fn tries(card: &mut Card<CardNvm>) -> u8 {
+    let r = send(card, "8022000000").unwrap();
+    assert_eq!(r[2..], [0x90, 0x00]);
+    r[0]
+}
+
+/// Cuts the power at every flash operation of a VERIFY with a wrong PIN: after power-up the
+/// tries left are the old count or one less, and once a cut point gives one less, every
+/// later one does too (a tear never gives a try back). Returns the number of cuts.
+fn tear_wrong_pin(base: &CardFlash, mode: Mode) -> u64 {
+    const SELECT: &str = "00A4040006F00000010401";
+    const WRONG: &str = "8020000004 31313131";
+    let (mut card, Counters { ops, .. }) = power_up(base.clone(), None, mode);
+    assert_eq!(send(&mut card, SELECT).unwrap(), [0x90, 0x00]);
+    let before = tries(&mut card);
+    let first = ops.get();
+    assert_eq!(send(&mut card, WRONG).unwrap(), [0x63, 0xC0 | (before - 1)]);
+    let end = ops.get();
+    let mut paid = false;
+    for cut in first..end {
+        let (mut card, _) = power_up(base.clone(), Some(cut), mode);
+        assert_eq!(send(&mut card, SELECT).unwrap(), [0x90, 0x00]);
+        assert!(send(&mut card, WRONG).is_none(), "cut {cut} stops the card");
+        let (mut card, _) = power_up(card.into_nvm().into_inner(), None, mode);
+        card.check_invariants().unwrap();
+        assert_eq!(send(&mut card, SELECT).unwrap(), [0x90, 0x00]);
+        let left = tries(&mut card);
+        if left == before - 1 {
+            paid = true;
+        } else {
+            assert_eq!(left, before, "cut {cut}");
+            assert!(!paid, "cut {cut} gave the try back");
+        }
+    }
+    assert!(paid, "no cut point kept the decrement");
+    println!(
+        "{mode:?} wrong VERIFY: {} flash operations cut",
+        end - first
+    );
+    end - first
+}
+
 #[test]
-fn a_wallet_on_flash_with_4k_sectors_keeps_its_balance_old_or_new_at_every_cut() {
+fn a_wallet_on_flash_with_4k_sectors_keeps_balance_and_pin_tries_at_every_cut() {
     std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(|| {
@@ -711,6 +755,7 @@ fn a_wallet_on_flash_with_4k_sectors_keeps_its_balance_old_or_new_at_every_cut()
                 // DEBIT 32, CREDIT 16 (a JCSystem transaction)
                 cuts += tear_wallet_command(&base, "8034000002002000", -32, mode);
                 cuts += tear_wallet_command(&base, "8032000002001000", 16, mode);
+                cuts += tear_wrong_pin(&base, mode);
             }
             println!("wallet cut points checked: {cuts}");
         })

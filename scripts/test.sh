@@ -75,7 +75,7 @@ bash scripts/firmware-boards.sh
 
 if [ -f fuzz/Cargo.toml ]; then
     step "fuzz targets type-check"
-    cargo check --manifest-path fuzz/Cargo.toml --bins
+    cargo check --locked --manifest-path fuzz/Cargo.toml --bins
 fi
 
 step "all checks passed"

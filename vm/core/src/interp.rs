@@ -711,6 +711,17 @@ impl<N: Nvm> Vm<N> {
                     pc += 1;
                 }};
             }
+            // the inlined fast paths of element and field bytecodes, in proven methods only
+            // (unproven ones take the checked calls: less code for the rare mode)
+            macro_rules! fast {
+                ($e:expr) => {
+                    if FAST {
+                        $e
+                    } else {
+                        None
+                    }
+                };
+            }
             macro_rules! if_short {
                 ($v:ident, $cond:expr, $len:expr) => {{
                     let $v = pop!();
@@ -971,7 +982,7 @@ impl<N: Nvm> Vm<N> {
                 ops::Baload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    let v = match self.load_fast::<1>(arr, index) {
+                    let v = match fast!(self.load_fast::<1>(arr, index)) {
                         Some([b]) => b as i8 as i16,
                         None => t!(self.checked_load(arr, index)) as i16,
                     };
@@ -981,7 +992,7 @@ impl<N: Nvm> Vm<N> {
                 ops::Aaload | ops::Saload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    let v = match self.load_fast::<2>(arr, index) {
+                    let v = match fast!(self.load_fast::<2>(arr, index)) {
                         Some(b) => i16::from_be_bytes(b),
                         None => t!(self.checked_load(arr, index)) as i16,
                     };
@@ -991,7 +1002,7 @@ impl<N: Nvm> Vm<N> {
                 ops::Iaload => {
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    let v = match self.load_fast::<4>(arr, index) {
+                    let v = match fast!(self.load_fast::<4>(arr, index)) {
                         Some(b) => i32::from_be_bytes(b),
                         None => t!(self.checked_load(arr, index)),
                     };
@@ -1057,7 +1068,7 @@ impl<N: Nvm> Vm<N> {
                     let v = pop!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    match self.store_fast(arr, index, v as i32) {
+                    match fast!(self.store_fast(arr, index, v as i32)) {
                         Some(r) => t!(r),
                         None => t!(self.checked_store(arr, index, v as i32)),
                     }
@@ -1067,7 +1078,7 @@ impl<N: Nvm> Vm<N> {
                     let v = pop_int!();
                     let index = pop!();
                     let arr = pop!() as ObjRef;
-                    match self.store_fast(arr, index, v) {
+                    match fast!(self.store_fast(arr, index, v)) {
                         Some(r) => t!(r),
                         None => t!(self.checked_store(arr, index, v)),
                     }
@@ -1431,12 +1442,12 @@ impl<N: Nvm> Vm<N> {
                     let cell = cp!(idx, layout::CP_IFIELD) as u16;
                     let obj = if this { local!(0) } else { pop!() } as ObjRef;
                     let int = matches!(op, ops::GetfieldI | ops::GetfieldIW | ops::GetfieldIThis);
-                    let hi = match self.field_fast(obj, cell) {
+                    let hi = match fast!(self.field_fast(obj, cell)) {
                         Some(v) => v,
                         None => t!(self.checked_get_field(obj, cell)),
                     };
                     if int {
-                        let lo = match self.field_fast(obj, cell.wrapping_add(1)) {
+                        let lo = match fast!(self.field_fast(obj, cell.wrapping_add(1))) {
                             Some(v) => v,
                             None => t!(self.get_field(obj, cell.wrapping_add(1))),
                         };
@@ -1471,11 +1482,11 @@ impl<N: Nvm> Vm<N> {
                     if int {
                         let v = pop_int!();
                         let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                        match self.put_field_fast(obj, cell, (v >> 16) as i16) {
+                        match fast!(self.put_field_fast(obj, cell, (v >> 16) as i16)) {
                             Some(r) => t!(r),
                             None => t!(self.checked_put_field(obj, cell, (v >> 16) as i16)),
                         }
-                        match self.put_field_fast(obj, cell.wrapping_add(1), v as i16) {
+                        match fast!(self.put_field_fast(obj, cell.wrapping_add(1), v as i16)) {
                             Some(r) => t!(r),
                             None => t!(self.put_field(obj, cell.wrapping_add(1), v as i16)),
                         }
@@ -1488,7 +1499,7 @@ impl<N: Nvm> Vm<N> {
                         if matches!(op, ops::PutfieldA | ops::PutfieldAW | ops::PutfieldAThis) {
                             t!(self.guard_stored(v as ObjRef));
                         }
-                        match self.put_field_fast(obj, cell, v) {
+                        match fast!(self.put_field_fast(obj, cell, v)) {
                             Some(r) => t!(r),
                             None => t!(self.checked_put_field(obj, cell, v)),
                         }

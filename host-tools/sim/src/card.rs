@@ -110,7 +110,18 @@ impl SimCard {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         let nvm = FileNvm::open(path, NVM_SIZE, sync).map_err(io)?;
-        Self::power_up(SimNvm::File(nvm))
+        Self::power_up(SimNvm::File(nvm)).map_err(|e| match e {
+            SimError::Card(text) if text.contains(oxicard_vm::persist::FOREIGN_FORMAT) => {
+                SimError::Card(format!(
+                    "{}: {} (this build reads \"{}\"); the file is left as it is: use the \
+                     oxicard that made it, or start a new card with --reset-image",
+                    path.display(),
+                    oxicard_vm::persist::FOREIGN_FORMAT,
+                    String::from_utf8_lossy(&oxicard_vm::layout::MAGIC.to_be_bytes()),
+                ))
+            }
+            other => other,
+        })
     }
 
     fn power_up(nvm: SimNvm) -> Result<SimCard, SimError> {
@@ -185,5 +196,45 @@ impl SimCard {
             .transmit(command, &mut response)
             .map_err(|e| card_error("transmit", e))?;
         Ok(response.get(..len).unwrap_or(&response).to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An image that another oxicard format version wrote is refused with a message that
+    /// says what to do, and the file is not touched (formatting it would lose that card).
+    #[test]
+    fn an_image_of_another_format_version_is_refused_and_kept() {
+        let path = std::env::temp_dir().join(format!("oxicard-foreign-{}.img", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        drop(SimCard::with_image(&path, false).expect("a new image"));
+        let mut image = std::fs::read(&path).expect("image");
+        assert_eq!(&image[..4], &oxicard_vm::layout::MAGIC.to_be_bytes());
+        image[3] = b'1'; // "OXC1": an older format, which this build does not read
+        std::fs::write(&path, &image).expect("write");
+        let Err(SimError::Card(message)) = SimCard::with_image(&path, false) else {
+            panic!("an OXC1 image was opened");
+        };
+        assert!(
+            message.contains("another oxicard format version"),
+            "{message}"
+        );
+        assert!(message.contains("--reset-image"), "{message}");
+        assert_eq!(
+            std::fs::read(&path).expect("image"),
+            image,
+            "the file changed"
+        );
+        // "OXC2" (the format before free handles) opens, and is marked "OXC3"
+        image[3] = b'2';
+        std::fs::write(&path, &image).expect("write");
+        drop(SimCard::with_image(&path, false).expect("an OXC2 image opens"));
+        assert_eq!(&std::fs::read(&path).expect("image")[..4], b"OXC3");
+        // a blank file is still a new card
+        std::fs::write(&path, vec![0u8; image.len()]).expect("blank");
+        assert!(SimCard::with_image(&path, false).is_ok());
+        let _ = std::fs::remove_file(&path);
     }
 }

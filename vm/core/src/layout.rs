@@ -28,8 +28,12 @@ pub const NATIVE_PACKAGE: u32 = 0xFF;
 /// First class id given to classes of loaded packages.
 pub const FIRST_USER_CLASS: ClassId = 0x100;
 
-/// Superblock magic ("OXC2": Method components are followed by the verifier's bitmap).
-pub const MAGIC: u32 = 0x4F58_4332;
+/// Superblock magic, the format version: "OXC3" (object-table entry 1 is a free handle,
+/// [`FREE_HANDLE`]; "OXC2" added the verifier's bitmap after Method components).
+pub const MAGIC: u32 = 0x4F58_4333;
+/// The previous format, which this one extends (an "OXC2" image has no free handles): it
+/// is opened and marked "OXC3".
+pub const MAGIC_OXC2: u32 = 0x4F58_4332;
 /// Maximum loaded packages.
 pub const MAX_PACKAGES: usize = 16;
 /// Bytes per package record.

@@ -35,17 +35,33 @@ use crate::layout::{self, FIRST_USER_CLASS};
 use crate::{nvm_err, Vm};
 use oxicard_store::Nvm;
 
+/// What [`Vm::new`] answers (as [`Trap::Malformed`] at address 0) for an image that
+/// another oxicard format version wrote: its superblock magic is "OXC" and another digit.
+pub const FOREIGN_FORMAT: &str = "a card image of another oxicard format version";
+
 impl<N: Nvm> Vm<N> {
     /// Power-up: journal recovery, then the image is opened or, on an empty NVM,
-    /// formatted (the magic is written last, so a torn format is redone).
+    /// formatted (the magic is written last, so a torn format is redone). An image of
+    /// another oxicard format version is refused ([`FOREIGN_FORMAT`]) with nothing written
+    /// but what its own journal recovery would write: formatting it would throw away a
+    /// card its own build can open.
     pub(crate) fn open_or_format(&mut self) -> Result<(), Trap> {
         if self.nvm.size() < layout::IMAGE_START as usize + 1024 + crate::JOURNAL_BYTES {
             return Err(Trap::OutOfMemory);
         }
         self.alloc_limit = self.heap_limit();
+        // the journal first: it undoes a torn write of the last epoch, the magic's included
         self.open_journal()?;
         let sb = layout::Superblock::read(&self.nvm)?;
-        if sb.magic != layout::MAGIC {
+        if sb.magic == layout::MAGIC_OXC2 {
+            // journaled, and committed by the checkpoint below: a tear leaves "OXC2"
+            self.write_persistent(0, &layout::MAGIC.to_be_bytes(), false)?;
+        } else if sb.magic != layout::MAGIC && sb.magic >> 8 == layout::MAGIC >> 8 {
+            return Err(Trap::Malformed {
+                pc: 0,
+                what: FOREIGN_FORMAT,
+            });
+        } else if sb.magic != layout::MAGIC {
             let mut empty = layout::Superblock::empty();
             empty.magic = 0;
             empty.write(&mut self.nvm)?;

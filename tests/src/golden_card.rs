@@ -9,8 +9,10 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
+use oxicard_apdu::hex::{self, Hex};
 use oxicard_cap::jar::read_cap_jar;
 use oxicard_jcre::{Card, MAX_RESPONSE};
+use oxicard_sim::transcript::{Exchange, Step, Transcript, Variables};
 use oxicard_store::RamNvm;
 
 /// Bytes of NVM of the card (enough for every golden CAP at once).
@@ -110,25 +112,34 @@ pub fn load_file(cap: &str) -> Result<Vec<u8>> {
     Ok(jar.load_file_data_block(true))
 }
 
-/// Every exchange of a golden transcript (`<folder>/transcript.apdu`) in order: each `>`
-/// command with the `<` response (data and SW) that follows it. Other lines (load, install,
-/// reset, comments) are skipped.
+/// Every checked exchange of a golden transcript (`<folder>/transcript.apdu`) in order: each
+/// command with the response (data and SW) its `<` line expects, as parsed by the transcript
+/// reader of `oxicard run` (oxicard-sim). Other lines (load, install, reset, comments) are
+/// skipped.
 pub fn transcript_exchanges(folder: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let path = golden_dir().join(folder).join("transcript.apdu");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let transcript =
+        Transcript::parse(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let no_variables = Variables::new();
     let mut exchanges = Vec::new();
-    let mut command = None;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if let Some(c) = line.strip_prefix('>') {
-            command = Some(parse_hex(c)?);
-        } else if let Some(r) = line.strip_prefix('<') {
-            let c = command
-                .take()
-                .ok_or_else(|| anyhow!("{}:{}: response without command", path.display(), n + 1))?;
-            exchanges.push((c, parse_hex(r)?));
-        }
+    for step in &transcript.steps {
+        let Step::Exchange(Exchange {
+            line,
+            command,
+            expected: Some(expected),
+        }) = step
+        else {
+            continue;
+        };
+        let fixed = |what: &str, bytes: Option<Vec<u8>>| {
+            bytes.ok_or_else(|| anyhow!("{}:{line}: {what} is not fixed bytes", path.display()))
+        };
+        exchanges.push((
+            fixed("the command", command.build(&no_variables).ok())?,
+            fixed("the response", expected.fixed_bytes(&no_variables))?,
+        ));
     }
     Ok(exchanges)
 }
@@ -150,24 +161,12 @@ pub fn transcript_exchange(folder: &str, prefix: &str) -> Result<(Vec<u8>, Vec<u
 
 /// Parses hex digits, ignoring whitespace.
 pub fn parse_hex(text: &str) -> Result<Vec<u8>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let pairs = digits.chunks_exact(2);
-    if !pairs.remainder().is_empty() {
-        bail!("odd number of hex digits in {text:?}");
-    }
-    pairs
-        .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|s| u8::from_str_radix(s, 16).ok())
-                .ok_or_else(|| anyhow!("bad hex {text:?}"))
-        })
-        .collect()
+    hex::decode(text).map_err(|e| anyhow!("{text:?} is not hex: {e}"))
 }
 
 /// Formats bytes as upper-case hex without separators.
 pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+    Hex(bytes).to_string()
 }
 
 /// A card (boxed: its NVM is an array) with golden applets installed.

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use oxicard_apdu::{hex::Hex, Aid};
 use oxicard_convert::{AppletSpec, ConvertOptions};
-use oxicard_jcre::Card;
-use oxicard_store::RamNvm;
+use oxicard_sim::runner::{Event, RunOptions, ScriptSession};
+use oxicard_sim::transcript::{Exchange, Step, Transcript};
+use oxicard_sim::{CapPackage, SimCard};
 
 /// The shared golden folder, as a string for `format!`.
 pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/golden");
@@ -232,11 +234,7 @@ pub const PACKAGES: &[Pkg] = &[
 
 /// Bytes from hex text (whitespace ignored).
 pub fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    oxicard_apdu::hex::decode(s).unwrap()
 }
 
 /// The options Oracle's converter was given for a golden package, with its classes in
@@ -275,11 +273,6 @@ pub fn golden_options(p: &Pkg, exp_dir: &Path) -> ConvertOptions {
     )
 }
 
-/// Bytes as upper-case hex text.
-pub fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
-
 /// What replaying a golden transcript gave.
 pub struct Outcome {
     pub passed: usize,
@@ -289,78 +282,68 @@ pub struct Outcome {
     pub right: Vec<bool>,
 }
 
-/// Replays the golden transcript of `folder` on a fresh `oxicard_jcre::Card`, loading the
-/// Load File Data Blocks of `loads` (by package AID, hex).
+/// Replays the golden transcript of `folder` on a fresh simulated card with the transcript
+/// runner of `oxicard run` (oxicard-sim), loading the Load File Data Blocks of `loads` (by
+/// package AID, hex). Unlike `oxicard run`, a step that fails (a package that did not convert,
+/// an install or a command the card refuses) is noted and the replay goes on, so that every
+/// checked exchange is counted.
 pub fn replay(folder: &str, loads: &HashMap<String, Vec<u8>>) -> Outcome {
-    let text = std::fs::read_to_string(format!("{GOLDEN}/{folder}/transcript.apdu")).unwrap();
-    let mut card = Card::new(RamNvm::<{ 256 * 1024 }>::new()).unwrap();
+    let path = format!("{GOLDEN}/{folder}/transcript.apdu");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let transcript = Transcript::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut card = SimCard::new().unwrap();
+    for (aid, load_file) in loads {
+        card.add_cap(CapPackage {
+            path: PathBuf::from(format!("converted package {aid}")),
+            aid: Aid::from_hex(aid).unwrap(),
+            version: (1, 0),
+            load_file: load_file.clone(),
+        });
+    }
+    let mut session = ScriptSession::new(RunOptions::default());
     let mut out = Outcome {
         passed: 0,
         total: 0,
         first_failure: None,
         right: Vec::new(),
     };
-    let mut pending: Option<(usize, Vec<u8>)> = None;
-    let fail = |out: &mut Outcome, msg: String| {
+    for step in &transcript.steps {
+        let checked = matches!(
+            step,
+            Step::Exchange(Exchange {
+                expected: Some(_),
+                ..
+            })
+        );
+        let mut failure = None;
+        let result = session.run_step(&mut card, step, &mut |event| {
+            if let Event::Exchange {
+                exchange,
+                actual,
+                matched: false,
+                ..
+            } = event
+            {
+                let expected = exchange.expected.as_ref().map(ToString::to_string);
+                failure = Some(format!(
+                    "line {}: expected {} got {}",
+                    exchange.line,
+                    expected.unwrap_or_default(),
+                    Hex(actual)
+                ));
+            }
+        });
+        let matched = result.unwrap_or_else(|e| {
+            failure = Some(format!("line {}: {}", e.line, e.message));
+            false
+        });
+        if checked {
+            out.total += 1;
+            out.passed += usize::from(matched);
+            out.right.push(matched);
+        }
         if out.first_failure.is_none() {
-            out.first_failure = Some(msg);
-        }
-    };
-    for (n, raw) in text.lines().enumerate() {
-        let line_no = n + 1;
-        let line = raw.split('#').next().unwrap().trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut words = line.split_whitespace();
-        match words.next().unwrap() {
-            "load" => {
-                let aid = words.next().unwrap();
-                match loads.get(aid) {
-                    Some(lf) => {
-                        if let Err(e) = card.load_cap(lf) {
-                            fail(&mut out, format!("line {line_no}: load {aid}: {e:?}"));
-                        }
-                    }
-                    None => fail(&mut out, format!("line {line_no}: {aid} did not convert")),
-                }
-            }
-            "install" => {
-                let args: Vec<&str> = words.collect();
-                let applet = hex(args[1]);
-                let instance = args
-                    .get(2)
-                    .map(|s| hex(s))
-                    .unwrap_or_else(|| applet.clone());
-                let params = args.get(3).map(|s| hex(s)).unwrap_or_default();
-                if let Err(e) = card.install(&hex(args[0]), &applet, &instance, &params) {
-                    fail(&mut out, format!("line {line_no}: install: {e:?}"));
-                }
-            }
-            "reset" => card.reset().unwrap(),
-            ">" => pending = Some((line_no, hex(&line[1..]))),
-            "<" => {
-                let (cmd_line, cmd) = pending.take().expect("response without command");
-                let expected = hex(&line[1..]);
-                out.total += 1;
-                let mut resp = [0u8; 300];
-                let result = card.transmit(&cmd, &mut resp);
-                out.right
-                    .push(matches!(result, Ok(len) if resp[..len] == expected[..]));
-                match result {
-                    Ok(len) if resp[..len] == expected[..] => out.passed += 1,
-                    Ok(len) => fail(
-                        &mut out,
-                        format!(
-                            "line {cmd_line}: expected {} got {}",
-                            hexs(&expected),
-                            hexs(&resp[..len])
-                        ),
-                    ),
-                    Err(e) => fail(&mut out, format!("line {cmd_line}: {e:?}")),
-                }
-            }
-            other => panic!("line {line_no}: unknown transcript item {other}"),
+            out.first_failure = failure;
         }
     }
     out

@@ -245,25 +245,37 @@ pub enum CpEntry<'a> {
     },
 }
 
-/// The constant pool of an export file; entries are found by walking from the start.
+/// The constant pool of an export file; entries are found by walking from the start, or
+/// through an index of their offsets when the parser was given one.
 #[derive(Debug, Clone, Copy)]
 pub struct ConstantPool<'a> {
     file: &'a [u8],
     start: usize,
     count: u16,
+    /// File offset of every entry, in index order, or empty: walk from `start`.
+    offsets: &'a [usize],
 }
 
 impl<'a> ConstantPool<'a> {
-    /// Reads `count` entries starting at `reader`, leaving the reader after them.
-    fn parse(reader: &mut Reader<'a>, count: u16) -> Result<Self, ExportError> {
+    /// Reads `count` entries starting at `reader`, leaving the reader after them. `offsets`
+    /// is used to find entries when it holds the offset of every one of them (an index
+    /// built by [`pool_entry_offsets`]); otherwise entries are found by walking.
+    fn parse(
+        reader: &mut Reader<'a>,
+        count: u16,
+        offsets: &'a [usize],
+    ) -> Result<Self, ExportError> {
         let start = reader.pos;
-        for _ in 0..count {
+        let mut all_found = offsets.len() == usize::from(count);
+        for index in 0..usize::from(count) {
+            all_found &= offsets.get(index) == Some(&reader.pos);
             read_cp_entry(reader)?;
         }
         Ok(Self {
             file: reader.file,
             start,
             count,
+            offsets: if all_found { offsets } else { &[] },
         })
     }
 
@@ -294,11 +306,15 @@ impl<'a> ConstantPool<'a> {
 
     /// The entry at `index`, if there is one.
     ///
-    /// Entries have different sizes, so this walks the pool from the start; it only
-    /// decodes the entry it returns.
+    /// Entries have different sizes, so unless the file was parsed with an index of the
+    /// entries' offsets (as [`model::ExportFileModel::parse`] does), this walks the pool
+    /// from the start; it only decodes the entry it returns.
     pub fn get(&self, index: u16) -> Option<CpEntry<'a>> {
         if index >= self.count {
             return None;
+        }
+        if let Some(&offset) = self.offsets.get(usize::from(index)) {
+            return read_cp_entry(&mut Reader::new(self.file, offset)).ok();
         }
         let mut reader = Reader::new(self.file, self.start);
         for _ in 0..index {
@@ -369,6 +385,39 @@ impl<'a> Iterator for CpEntries<'a> {
         // The pool was checked when the file was parsed, so this only fails if the
         // view was built by hand; ending the iteration is then the safe answer.
         read_cp_entry(&mut self.reader).ok()
+    }
+}
+
+/// Reads the magic number, the format version and `constant_pool_count`, leaving the
+/// reader at the first constant-pool entry.
+fn read_header(reader: &mut Reader<'_>) -> Result<(FormatVersion, u16), ExportError> {
+    if reader.u4("magic 0x00FACADE")? != EXPORT_MAGIC {
+        return Err(ExportError::at(0, "magic 0x00FACADE"));
+    }
+    let minor = reader.u1("minor_version")?;
+    let major = reader.u1("major_version")?;
+    let format = FormatVersion { major, minor };
+    if !format.is_supported() {
+        return Err(ExportError::at(4, "export format version 2.1, 2.2 or 2.3"));
+    }
+    let cp_count = reader.u2("constant_pool_count")?;
+    Ok((format, cp_count))
+}
+
+/// Calls `found` with the file offset of each constant-pool entry of `file` in index order,
+/// in one pass; stops without an error where the file is malformed (the parser then reports
+/// it).
+#[cfg(feature = "alloc")]
+fn pool_entry_offsets(file: &[u8], mut found: impl FnMut(usize)) {
+    let mut reader = Reader::new(file, 0);
+    let Ok((_, count)) = read_header(&mut reader) else {
+        return;
+    };
+    for _ in 0..count {
+        found(reader.pos);
+        if skip_cp_entry(&mut reader).is_err() {
+            return;
+        }
     }
 }
 
@@ -466,19 +515,21 @@ impl<'a> ExportFile<'a> {
     ///
     /// Every constant-pool index must point at an entry of the expected kind, and the
     /// file must end right after the last class.
+    ///
+    /// Finding a constant-pool entry walks the pool from its start (the parser does not
+    /// allocate), so parsing takes time quadratic in the pool size;
+    /// [`model::ExportFileModel::parse`] indexes the pool first and takes linear time.
     pub fn parse(file: &'a [u8]) -> Result<Self, ExportError> {
+        Self::parse_indexed(file, &[])
+    }
+
+    /// [`parse`](Self::parse) with `offsets`, the file offset of every constant-pool entry
+    /// ([`pool_entry_offsets`]), to find entries by; an index that does not fit the file is
+    /// ignored.
+    fn parse_indexed(file: &'a [u8], offsets: &'a [usize]) -> Result<Self, ExportError> {
         let mut reader = Reader::new(file, 0);
-        if reader.u4("magic 0x00FACADE")? != EXPORT_MAGIC {
-            return Err(ExportError::at(0, "magic 0x00FACADE"));
-        }
-        let minor = reader.u1("minor_version")?;
-        let major = reader.u1("major_version")?;
-        let format = FormatVersion { major, minor };
-        if !format.is_supported() {
-            return Err(ExportError::at(4, "export format version 2.1, 2.2 or 2.3"));
-        }
-        let cp_count = reader.u2("constant_pool_count")?;
-        let constant_pool = ConstantPool::parse(&mut reader, cp_count)?;
+        let (format, cp_count) = read_header(&mut reader)?;
+        let constant_pool = ConstantPool::parse(&mut reader, cp_count, offsets)?;
         let this_package_at = reader.pos;
         let this_package_index = reader.u2("this_package")?;
         let package = constant_pool.package(this_package_index, this_package_at)?;

@@ -17,9 +17,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::{
-    ExportClass, ExportError, ExportField, ExportFile, ExportMethod, FormatVersion, Package,
-    PackageVersion, CONSTANT_VALUE_ATTRIBUTE, EXPORT_MAGIC, TAG_CLASSREF, TAG_INTEGER, TAG_PACKAGE,
-    TAG_UTF8,
+    pool_entry_offsets, ExportClass, ExportError, ExportField, ExportFile, ExportMethod,
+    FormatVersion, Package, PackageVersion, CONSTANT_VALUE_ATTRIBUTE, EXPORT_MAGIC, TAG_CLASSREF,
+    TAG_INTEGER, TAG_PACKAGE, TAG_UTF8,
 };
 
 /// An export file as owned data, independent of constant-pool indices.
@@ -207,9 +207,13 @@ fn descriptor_classes(descriptor: &str) -> impl Iterator<Item = &str> {
 }
 
 impl ExportFileModel {
-    /// Parses an export file into an owned model.
+    /// Parses an export file into an owned model: the same checks and result as
+    /// [`ExportFile::parse`] then [`ExportFile::to_model`], in time linear in the file size
+    /// (the constant pool is indexed once instead of walked for every reference).
     pub fn parse(file: &[u8]) -> Result<Self, ExportError> {
-        ExportFile::parse(file).map(|parsed| parsed.to_model())
+        let mut offsets = Vec::new();
+        pool_entry_offsets(file, |offset| offsets.push(offset));
+        ExportFile::parse_indexed(file, &offsets).map(|parsed| parsed.to_model())
     }
 
     /// Names of the other packages this file mentions, in the order Oracle's converter

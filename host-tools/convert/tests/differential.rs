@@ -13,6 +13,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use common::Rng;
 use oxicard_convert::{convert_package, AppletSpec, ConvertOptions};
 use oxicard_jcre::Card;
 use oxicard_store::RamNvm;
@@ -23,22 +24,6 @@ use proptest::test_runner::TestRunner;
 const METHODS: usize = 64;
 /// Inputs run per method.
 const INPUTS_PER_METHOD: usize = 8;
-
-/// xorshift64*, seeded: the generated program is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// An operand: a variable defined so far or a small constant.
 fn operand(rng: &mut Rng, vars: &[String]) -> String {

@@ -5,26 +5,11 @@
 
 mod common;
 
+use common::Rng;
 use oxicard_convert::bytecode::{decode, Operands};
 use oxicard_convert::classfile::ClassFile;
 use oxicard_convert::subset::{check_class, Options};
 use proptest::prelude::*;
-
-/// xorshift64*: a fixed, seedable generator so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
     let mut bytes = original.to_vec();

@@ -68,6 +68,25 @@ pub fn golden_package(path: &Path) -> String {
         .into_owned()
 }
 
+/// xorshift64*: a fixed, seedable generator, so that generated programs and mutated inputs
+/// are the same on every run and failures reproduce.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
 /// A fresh empty temporary directory for this test.
 pub fn temp_dir(label: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(

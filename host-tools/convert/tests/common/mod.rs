@@ -17,11 +17,7 @@ pub const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/g
 
 /// The shared golden folder (a sibling of the repository).
 pub fn golden_dir() -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/golden"
-    ))
-    .to_path_buf()
+    PathBuf::from(GOLDEN)
 }
 
 /// Every `.class` file under `golden/*/classes`, sorted.

@@ -910,18 +910,6 @@ impl<N: Nvm> Vm<N> {
             let byte = t!(self.nvm.read_u8(pc).map_err(nvm_err));
             let op = byte;
             match op {
-                // `this` references in a proven method (the verifier proved local 0 exists):
-                // the form that reads a table of the applet object in a loop
-                ops::GetfieldAThis if FAST => {
-                    let cell = cp!(u8at!(1), layout::CP_IFIELD) as u16;
-                    let obj = local!(0) as ObjRef;
-                    let v = match self.field_fast(obj, cell) {
-                        Some(v) => v,
-                        None => t!(self.checked_get_field(obj, cell)),
-                    };
-                    push!(v);
-                    pc += 2;
-                }
                 ops::Nop => pc += 1,
                 ops::AconstNull => {
                     push!(0);

@@ -23,7 +23,7 @@ elf_crypto=$target_dir/oxicard-qemu-crypto.elf
 flash_budget=65536
 ram_budget=16384
 # enforced ceilings (lower them as the firmware shrinks)
-flash_ceiling=${FIRMWARE_FLASH_CEILING:-114688}
+flash_ceiling=${FIRMWARE_FLASH_CEILING:-106496}
 static_ram_ceiling=16384
 
 echo "[firmware] cargo build --release --features crypto ($board)"

@@ -132,7 +132,8 @@ pub enum VpcdEvent<'a> {
     Connected(&'a str),
     /// Could not connect; the next attempt comes after the retry interval.
     ConnectFailed(&'a str, String),
-    /// vpcd closed the connection (or it broke); reconnecting after the retry interval.
+    /// The connection ended (vpcd closed it, it broke, or the card went away); why, and
+    /// reconnecting after the retry interval.
     Disconnected(String),
     /// Power on.
     PowerOn,
@@ -272,6 +273,10 @@ pub fn run_client<C: CardBackend>(
                     .set_nodelay(true)
                     .and_then(|()| serve(&mut stream, card, log));
                 let reason = match result {
+                    // serve also ends when the card stops being ready
+                    Ok(()) if !card.ready() => {
+                        "the card went away; it comes back when it answers again".to_string()
+                    }
                     Ok(()) => "vpcd closed the connection".to_string(),
                     Err(e) => format!("connection lost: {e}"),
                 };

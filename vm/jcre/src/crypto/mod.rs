@@ -758,19 +758,14 @@ impl Runtime {
             _ if (local::CI..local::CI + 7).contains(&l) => {
                 self.cipher_native(vm, l - local::CI + 1, args)
             }
-            local::MD_GET_INSTANCE => match md_alg(arg(args, 0)) {
+            local::MD_GET_INSTANCE | local::IMD_GET_INSTANCE => match md_alg(arg(args, 0)) {
                 Some(h) => Self::new_engine(
                     vm,
-                    class::MESSAGE_DIGEST,
-                    arg(args, 0),
-                    ST_CTX + DigestCtx::serialized_len(h),
-                ),
-                None => Err(self.crypto_error(vm, NO_SUCH_ALGORITHM)),
-            },
-            local::IMD_GET_INSTANCE => match md_alg(arg(args, 0)) {
-                Some(h) => Self::new_engine(
-                    vm,
-                    class::INITIALIZED_MESSAGE_DIGEST,
+                    if l == local::MD_GET_INSTANCE {
+                        class::MESSAGE_DIGEST
+                    } else {
+                        class::INITIALIZED_MESSAGE_DIGEST
+                    },
                     arg(args, 0),
                     ST_CTX + DigestCtx::serialized_len(h),
                 ),

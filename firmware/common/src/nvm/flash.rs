@@ -88,6 +88,7 @@
 //! not usable. Recovery at power-up reads one word when the spare is not committed.
 
 use core::cell::{Cell, RefCell};
+use core::ops::Range;
 
 use embedded_storage::nor_flash::{MultiwriteNorFlash, NorFlash, NorFlashError, NorFlashErrorKind};
 use oxicard_store::{Nvm, NvmError, NvmErrorKind};
@@ -222,6 +223,23 @@ impl<F: NorFlash, const SECTOR: usize> FlashNvm<F, SECTOR> {
 
     fn spare_offset(&self) -> u32 {
         self.sector_offset(self.data_sectors)
+    }
+
+    /// The pieces of the NVM range `addr..addr + len`, one per sector it touches: sector
+    /// index, offset in the sector's data area, and the piece's range within the range.
+    fn pieces(addr: usize, len: usize) -> impl Iterator<Item = (usize, usize, Range<usize>)> {
+        let mut done = 0usize;
+        core::iter::from_fn(move || {
+            if done >= len || Self::PAYLOAD == 0 {
+                return None;
+            }
+            let at = addr + done;
+            let (index, offset) = (at / Self::PAYLOAD, at % Self::PAYLOAD);
+            let n = (len - done).min(Self::PAYLOAD - offset);
+            let piece = (index, offset, done..done + n);
+            done += n;
+            Some(piece)
+        })
     }
 
     fn check(&self, addr: usize, len: usize) -> Result<(), FlashNvmError<F::Error>> {
@@ -473,17 +491,12 @@ impl<F: NorFlash, const SECTOR: usize> Nvm for FlashNvm<F, SECTOR> {
             .state
             .try_borrow_mut()
             .map_err(|_| FlashNvmError::Busy)?;
-        let mut done = 0usize;
-        while let Some(rest) = buf.get_mut(done..).filter(|r| !r.is_empty()) {
-            let at = addr + done;
-            let (index, offset) = (at / Self::PAYLOAD, at % Self::PAYLOAD);
-            let n = rest.len().min(Self::PAYLOAD - offset);
-            let part = rest.get_mut(..n).unwrap_or(&mut []);
+        for (index, offset, range) in Self::pieces(addr, buf.len()) {
+            let part = buf.get_mut(range).unwrap_or(&mut []);
             state
                 .flash
                 .read(self.sector_offset(index) + offset as u32, part)
                 .map_err(FlashNvmError::Flash)?;
-            done += n;
         }
         Ok(())
     }
@@ -497,13 +510,8 @@ impl<F: NorFlash, const SECTOR: usize> Nvm for FlashNvm<F, SECTOR> {
             .state
             .try_borrow_mut()
             .map_err(|_| FlashNvmError::Busy)?;
-        let mut done = 0usize;
-        while let Some(rest) = data.get(done..).filter(|r| !r.is_empty()) {
-            let at = addr + done;
-            let (index, offset) = (at / Self::PAYLOAD, at % Self::PAYLOAD);
-            let n = rest.len().min(Self::PAYLOAD - offset);
-            self.write_sector(&mut state, index, offset, rest.get(..n).unwrap_or(&[]))?;
-            done += n;
+        for (index, offset, range) in Self::pieces(addr, data.len()) {
+            self.write_sector(&mut state, index, offset, data.get(range).unwrap_or(&[]))?;
         }
         Ok(())
     }

@@ -11,6 +11,8 @@ use oxicard_cap::components::header::Header;
 use oxicard_cap::jar::read_cap_jar;
 use oxicard_cap::ComponentTag;
 use oxicard_jcre::{Card, CardError, MAX_RESPONSE};
+use oxicard_vm::persist::FOREIGN_FORMAT;
+use oxicard_vm::Trap;
 
 use crate::nvm::{FileNvm, HeapNvm, SimNvm};
 
@@ -97,7 +99,7 @@ pub struct SimCard {
 impl SimCard {
     /// A fresh card in memory: empty NVM, nothing loaded, no applet selected.
     pub fn new() -> Result<SimCard, SimError> {
-        Self::power_up(SimNvm::Heap(HeapNvm::new(NVM_SIZE)))
+        Self::power_up(SimNvm::Heap(HeapNvm::new(NVM_SIZE))).map_err(|e| card_error("power-up", e))
     }
 
     /// A card whose NVM is the image file `path` (created when missing): what was loaded and
@@ -111,21 +113,20 @@ impl SimCard {
         }
         let nvm = FileNvm::open(path, NVM_SIZE, sync).map_err(io)?;
         Self::power_up(SimNvm::File(nvm)).map_err(|e| match e {
-            SimError::Card(text) if text.contains(oxicard_vm::persist::FOREIGN_FORMAT) => {
+            CardError::Trap(Trap::Malformed { what, .. }) if what == FOREIGN_FORMAT => {
                 SimError::Card(format!(
-                    "{}: {} (this build reads \"{}\"); the file is left as it is: use the \
-                     oxicard that made it, or start a new card with --reset-image",
+                    "{}: {FOREIGN_FORMAT} (this build reads \"{}\"); the file is left as it is: \
+                     use the oxicard that made it, or start a new card with --reset-image",
                     path.display(),
-                    oxicard_vm::persist::FOREIGN_FORMAT,
                     String::from_utf8_lossy(&oxicard_vm::layout::MAGIC.to_be_bytes()),
                 ))
             }
-            other => other,
+            other => card_error("power-up", other),
         })
     }
 
-    fn power_up(nvm: SimNvm) -> Result<SimCard, SimError> {
-        let card = Card::new(nvm).map_err(|e| card_error("power-up", e))?;
+    fn power_up(nvm: SimNvm) -> Result<SimCard, CardError> {
+        let card = Card::new(nvm)?;
         Ok(SimCard {
             card: Box::new(card),
             catalogue: BTreeMap::new(),

@@ -320,7 +320,8 @@ impl<N: Nvm> Vm<N> {
             // each frame runs in the mode its method was proven for; a call or return into
             // a method of the other mode comes back here to switch loops
             let fast = self.frames.last().is_some_and(|f| f.fast);
-            let step = if fast {
+            // without the `proven-loop` feature no frame is fast and the loop is one
+            let step = if cfg!(feature = "proven-loop") && fast {
                 self.interp::<H, true>(host, &mut budget)
             } else {
                 self.interp::<H, false>(host, &mut budget)

@@ -95,7 +95,11 @@ struct Header {
 impl<N: Nvm> Vm<N> {
     /// Words the method `m` returns (0, 1 or 2), if every return instruction its flow reaches
     /// agrees; natives say it in the catalog.
+    /// Without the `proven-loop` feature nothing runs in fast mode, so nothing is walked.
     pub(crate) fn return_words(&mut self, v: &mut Verifier, m: MethodRef) -> Option<u8> {
+        if !cfg!(feature = "proven-loop") {
+            return None;
+        }
         if m >> 16 == NATIVE_PACKAGE {
             return self
                 .catalog
@@ -112,7 +116,11 @@ impl<N: Nvm> Vm<N> {
     }
 
     /// Proves method `m` for fast mode and records it in its package's bitmap.
+    /// Without the `proven-loop` feature no method is proven.
     pub(crate) fn verify_method(&mut self, v: &mut Verifier, m: MethodRef) -> bool {
+        if !cfg!(feature = "proven-loop") {
+            return false;
+        }
         if m >> 16 == NATIVE_PACKAGE || self.walk(v, m, Proof::Depth).is_none() {
             return false;
         }
@@ -130,6 +138,9 @@ impl<N: Nvm> Vm<N> {
     /// Whether method `m` (bytecode) was proven for fast mode at load.
     #[inline]
     pub(crate) fn is_fast(&self, info: &crate::PackageInfo, off: u32) -> bool {
+        if !cfg!(feature = "proven-loop") {
+            return false;
+        }
         let at = fast_map_addr(info.method_addr, info.method_len) + off as usize / 8;
         matches!(self.nvm.read_u8(at), Ok(b) if b >> (off % 8) & 1 != 0)
     }

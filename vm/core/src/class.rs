@@ -3,7 +3,7 @@
 //! checkcast, instanceof, aastore and exception handlers.
 
 use crate::api::{NativeId, CLASS_INTERFACE};
-use crate::error::Trap;
+use crate::error::{Detail, Trap};
 use crate::heap::{ArrayType, Header, ARRAY_CLASS};
 use crate::layout::{self, ClassId, MethodRef, FIRST_USER_CLASS, NATIVE_PACKAGE};
 use crate::{nvm_err, Vm};
@@ -23,7 +23,7 @@ impl<N: Nvm> Vm<N> {
     pub(crate) fn class_record(&self, id: ClassId) -> Result<u32, Trap> {
         let index = id.wrapping_sub(FIRST_USER_CLASS);
         if id < FIRST_USER_CLASS || index >= self.sb.class_count {
-            return Err(Trap::Internal("bad class id"));
+            return Err(Trap::Internal(Detail::BadClassId));
         }
         self.nvm
             .read_u32((layout::CLASS_DIR + index as u32 * 4) as usize)
@@ -36,7 +36,7 @@ impl<N: Nvm> Vm<N> {
             let c = self
                 .catalog
                 .class(id)
-                .ok_or(Trap::Internal("bad class id"))?;
+                .ok_or(Trap::Internal(Detail::BadClassId))?;
             return Ok(c.cells);
         }
         let r = self.class_record(id)?;
@@ -54,7 +54,7 @@ impl<N: Nvm> Vm<N> {
             let c = self
                 .catalog
                 .class(id)
-                .ok_or(Trap::Internal("bad class id"))?;
+                .ok_or(Trap::Internal(Detail::BadClassId))?;
             return Ok(c.super_class);
         }
         let r = self.class_record(id)?;
@@ -74,7 +74,7 @@ impl<N: Nvm> Vm<N> {
             let c = self
                 .catalog
                 .class(id)
-                .ok_or(Trap::Internal("bad class id"))?;
+                .ok_or(Trap::Internal(Detail::BadClassId))?;
             return Ok(c.flags & CLASS_INTERFACE != 0);
         }
         let r = self.class_record(id)?;
@@ -109,7 +109,7 @@ impl<N: Nvm> Vm<N> {
             let c = self
                 .catalog
                 .class(id)
-                .ok_or(Trap::Internal("bad class id"))?;
+                .ok_or(Trap::Internal(Detail::BadClassId))?;
             return Ok(c.vtable.get(token as usize).map(|&n| native_ref(n)));
         }
         let r = self.class_record(id)? as usize;
@@ -140,7 +140,7 @@ impl<N: Nvm> Vm<N> {
             let c = self
                 .catalog
                 .class(id)
-                .ok_or(Trap::Internal("bad class id"))?;
+                .ok_or(Trap::Internal(Detail::BadClassId))?;
             return Ok((c.vtable.len(), 0));
         }
         let r = self.class_record(id)? as usize;
@@ -158,7 +158,7 @@ impl<N: Nvm> Vm<N> {
             let c = self
                 .catalog
                 .class(id)
-                .ok_or(Trap::Internal("bad class id"))?;
+                .ok_or(Trap::Internal(Detail::BadClassId))?;
             return Ok(c
                 .interfaces
                 .iter()
@@ -237,7 +237,7 @@ impl<N: Nvm> Vm<N> {
             }
             depth += 1;
             if depth > 64 {
-                return Err(Trap::Internal("class hierarchy too deep"));
+                return Err(Trap::Internal(Detail::ClassHierarchyTooDeep));
             }
         }
     }
@@ -248,7 +248,7 @@ impl<N: Nvm> Vm<N> {
             let c = self
                 .catalog
                 .class(id)
-                .ok_or(Trap::Internal("bad class id"))?;
+                .ok_or(Trap::Internal(Detail::BadClassId))?;
             return Ok(c.interfaces.iter().any(|(i, _)| *i == target));
         }
         Ok(self.own_interface(id, target)?.is_some())

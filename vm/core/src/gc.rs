@@ -22,7 +22,7 @@
 //! (transient RAM is not packed). Every write goes through the journal, so a collection
 //! is part of its command's epoch: a tear restores the heap exactly as before it.
 
-use crate::error::Trap;
+use crate::error::{Detail, Trap};
 use crate::heap::{ArrayType, ObjRef, ARRAY_CLASS, HDR, NULL};
 use crate::layout::{self, FIRST_USER_CLASS, MAX_OBJECTS};
 use crate::{nvm_err, Vm};
@@ -218,7 +218,7 @@ impl<N: Nvm> Vm<N> {
             let mut entries = [0u8; CHUNK as usize * 4];
             let span = entries
                 .get_mut(..(last - first + 1) as usize * 4)
-                .ok_or(Trap::Internal("gc chunk"))?;
+                .ok_or(Trap::Internal(Detail::GcChunk))?;
             let table = layout::OBJ_TABLE + (first as u32 - 1) * 4;
             self.nvm.read(table as usize, span).map_err(nvm_err)?;
             let mut changed = false;
@@ -417,7 +417,9 @@ impl<N: Nvm> Vm<N> {
         let mut off = 0u32;
         while off < len {
             let n = (len - off).min(buf.len() as u32);
-            let chunk = buf.get_mut(..n as usize).ok_or(Trap::Internal("gc move"))?;
+            let chunk = buf
+                .get_mut(..n as usize)
+                .ok_or(Trap::Internal(Detail::GcMove))?;
             self.nvm
                 .read((from + off) as usize, chunk)
                 .map_err(nvm_err)?;

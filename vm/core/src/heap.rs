@@ -7,7 +7,7 @@
 //! header: u16 class id | u8 owner | u8 flags | u16 length | u16 element class | u16 RAM offset
 //! ```
 
-use crate::error::Trap;
+use crate::error::{Detail, Trap};
 use crate::layout::{self, ClassId};
 use crate::{nvm_err, SystemException, Vm};
 use oxicard_store::Nvm;
@@ -138,7 +138,7 @@ impl<N: Nvm> Vm<N> {
     #[inline]
     pub fn object_addr(&self, handle: ObjRef) -> Result<u32, Trap> {
         if handle == NULL || handle > self.sb.object_count {
-            return Err(Trap::Internal("bad reference"));
+            return Err(Trap::Internal(Detail::BadReference));
         }
         let addr = self
             .nvm
@@ -371,7 +371,7 @@ impl<N: Nvm> Vm<N> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
                 pc: 0,
-                what: "field outside object",
+                what: Detail::FieldOutsideObject,
             });
         }
         let v = self
@@ -439,7 +439,7 @@ impl<N: Nvm> Vm<N> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
                 pc: 0,
-                what: "field outside object",
+                what: Detail::FieldOutsideObject,
             });
         }
         self.write_persistent(
@@ -455,7 +455,7 @@ impl<N: Nvm> Vm<N> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
                 pc: 0,
-                what: "field outside object",
+                what: Detail::FieldOutsideObject,
             });
         }
         self.write_persistent(
@@ -472,7 +472,7 @@ impl<N: Nvm> Vm<N> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
                 pc: 0,
-                what: "field outside object",
+                what: Detail::FieldOutsideObject,
             });
         }
         self.write_durable(
@@ -522,7 +522,7 @@ impl<N: Nvm> Vm<N> {
             self.ram
                 .get(start..start + K)
                 .and_then(|b| <[u8; K]>::try_from(b).ok())
-                .ok_or(Trap::Internal("transient range"))
+                .ok_or(Trap::Internal(Detail::TransientRange))
         } else {
             self.read_bytes(h.addr as usize + HDR + off)
         }
@@ -651,7 +651,7 @@ impl<N: Nvm> Vm<N> {
             Some(t) => Ok((h, t)),
             None => Err(Trap::Malformed {
                 pc: 0,
-                what: "not an array",
+                what: Detail::NotAnArray,
             }),
         }
     }
@@ -663,7 +663,7 @@ impl<N: Nvm> Vm<N> {
             let src = self
                 .ram
                 .get(start..start + buf.len())
-                .ok_or(Trap::Internal("transient range"))?;
+                .ok_or(Trap::Internal(Detail::TransientRange))?;
             buf.copy_from_slice(src);
             Ok(())
         } else {
@@ -688,7 +688,7 @@ impl<N: Nvm> Vm<N> {
             let dst = self
                 .ram
                 .get_mut(start..start + data.len())
-                .ok_or(Trap::Internal("transient range"))?;
+                .ok_or(Trap::Internal(Detail::TransientRange))?;
             dst.copy_from_slice(data);
             Ok(())
         } else {
@@ -706,7 +706,7 @@ impl<N: Nvm> Vm<N> {
         if ty.element_size() != 1 {
             return Err(Trap::Malformed {
                 pc: 0,
-                what: "not a byte array",
+                what: Detail::NotAByteArray,
             });
         }
         if off < 0 || len < 0 || off as u32 + len as u32 > h.len as u32 {

@@ -12,7 +12,7 @@
 //! a callee returns. Hostile bytecode stops with [`Trap::Malformed`], never a panic.
 
 use crate::api::{Natives, Value};
-use crate::error::Trap;
+use crate::error::{Detail, Trap};
 use crate::firewall::Access;
 use crate::heap::{ArrayType, ObjRef, NULL};
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
@@ -367,12 +367,12 @@ impl<N: Nvm> Vm<N> {
         let off = m & 0xFFFF;
         let info = *self.packages.get(pkg as usize).ok_or(Trap::Malformed {
             pc: 0,
-            what: "method in unknown package",
+            what: Detail::MethodInUnknownPackage,
         })?;
         if off >= info.method_len {
             return Err(Trap::Malformed {
                 pc: off,
-                what: "method offset",
+                what: Detail::MethodOffset,
             });
         }
         let a = (info.method_addr + off) as usize;
@@ -385,7 +385,7 @@ impl<N: Nvm> Vm<N> {
         if h[0] & 0x40 != 0 {
             return Err(Trap::Malformed {
                 pc: a as u32,
-                what: "invoke of an abstract method",
+                what: Detail::InvokeOfAbstractMethod,
             });
         }
         let args_at = match args {
@@ -394,7 +394,7 @@ impl<N: Nvm> Vm<N> {
             _ => {
                 return Err(Trap::Malformed {
                     pc: a as u32,
-                    what: "argument count mismatch",
+                    what: Detail::ArgumentCountMismatch,
                 })
             }
         };
@@ -440,7 +440,7 @@ impl<N: Nvm> Vm<N> {
             let info = *self
                 .packages
                 .get(f.package as usize)
-                .ok_or(Trap::Internal("pkg"))?;
+                .ok_or(Trap::Internal(Detail::Pkg))?;
             let m = info.method_addr as usize;
             let pc_off = (f.pc as usize)
                 .wrapping_sub(m)
@@ -464,16 +464,19 @@ impl<N: Nvm> Vm<N> {
                     if handler >= info.method_len {
                         return Err(Trap::Malformed {
                             pc: f.pc,
-                            what: "handler offset",
+                            what: Detail::HandlerOffset,
                         });
                     }
-                    let top = self.frames.last_mut().ok_or(Trap::Internal("frame"))?;
+                    let top = self
+                        .frames
+                        .last_mut()
+                        .ok_or(Trap::Internal(Detail::Frame))?;
                     top.pc = info.method_addr + handler;
                     top.sp = top.stack_base + 1;
                     if top.stack_base >= top.stack_limit {
                         return Err(Trap::Malformed {
                             pc: f.pc,
-                            what: "no stack for the exception",
+                            what: Detail::NoStackForTheException,
                         });
                     }
                     if let Some(s) = self.stack.get_mut(top.stack_base as usize) {
@@ -502,7 +505,7 @@ impl<N: Nvm> Vm<N> {
         if index >= info.cp_count {
             return Err(Trap::Malformed {
                 pc,
-                what: "constant-pool index out of range",
+                what: Detail::CpIndexOutOfRange,
             });
         }
         let e = self
@@ -512,7 +515,7 @@ impl<N: Nvm> Vm<N> {
         if (e >> 24) as u8 & layout::CP_TAG_MASK != tag {
             return Err(Trap::Malformed {
                 pc,
-                what: "constant-pool entry of the wrong kind",
+                what: Detail::CpEntryOfWrongKind,
             });
         }
         Ok(e)
@@ -521,7 +524,7 @@ impl<N: Nvm> Vm<N> {
     /// Reads a static field of `size` bytes (1, 2, 4) as a sign-extended int.
     fn get_static(&self, addr: u32, size: usize) -> Result<i32, Trap> {
         let mut b = [0u8; 4];
-        let buf = b.get_mut(..size).ok_or(Trap::Internal("size"))?;
+        let buf = b.get_mut(..size).ok_or(Trap::Internal(Detail::Size))?;
         self.nvm.read(addr as usize, buf).map_err(nvm_err)?;
         Ok(match size {
             1 => b[0] as i8 as i32,
@@ -558,7 +561,7 @@ impl<N: Nvm> Vm<N> {
                     Some(f) => *f,
                     None => {
                         *budget = left;
-                        return Err(Trap::Internal("no frame"));
+                        return Err(Trap::Internal(Detail::NoFrame));
                     }
                 };
                 pc = f.pc as usize;
@@ -570,7 +573,7 @@ impl<N: Nvm> Vm<N> {
                     Some(i) => *i,
                     None => {
                         *budget = left;
-                        return Err(Trap::Internal("frame package"));
+                        return Err(Trap::Internal(Detail::FramePackage));
                     }
                 };
                 code_lo = info.method_addr as usize;
@@ -633,7 +636,7 @@ impl<N: Nvm> Vm<N> {
                 ($v:expr) => {{
                     let v: i16 = $v;
                     if !FAST && sp >= limit {
-                        bad!("operand stack overflow")
+                        bad!(Detail::OperandStackOverflow)
                     }
                     self.stack[sp & STACK_MASK] = v;
                     sp += 1;
@@ -642,7 +645,7 @@ impl<N: Nvm> Vm<N> {
             macro_rules! pop {
                 () => {{
                     if !FAST && sp <= base {
-                        bad!("operand stack underflow")
+                        bad!(Detail::OperandStackUnderflow)
                     }
                     sp -= 1;
                     self.stack[sp & STACK_MASK]
@@ -666,7 +669,7 @@ impl<N: Nvm> Vm<N> {
                 ($i:expr) => {{
                     let i = locals + $i as usize;
                     if !FAST && i >= base {
-                        bad!("local index out of range")
+                        bad!(Detail::LocalIndexOutOfRange)
                     }
                     self.stack[i & STACK_MASK]
                 }};
@@ -676,7 +679,7 @@ impl<N: Nvm> Vm<N> {
                     let i = locals + $i as usize;
                     let v: i16 = $v;
                     if !FAST && i >= base {
-                        bad!("local index out of range")
+                        bad!(Detail::LocalIndexOutOfRange)
                     }
                     self.stack[i & STACK_MASK] = v;
                 }};
@@ -686,7 +689,7 @@ impl<N: Nvm> Vm<N> {
                 ($a:ident, $b:ident, $e:expr) => {{
                     // two pops and a push: one check (sp never exceeds the frame limit)
                     if !FAST && sp < base + 2 {
-                        bad!("operand stack underflow")
+                        bad!(Detail::OperandStackUnderflow)
                     }
                     let $b = self.stack[(sp - 1) & STACK_MASK];
                     let $a = self.stack[(sp - 2) & STACK_MASK];
@@ -699,7 +702,7 @@ impl<N: Nvm> Vm<N> {
                 ($a:ident, $b:ident, $e:expr) => {{
                     // four pops and two pushes: one check (sp never exceeds the frame limit)
                     if !FAST && sp < base + 4 {
-                        bad!("operand stack underflow")
+                        bad!(Detail::OperandStackUnderflow)
                     }
                     let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
                         | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
@@ -732,7 +735,7 @@ impl<N: Nvm> Vm<N> {
             macro_rules! if_shorts {
                 ($a:ident, $b:ident, $cond:expr, $len:expr) => {{
                     if !FAST && sp < base + 2 {
-                        bad!("operand stack underflow")
+                        bad!(Detail::OperandStackUnderflow)
                     }
                     let $b = self.stack[(sp - 1) & STACK_MASK];
                     let $a = self.stack[(sp - 2) & STACK_MASK];
@@ -757,7 +760,7 @@ impl<N: Nvm> Vm<N> {
                     let at: usize = $at;
                     let target = at as isize + $rel as isize;
                     if !FAST && (target < code_lo as isize || target >= code_hi as isize) {
-                        bad!("branch target outside the method component")
+                        bad!(Detail::BranchTargetOutsideMethods)
                     }
                     if target <= at as isize {
                         charge!((at as isize - target) as u64 + 1);
@@ -815,14 +818,14 @@ impl<N: Nvm> Vm<N> {
                     let expect: u8 = $ret;
                     charge!(1);
                     if sp < base + nargs {
-                        bad!("operand stack underflow")
+                        bad!(Detail::OperandStackUnderflow)
                     }
                     if m >> 16 == NATIVE_PACKAGE {
                         let mut args = [0i16; MAX_NATIVE_ARGS];
                         let (dst, src) =
                             match (args.get_mut(..nargs), self.stack.get(sp - nargs..sp)) {
                                 (Some(d), Some(s)) => (d, s),
-                                _ => bad!("too many native arguments"),
+                                _ => bad!(Detail::TooManyNativeArguments),
                             };
                         dst.copy_from_slice(src);
                         sp -= nargs;
@@ -836,7 +839,7 @@ impl<N: Nvm> Vm<N> {
                         left = self.budget_left;
                         let v = t!(v);
                         if FAST && value_words(v) != expect {
-                            bad!("native returned other words than its catalog entry");
+                            bad!(Detail::NativeResultWords);
                         }
                         match v {
                             Value::Void => {}
@@ -865,7 +868,7 @@ impl<N: Nvm> Vm<N> {
                         Some(f) => f,
                         None => {
                             *budget = left;
-                            return Err(Trap::Internal("no frame"));
+                            return Err(Trap::Internal(Detail::NoFrame));
                         }
                     };
                     self.context = done.saved_context;
@@ -891,7 +894,7 @@ impl<N: Nvm> Vm<N> {
                         None => false,
                     };
                     if !ok {
-                        bad!("return value does not fit the invoker's frame");
+                        bad!(Detail::ReturnValueOverflowsInvoker);
                     }
                     match value {
                         Value::Void => {}
@@ -1047,7 +1050,7 @@ impl<N: Nvm> Vm<N> {
                     let arr = pop!() as ObjRef;
                     let (h, ty) = t!(self.array_header(arr));
                     if ty != ArrayType::Reference {
-                        bad!("aastore on a primitive array");
+                        bad!(Detail::AastoreOnPrimitiveArray);
                     }
                     t!(self.guard_header(&h, Access::Element));
                     t!(self.guard_stored(v));
@@ -1114,10 +1117,10 @@ impl<N: Nvm> Vm<N> {
                     let m = (mn >> 4) as usize;
                     let n = (mn & 0x0F) as usize;
                     if !(1..=4).contains(&m) || (n != 0 && (n < m || n > m + 4)) {
-                        bad!("dup_x operand");
+                        bad!(Detail::DupXOperand);
                     }
                     if sp < base + m.max(n) || sp + m > limit {
-                        bad!("dup_x stack");
+                        bad!(Detail::DupXStack);
                     }
                     let mut tmp = [0i16; 4];
                     if let (Some(d), Some(s)) = (tmp.get_mut(..m), self.stack.get(sp - m..sp)) {
@@ -1141,7 +1144,7 @@ impl<N: Nvm> Vm<N> {
                     let m = (mn >> 4) as usize;
                     let n = (mn & 0x0F) as usize;
                     if !(1..=2).contains(&m) || !(1..=2).contains(&n) || sp < base + m + n {
-                        bad!("swap_x operand");
+                        bad!(Detail::SwapXOperand);
                     }
                     let mut tmp = [0i16; 4];
                     if let (Some(d), Some(s)) =
@@ -1320,7 +1323,7 @@ impl<N: Nvm> Vm<N> {
                     let v = local!(u8at!(1)) as u16 as usize;
                     let target = code_lo + v;
                     if target >= code_hi {
-                        bad!("ret target");
+                        bad!(Detail::RetTarget);
                     }
                     if target <= insn {
                         charge!((insn - target) as u64 + 1);
@@ -1333,7 +1336,7 @@ impl<N: Nvm> Vm<N> {
                     let low = u16at!(3) as i16 as i32;
                     let high = u16at!(5) as i16 as i32;
                     if low > high {
-                        bad!("switch bounds");
+                        bad!(Detail::SwitchBounds);
                     }
                     if key < low || key > high {
                         jump!(default);
@@ -1347,7 +1350,7 @@ impl<N: Nvm> Vm<N> {
                     let low = i32at!(3) as i64;
                     let high = i32at!(7) as i64;
                     if low > high {
-                        bad!("switch bounds");
+                        bad!(Detail::SwitchBounds);
                     }
                     if key < low || key > high {
                         jump!(default);
@@ -1512,17 +1515,17 @@ impl<N: Nvm> Vm<N> {
                     let nargs = (e >> 8) as usize & 0xFF;
                     let token = e as u8;
                     if nargs == 0 || sp < base + nargs {
-                        bad!("invokevirtual arguments");
+                        bad!(Detail::InvokevirtualArguments);
                     }
                     let obj = match self.stack.get(sp - nargs) {
                         Some(o) => *o as ObjRef,
-                        None => bad!("stack"),
+                        None => bad!(Detail::Stack),
                     };
                     let h = t!(self.header(obj));
                     t!(self.guard_header(&h, Access::InvokeVirtual));
                     let m = match t!(self.vtable_entry(h.class, token)) {
                         Some(m) => m,
-                        None => bad!("no method for the virtual token"),
+                        None => bad!(Detail::NoMethodForVirtualToken),
                     };
                     invoke!(m, nargs, 3, h.owner, ret_words!(e));
                 }
@@ -1539,7 +1542,7 @@ impl<N: Nvm> Vm<N> {
                         tag == layout::CP_SMETHOD || tag == layout::CP_SMETHOD_SUPER
                     };
                     if idx >= info.cp_count || !ok {
-                        bad!("invoke of a non-method constant-pool entry");
+                        bad!(Detail::InvokeOfNonMethodEntry);
                     }
                     let m = e & 0x00FF_FFFF;
                     if op == ops::Invokestatic && m >> 16 != NATIVE_PACKAGE {
@@ -1557,7 +1560,7 @@ impl<N: Nvm> Vm<N> {
                     let nargs = t!(self.method_nargs(m)) as usize;
                     if op == ops::Invokespecial {
                         if nargs == 0 || sp < base + nargs {
-                            bad!("invokespecial arguments");
+                            bad!(Detail::InvokespecialArguments);
                         }
                         let this = self.stack.get(sp - nargs).copied().unwrap_or(0) as ObjRef;
                         t!(self.guard(this, Access::InvokeVirtual));
@@ -1569,31 +1572,31 @@ impl<N: Nvm> Vm<N> {
                     let iface = cp!(u16at!(2), layout::CP_CLASS) as u16;
                     let method = u8at!(4);
                     if nargs == 0 || sp < base + nargs {
-                        bad!("invokeinterface arguments");
+                        bad!(Detail::InvokeinterfaceArguments);
                     }
                     let obj = match self.stack.get(sp - nargs) {
                         Some(o) => *o as ObjRef,
-                        None => bad!("stack"),
+                        None => bad!(Detail::Stack),
                     };
                     let h = t!(self.header(obj));
                     t!(self.guard_header(&h, Access::InvokeInterface(iface)));
                     let token = match t!(self.interface_token(h.class, iface, method)) {
                         Some(tk) => tk,
-                        None => bad!("class does not implement the interface"),
+                        None => bad!(Detail::InterfaceNotImplemented),
                     };
                     let m = match t!(self.vtable_entry(h.class, token)) {
                         Some(m) => m,
-                        None => bad!("no method for the interface token"),
+                        None => bad!(Detail::NoMethodForInterfaceToken),
                     };
                     if t!(self.method_nargs(m)) as usize != nargs {
-                        bad!("invokeinterface nargs mismatch");
+                        bad!(Detail::InvokeinterfaceNargsMismatch);
                     }
                     invoke!(m, nargs, 5, h.owner, u8::MAX);
                 }
                 ops::New => {
                     let class = cp!(u16at!(1), layout::CP_CLASS) as u16;
                     if t!(self.class_is_interface(class)) {
-                        bad!("new of an interface");
+                        bad!(Detail::NewOfAnInterface);
                     }
                     save!(insn);
                     let obj = t!(self.new_instance(class));
@@ -1603,7 +1606,7 @@ impl<N: Nvm> Vm<N> {
                 ops::Newarray => {
                     let ty = match ArrayType::from_code(u8at!(1)) {
                         Some(t) if t != ArrayType::Reference => t,
-                        _ => bad!("newarray type"),
+                        _ => bad!(Detail::NewarrayType),
                     };
                     let n = pop!();
                     let arr = t!(self.new_array(ty, n, 0, 0));
@@ -1635,7 +1638,7 @@ impl<N: Nvm> Vm<N> {
                     let class = match atype {
                         0 | 14 => cp!(idx, layout::CP_CLASS) as u16,
                         10..=13 => 0,
-                        _ => bad!("checkcast type"),
+                        _ => bad!(Detail::CheckcastType),
                     };
                     let obj = pop!() as ObjRef;
                     let is = if obj == NULL {
@@ -1655,8 +1658,8 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 4;
                 }
-                ops::Impdep1 | ops::Impdep2 => bad!("reserved opcode"),
-                _ => bad!("undefined opcode"),
+                ops::Impdep1 | ops::Impdep2 => bad!(Detail::ReservedOpcode),
+                _ => bad!(Detail::UndefinedOpcode),
             }
         }
         if let Some(f) = self.frames.last_mut() {

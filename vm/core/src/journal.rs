@@ -34,7 +34,7 @@
 //! matches; the scan stops at the first entry that does not, so a torn entry (whose data
 //! was therefore not yet overwritten) and stale entries of older epochs are ignored.
 
-use crate::error::Trap;
+use crate::error::{Detail, Trap};
 use crate::heap::ObjRef;
 use crate::{layout, nvm_err, SystemException, Vm};
 use heapless::Vec;
@@ -245,7 +245,7 @@ impl<N: Nvm> Vm<N> {
             return Ok(None);
         }
         let mut old = [0u8; CHUNK];
-        let old = old.get_mut(..len).ok_or(Trap::Internal("journal"))?;
+        let old = old.get_mut(..len).ok_or(Trap::Internal(Detail::Journal))?;
         self.nvm.read(at + ENTRY_HDR, old).map_err(nvm_err)?;
         let crc = u16::from_be_bytes([h[4], h[5]]);
         if entry_crc(self.journal.epoch, &h[..4], old) != crc {
@@ -264,7 +264,7 @@ impl<N: Nvm> Vm<N> {
                 .journal
                 .positions
                 .get(i)
-                .ok_or(Trap::Internal("journal"))? as usize;
+                .ok_or(Trap::Internal(Detail::Journal))? as usize;
             let at = self.journal.base + off;
             let mut h = [0u8; ENTRY_HDR];
             self.nvm.read(at, &mut h).map_err(nvm_err)?;
@@ -273,7 +273,7 @@ impl<N: Nvm> Vm<N> {
             }
             let len = (h[3] & !TX_FLAG) as usize;
             let mut old = [0u8; CHUNK];
-            let old = old.get_mut(..len).ok_or(Trap::Internal("journal"))?;
+            let old = old.get_mut(..len).ok_or(Trap::Internal(Detail::Journal))?;
             self.nvm.read(at + ENTRY_HDR, old).map_err(nvm_err)?;
             let addr = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
             self.nvm.write(addr, old).map_err(nvm_err)?;
@@ -336,7 +336,7 @@ impl<N: Nvm> Vm<N> {
         let mut buf = [0u8; CHUNK];
         while at < JOURNAL_BYTES {
             let n = (JOURNAL_BYTES - at).min(CHUNK);
-            let chunk = buf.get_mut(..n).ok_or(Trap::Internal("journal"))?;
+            let chunk = buf.get_mut(..n).ok_or(Trap::Internal(Detail::Journal))?;
             self.nvm
                 .read(self.journal.base + at, chunk)
                 .map_err(nvm_err)?;
@@ -465,7 +465,7 @@ impl<N: Nvm> Vm<N> {
         e[3] = len as u8 | if tx { TX_FLAG } else { 0 };
         let old = e
             .get_mut(ENTRY_HDR..ENTRY_HDR + len)
-            .ok_or(Trap::Internal("journal"))?;
+            .ok_or(Trap::Internal(Detail::Journal))?;
         self.nvm.read(addr as usize, old).map_err(nvm_err)?;
         let crc = entry_crc(
             self.journal.epoch,
@@ -473,14 +473,14 @@ impl<N: Nvm> Vm<N> {
             e.get(ENTRY_HDR..ENTRY_HDR + len).unwrap_or(&[]),
         );
         e[4..6].copy_from_slice(&crc.to_be_bytes());
-        let bytes = e.get(..size).ok_or(Trap::Internal("journal"))?;
+        let bytes = e.get(..size).ok_or(Trap::Internal(Detail::Journal))?;
         self.nvm
             .write(self.journal.base + self.journal.end, bytes)
             .map_err(nvm_err)?;
         self.journal
             .positions
             .push(self.journal.end as u16)
-            .map_err(|_| Trap::Internal("journal"))?;
+            .map_err(|_| Trap::Internal(Detail::Journal))?;
         self.journal.end += size;
         self.journal.recent = Some(Recent {
             epoch: self.journal.epoch,

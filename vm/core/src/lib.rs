@@ -27,7 +27,7 @@ mod reader;
 mod verify;
 
 pub use api::{ApiCatalog, Natives, Value};
-pub use error::{LinkError, Trap};
+pub use error::{Detail, LinkError, Trap};
 pub use heap::{ArrayType, ObjRef, NULL};
 pub use layout::{ClassId, MethodRef};
 pub use load::PackageLoader;
@@ -224,7 +224,7 @@ impl<N: Nvm> Vm<N> {
     pub fn throw(&self, kind: SystemException) -> Trap {
         match self.system_exceptions.get(kind as usize) {
             Some(&obj) if obj != NULL => Trap::Throw(obj),
-            _ => Trap::Internal("system exception object missing"),
+            _ => Trap::Internal(Detail::SystemExceptionObjectMissing),
         }
     }
 

@@ -7,7 +7,7 @@
 
 use crate::api::NativeId;
 use crate::class::native_ref;
-use crate::error::{LinkError, Trap};
+use crate::error::{Detail, LinkError, Trap};
 use crate::heap::{zero_fill, ArrayType};
 use crate::layout::{self, ClassId, MethodRef, FIRST_USER_CLASS, NATIVE_PACKAGE};
 use crate::reader::{Reader, Span};
@@ -77,8 +77,8 @@ struct ClassEntry {
 fn lerr(t: Trap) -> LinkError {
     match t {
         Trap::Nvm(k) => LinkError::Nvm(k),
-        Trap::OutOfMemory => LinkError::CapacityExceeded("NVM"),
-        _ => LinkError::CapacityExceeded("heap"),
+        Trap::OutOfMemory => LinkError::CapacityExceeded(Detail::Nvm),
+        _ => LinkError::CapacityExceeded(Detail::Heap),
     }
 }
 
@@ -88,28 +88,28 @@ fn nerr<E: NvmError>(e: E) -> LinkError {
 
 fn parse_header<N: Nvm>(nvm: &N, info: Span) -> Result<HeaderInfo, LinkError> {
     let mut r = Reader::new(info, TAG_HEADER);
-    if r.u32(nvm, "magic")? != 0xDECA_FFED {
-        return Err(Reader::new(info, TAG_HEADER).err("magic DECAFFED"));
+    if r.u32(nvm, Detail::Magic)? != 0xDECA_FFED {
+        return Err(Reader::new(info, TAG_HEADER).err(Detail::MagicDecaffed));
     }
-    let minor = r.u8(nvm, "minor version")?;
-    let major = r.u8(nvm, "major version")?;
+    let minor = r.u8(nvm, Detail::MinorVersion)?;
+    let major = r.u8(nvm, Detail::MajorVersion)?;
     if major != 2 || !(1..=3).contains(&minor) {
-        return Err(Reader::at(info, TAG_HEADER, 4).err("CAP format 2.1 to 2.3"));
+        return Err(Reader::at(info, TAG_HEADER, 4).err(Detail::CapFormat21To23));
     }
-    let flags = r.u8(nvm, "flags")?;
+    let flags = r.u8(nvm, Detail::Flags)?;
     if flags & 0x08 != 0 {
-        return Err(Reader::at(info, TAG_HEADER, 6).err("compact (not extended) CAP"));
+        return Err(Reader::at(info, TAG_HEADER, 6).err(Detail::CompactNotExtendedCap));
     }
-    let pkg_minor = r.u8(nvm, "package minor")?;
-    let pkg_major = r.u8(nvm, "package major")?;
-    let aid_len = r.u8(nvm, "AID length")? as usize;
+    let pkg_minor = r.u8(nvm, Detail::PackageMinor)?;
+    let pkg_major = r.u8(nvm, Detail::PackageMajor)?;
+    let aid_len = r.u8(nvm, Detail::AidLength)? as usize;
     if !(5..=16).contains(&aid_len) {
-        return Err(r.err("AID length 5..16"));
+        return Err(r.err(Detail::AidLength5To16));
     }
     let mut aid = Vec::new();
     aid.resize(aid_len, 0)
-        .map_err(|_| r.err("AID length 5..16"))?;
-    r.read(nvm, &mut aid, "AID")?;
+        .map_err(|_| r.err(Detail::AidLength5To16))?;
+    r.read(nvm, &mut aid, Detail::Aid)?;
     Ok(HeaderInfo {
         minor,
         flags,
@@ -125,15 +125,15 @@ fn parse_class_entry<N: Nvm>(
     cap_minor: u8,
 ) -> Result<ClassEntry, LinkError> {
     let offset = r.pos() as u16;
-    let bitfield = r.u8(nvm, "class bitfield")?;
+    let bitfield = r.u8(nvm, Detail::ClassBitfield)?;
     let flags = bitfield >> 4;
     let iface_count = bitfield & 0x0F;
     if flags & 0x2 != 0 {
-        return Err(r.err("no remote classes"));
+        return Err(r.err(Detail::NoRemoteClasses));
     }
     if flags & 0x8 != 0 {
         let ifaces = r.pos();
-        r.skip(iface_count as usize * 2, "superinterfaces")?;
+        r.skip(iface_count as usize * 2, Detail::Superinterfaces)?;
         return Ok(ClassEntry {
             offset,
             interface: true,
@@ -150,27 +150,27 @@ fn parse_class_entry<N: Nvm>(
             ifaces,
         });
     }
-    let super_ref = r.u16(nvm, "super_class_ref")?;
-    let declared_cells = r.u8(nvm, "declared_instance_size")?;
-    r.u8(nvm, "first_reference_token")?;
-    r.u8(nvm, "reference_count")?;
-    let pub_base = r.u8(nvm, "public_method_table_base")?;
-    let pub_count = r.u8(nvm, "public_method_table_count")?;
-    let pkg_base = r.u8(nvm, "package_method_table_base")?;
-    let pkg_count = r.u8(nvm, "package_method_table_count")?;
+    let super_ref = r.u16(nvm, Detail::SuperClassRef)?;
+    let declared_cells = r.u8(nvm, Detail::DeclaredInstanceSize)?;
+    r.u8(nvm, Detail::FirstReferenceToken)?;
+    r.u8(nvm, Detail::ReferenceCount)?;
+    let pub_base = r.u8(nvm, Detail::PublicMethodTableBase)?;
+    let pub_count = r.u8(nvm, Detail::PublicMethodTableCount)?;
+    let pkg_base = r.u8(nvm, Detail::PackageMethodTableBase)?;
+    let pkg_count = r.u8(nvm, Detail::PackageMethodTableCount)?;
     let pub_table = r.pos();
-    r.skip(pub_count as usize * 2, "public_virtual_method_table")?;
+    r.skip(pub_count as usize * 2, Detail::PublicVirtualMethodTable)?;
     let pkg_table = r.pos();
-    r.skip(pkg_count as usize * 2, "package_virtual_method_table")?;
+    r.skip(pkg_count as usize * 2, Detail::PackageVirtualMethodTable)?;
     let ifaces = r.pos();
     for _ in 0..iface_count {
-        r.u16(nvm, "interface class_ref")?;
-        let n = r.u8(nvm, "interface method count")?;
-        r.skip(n as usize, "interface method index")?;
+        r.u16(nvm, Detail::InterfaceClassRef)?;
+        let n = r.u8(nvm, Detail::InterfaceMethodCount)?;
+        r.skip(n as usize, Detail::InterfaceMethodIndex)?;
     }
     if cap_minor >= 3 {
-        r.skip(pub_base as usize + pub_count as usize, "token mapping")?;
-        r.u8(nvm, "inheritable token count")?;
+        r.skip(pub_base as usize + pub_count as usize, Detail::TokenMapping)?;
+        r.u8(nvm, Detail::InheritableTokenCount)?;
     }
     Ok(ClassEntry {
         offset,
@@ -251,7 +251,7 @@ impl<N: Nvm> Vm<N> {
             return Err(LinkError::AlreadyLoaded);
         }
         if self.sb.package_count as usize >= layout::MAX_PACKAGES {
-            return Err(LinkError::CapacityExceeded("packages"));
+            return Err(LinkError::CapacityExceeded(Detail::Packages));
         }
         let pkg = self.sb.package_count;
         let mut lk = Linker {
@@ -267,16 +267,16 @@ impl<N: Nvm> Vm<N> {
 
         // Import: match every imported package by AID and version.
         let mut r = Reader::new(get(TAG_IMPORT)?, TAG_IMPORT);
-        let count = r.u8(&self.nvm, "import count")?;
+        let count = r.u8(&self.nvm, Detail::ImportCount)?;
         for i in 0..count {
-            let minor = r.u8(&self.nvm, "import minor")?;
-            let major = r.u8(&self.nvm, "import major")?;
-            let len = r.u8(&self.nvm, "import AID length")? as usize;
+            let minor = r.u8(&self.nvm, Detail::ImportMinor)?;
+            let major = r.u8(&self.nvm, Detail::ImportMajor)?;
+            let len = r.u8(&self.nvm, Detail::ImportAidLength)? as usize;
             let mut aid_buf = [0u8; 16];
             let aid = aid_buf
                 .get_mut(..len)
-                .ok_or(r.err("import AID length up to 16"))?;
-            r.read(&self.nvm, aid, "import AID")?;
+                .ok_or(r.err(Detail::ImportAidLengthUpTo16))?;
+            r.read(&self.nvm, aid, Detail::ImportAid)?;
             let aid = &*aid;
             let target = match self.catalog.find_package(aid, major, minor) {
                 Some((p, true)) => Import::Api(p),
@@ -296,7 +296,7 @@ impl<N: Nvm> Vm<N> {
             };
             lk.imports
                 .push(target)
-                .map_err(|_| LinkError::CapacityExceeded("imports"))?;
+                .map_err(|_| LinkError::CapacityExceeded(Detail::Imports))?;
         }
 
         // Method component: copied and executed in place.
@@ -320,33 +320,33 @@ impl<N: Nvm> Vm<N> {
         .map_err(lerr)?;
         lk.method_len = method.len as u32;
         let handler_count =
-            Reader::new(method, TAG_METHOD).u8(&self.nvm, "handler_count")? as usize;
+            Reader::new(method, TAG_METHOD).u8(&self.nvm, Detail::HandlerCount)? as usize;
         if 1 + handler_count * 8 > method.len {
-            return Err(Reader::new(method, TAG_METHOD).err("exception handler table"));
+            return Err(Reader::new(method, TAG_METHOD).err(Detail::ExceptionHandlerTable));
         }
 
         // Static field image.
         let sf = get(TAG_STATIC_FIELD)?;
         let mut r = Reader::new(sf, TAG_STATIC_FIELD);
-        let image_size = r.u16(&self.nvm, "image_size")? as u32;
-        let ref_count = r.u16(&self.nvm, "reference_count")? as u32;
-        let array_init_count = r.u16(&self.nvm, "array_init_count")?;
+        let image_size = r.u16(&self.nvm, Detail::ImageSize)? as u32;
+        let ref_count = r.u16(&self.nvm, Detail::ReferenceCount)? as u32;
+        let array_init_count = r.u16(&self.nvm, Detail::ArrayInitCount)?;
         let array_inits = r.pos();
         for _ in 0..array_init_count {
-            let ty = r.u8(&self.nvm, "array_init type")?;
+            let ty = r.u8(&self.nvm, Detail::ArrayInitType)?;
             if !(2..=5).contains(&ty) {
-                return Err(r.err("array_init type 2..5"));
+                return Err(r.err(Detail::ArrayInitType2To5));
             }
-            let n = r.u16(&self.nvm, "array_init count")? as usize;
-            r.skip(n, "array_init values")?;
+            let n = r.u16(&self.nvm, Detail::ArrayInitEntryCount)? as usize;
+            r.skip(n, Detail::ArrayInitValues)?;
         }
-        let default_count = r.u16(&self.nvm, "default_value_count")? as u32;
-        let nondefault_count = r.u16(&self.nvm, "non_default_value_count")? as u32;
-        let values = r.bytes(nondefault_count as usize, "non_default_values")?;
+        let default_count = r.u16(&self.nvm, Detail::DefaultValueCount)? as u32;
+        let nondefault_count = r.u16(&self.nvm, Detail::NonDefaultValueCount)? as u32;
+        let values = r.bytes(nondefault_count as usize, Detail::NonDefaultValues)?;
         if ref_count * 2 + default_count + nondefault_count != image_size
             || array_init_count as u32 > ref_count
         {
-            return Err(Reader::new(sf, TAG_STATIC_FIELD).err("consistent static image sizes"));
+            return Err(Reader::new(sf, TAG_STATIC_FIELD).err(Detail::ConsistentStaticImageSizes));
         }
         lk.static_addr = self.alloc_bytes(image_size as usize).map_err(lerr)?;
         lk.static_len = image_size;
@@ -367,7 +367,7 @@ impl<N: Nvm> Vm<N> {
 
         // Register the package early so method headers of this package can be read.
         let cp = get(TAG_CONSTANT_POOL)?;
-        let cp_count = Reader::new(cp, TAG_CONSTANT_POOL).u16(&self.nvm, "CP count")?;
+        let cp_count = Reader::new(cp, TAG_CONSTANT_POOL).u16(&self.nvm, Detail::CpCount)?;
         let cp_addr = self.alloc_bytes(cp_count as usize * 4).map_err(lerr)?;
         self.packages
             .push(PackageInfo {
@@ -378,7 +378,7 @@ impl<N: Nvm> Vm<N> {
                 static_addr: lk.static_addr,
                 static_len: image_size,
             })
-            .map_err(|_| LinkError::CapacityExceeded("packages"))?;
+            .map_err(|_| LinkError::CapacityExceeded(Detail::Packages))?;
 
         // Classes.
         self.link_classes(&mut lk)?;
@@ -393,11 +393,11 @@ impl<N: Nvm> Vm<N> {
         // the verifier's walk; the free NVM above the image holds its map).
         let mut verifier = crate::verify::Verifier::new(self.sb.top as usize, self.alloc_limit);
         let mut r = Reader::new(cp, TAG_CONSTANT_POOL);
-        r.u16(&self.nvm, "CP count")?;
+        r.u16(&self.nvm, Detail::CpCount)?;
         for i in 0..cp_count as usize {
             let at = r.pos();
             let mut e = [0u8; 4];
-            r.read(&self.nvm, &mut e, "cp_info")?;
+            r.read(&self.nvm, &mut e, Detail::CpInfo)?;
             let (mut v, method) = self.resolve_cp(&lk, e, at)?;
             if let Some(m) = method {
                 if let Some(words) = self.return_words(&mut verifier, m) {
@@ -413,10 +413,10 @@ impl<N: Nvm> Vm<N> {
         let rl = get(TAG_REF_LOCATION)?;
         let mut r = Reader::new(rl, TAG_REF_LOCATION);
         for width in [1usize, 2] {
-            let n = r.u16(&self.nvm, "offsets count")?;
+            let n = r.u16(&self.nvm, Detail::OffsetsCount)?;
             let mut loc = 0usize;
             for _ in 0..n {
-                let d = r.u8(&self.nvm, "offset delta")?;
+                let d = r.u8(&self.nvm, Detail::OffsetDelta)?;
                 loc += d as usize;
                 if d == 255 {
                     continue;
@@ -429,7 +429,7 @@ impl<N: Nvm> Vm<N> {
                 };
                 match idx {
                     Some(i) if i < cp_count => {}
-                    _ => return Err(r.err("CP index operand in range")),
+                    _ => return Err(r.err(Detail::CpIndexOperandInRange)),
                 }
             }
         }
@@ -445,9 +445,9 @@ impl<N: Nvm> Vm<N> {
         self.context = Self::package_context(pkg);
         let mut r = Reader::at(sf, TAG_STATIC_FIELD, array_inits);
         for i in 0..array_init_count as u32 {
-            let ty = r.u8(&self.nvm, "array_init type")?;
-            let n = r.u16(&self.nvm, "array_init count")? as usize;
-            let vals = r.bytes(n, "array_init values")?;
+            let ty = r.u8(&self.nvm, Detail::ArrayInitType)?;
+            let n = r.u16(&self.nvm, Detail::ArrayInitEntryCount)? as usize;
+            let vals = r.bytes(n, Detail::ArrayInitValues)?;
             let at = match ty {
                 2 => ArrayType::Boolean,
                 3 => ArrayType::Byte,
@@ -457,7 +457,7 @@ impl<N: Nvm> Vm<N> {
             let size = at.element_size();
             if n / size * size != n || n / size > i16::MAX as usize {
                 self.context = saved_ctx;
-                return Err(r.err("array_init count multiple of the element size"));
+                return Err(r.err(Detail::ArrayInitWholeElements));
             }
             let arr = self.new_array(at, (n / size) as i16, 0, 0);
             let arr = match arr {
@@ -597,13 +597,13 @@ impl<N: Nvm> Vm<N> {
             if p + 3 + l > addr + len {
                 return Err(Trap::Malformed {
                     pc: p as u32,
-                    what: "applet component entry",
+                    what: Detail::AppletComponentEntry,
                 });
             }
             if i == index {
                 let mut aid = Vec::new();
                 aid.resize(l, 0)
-                    .map_err(|_| Trap::Internal("applet AID length"))?;
+                    .map_err(|_| Trap::Internal(Detail::AppletAidLength))?;
                 self.nvm.read(p + 1, &mut aid).map_err(crate::nvm_err)?;
                 let off = self.nvm.read_u16(p + 1 + l).map_err(crate::nvm_err)?;
                 return Ok(Some((aid, (pkg as u32) << 16 | off as u32)));
@@ -628,7 +628,7 @@ impl<N: Nvm> Vm<N> {
             let n = (data.len - done).min(buf.len());
             let chunk = buf
                 .get_mut(..n)
-                .ok_or(LinkError::CapacityExceeded("copy"))?;
+                .ok_or(LinkError::CapacityExceeded(Detail::Copy))?;
             self.nvm.read(data.addr + done, chunk).map_err(nerr)?;
             self.nvm.write(to + done, chunk).map_err(nerr)?;
             done += n;
@@ -640,8 +640,8 @@ impl<N: Nvm> Vm<N> {
         let info = lk.class_info;
         let mut r = Reader::new(info, TAG_CLASS);
         if lk.cap_minor >= 2 {
-            let n = r.u16(&self.nvm, "signature_pool_length")?;
-            r.skip(n as usize, "signature_pool")?;
+            let n = r.u16(&self.nvm, Detail::SignaturePoolLength)?;
+            r.skip(n as usize, Detail::SignaturePool)?;
         }
         let first = r.pos();
         // Pass 1: assign class ids.
@@ -649,11 +649,11 @@ impl<N: Nvm> Vm<N> {
         while !r.is_empty() {
             let e = parse_class_entry(&self.nvm, &mut r, lk.cap_minor)?;
             if next as usize >= layout::MAX_CLASSES {
-                return Err(LinkError::CapacityExceeded("classes"));
+                return Err(LinkError::CapacityExceeded(Detail::Classes));
             }
             lk.class_map
                 .push((e.offset, FIRST_USER_CLASS + next))
-                .map_err(|_| LinkError::CapacityExceeded("classes per package"))?;
+                .map_err(|_| LinkError::CapacityExceeded(Detail::ClassesPerPackage))?;
             next += 1;
         }
         // Pass 2: build records (supertypes come first in the component).
@@ -673,7 +673,7 @@ impl<N: Nvm> Vm<N> {
                     .class_cells(sup)
                     .map_err(lerr)?
                     .checked_add(e.declared_cells as u16)
-                    .ok_or(LinkError::CapacityExceeded("instance size"))?;
+                    .ok_or(LinkError::CapacityExceeded(Detail::InstanceSize))?;
                 let (svt, spvt) = self.vtable_lens(sup).map_err(lerr)?;
                 for t in 0..svt {
                     let m = self
@@ -681,7 +681,7 @@ impl<N: Nvm> Vm<N> {
                         .map_err(lerr)?
                         .unwrap_or(u32::MAX);
                     vt.push(m)
-                        .map_err(|_| LinkError::CapacityExceeded("vtable"))?;
+                        .map_err(|_| LinkError::CapacityExceeded(Detail::Vtable))?;
                 }
                 if self.class_package(sup).map_err(lerr)? == Some(lk.pkg) {
                     for t in 0..spvt {
@@ -690,7 +690,7 @@ impl<N: Nvm> Vm<N> {
                             .map_err(lerr)?
                             .unwrap_or(u32::MAX);
                         pvt.push(m)
-                            .map_err(|_| LinkError::CapacityExceeded("vtable"))?;
+                            .map_err(|_| LinkError::CapacityExceeded(Detail::Vtable))?;
                     }
                 }
                 self.overlay(lk, &mut vt, e.pub_base, e.pub_count, e.pub_table)?;
@@ -700,10 +700,10 @@ impl<N: Nvm> Vm<N> {
             let mut ir = Reader::at(info, TAG_CLASS, e.ifaces);
             let mut iface_bytes = 0usize;
             for _ in 0..e.iface_count {
-                ir.u16(&self.nvm, "interface")?;
+                ir.u16(&self.nvm, Detail::Interface)?;
                 if !e.interface {
-                    let n = ir.u8(&self.nvm, "count")?;
-                    ir.skip(n as usize, "index")?;
+                    let n = ir.u8(&self.nvm, Detail::Count)?;
+                    ir.skip(n as usize, Detail::Index)?;
                     iface_bytes += 3 + n as usize;
                 } else {
                     iface_bytes += 3;
@@ -728,15 +728,15 @@ impl<N: Nvm> Vm<N> {
             let mut ir = Reader::at(info, TAG_CLASS, e.ifaces);
             for _ in 0..e.iface_count {
                 let at = ir.pos();
-                let cref = ir.u16(&self.nvm, "interface")?;
+                let cref = ir.u16(&self.nvm, Detail::Interface)?;
                 let iid = self.resolve_class_ref(lk, cref, TAG_CLASS, at)?;
                 self.nvm.write_u16(p, iid).map_err(nerr)?;
                 if e.interface {
                     self.nvm.write(p + 2, &[0]).map_err(nerr)?;
                     p += 3;
                 } else {
-                    let n = ir.u8(&self.nvm, "count")?;
-                    let map = ir.bytes(n as usize, "index")?;
+                    let n = ir.u8(&self.nvm, Detail::Count)?;
+                    let map = ir.bytes(n as usize, Detail::Index)?;
                     self.nvm.write(p + 2, &[n]).map_err(nerr)?;
                     self.copy_within_nvm(map, p + 3)?;
                     p += 3 + n as usize;
@@ -763,16 +763,16 @@ impl<N: Nvm> Vm<N> {
         let mut r = Reader::at(lk.class_info, TAG_CLASS, pos);
         for i in 0..count as usize {
             let at = r.pos();
-            let off = r.u16(&self.nvm, "method table entry")?;
+            let off = r.u16(&self.nvm, Detail::MethodTableEntry)?;
             let t = base as usize + i;
             while table.len() <= t {
                 table
                     .push(u32::MAX)
-                    .map_err(|_| LinkError::CapacityExceeded("vtable"))?;
+                    .map_err(|_| LinkError::CapacityExceeded(Detail::Vtable))?;
             }
             if off != 0xFFFF && off != 0 {
                 if off as u32 >= lk.method_len {
-                    return Err(Reader::at(lk.class_info, TAG_CLASS, at).err("method offset"));
+                    return Err(Reader::at(lk.class_info, TAG_CLASS, at).err(Detail::MethodOffset));
                 }
                 if let Some(slot) = table.get_mut(t) {
                     *slot = (lk.pkg as u32) << 16 | off as u32;
@@ -790,7 +790,7 @@ impl<N: Nvm> Vm<N> {
             .ok_or(LinkError::Malformed {
                 component: TAG_CLASS,
                 offset: at,
-                expected: "class_ref to a class_info",
+                expected: Detail::ClassRefToClassInfo,
             })
     }
 
@@ -807,7 +807,7 @@ impl<N: Nvm> Vm<N> {
                 id = Err(LinkError::Malformed {
                     component,
                     offset: at,
-                    expected: "class_ref to a class_info",
+                    expected: Detail::ClassRefToClassInfo,
                 });
             }
             return id;
@@ -907,13 +907,13 @@ impl<N: Nvm> Vm<N> {
                 .catalog
                 .natives
                 .get(off as usize)
-                .ok_or(Trap::Internal("bad native id"))?;
+                .ok_or(Trap::Internal(Detail::BadNativeId))?;
             return Ok(n.nargs);
         }
         let info = self
             .packages
             .get(pkg as usize)
-            .ok_or(Trap::Internal("bad package"))?;
+            .ok_or(Trap::Internal(Detail::BadPackage))?;
         let a = (info.method_addr + off) as usize;
         let b0 = self.nvm.read_u8(a).map_err(crate::nvm_err)?;
         if b0 & 0x80 != 0 {
@@ -1064,12 +1064,12 @@ impl<N: Nvm> Vm<N> {
                 return Err(LinkError::Malformed {
                     component: TAG_CONSTANT_POOL,
                     offset: at,
-                    expected: "CP tag 1..6",
+                    expected: Detail::CpTag1To6,
                 })
             }
         };
         if value > 0x00FF_FFFF {
-            return Err(LinkError::CapacityExceeded("resolved reference"));
+            return Err(LinkError::CapacityExceeded(Detail::ResolvedReference));
         }
         if tag == layout::CP_SMETHOD {
             method = Some(value);

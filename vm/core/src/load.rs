@@ -9,7 +9,7 @@
 //! again. A failure anywhere (malformed framing, NVM full, link error) leaves the linked
 //! image, the superblock and every table as they were; only free NVM may hold stale bytes.
 
-use crate::error::LinkError;
+use crate::error::{Detail, LinkError};
 use crate::reader::Span;
 use crate::Vm;
 use oxicard_store::{Nvm, NvmError};
@@ -115,13 +115,13 @@ impl PackageLoader {
             expected,
         };
         match self.comps.get_mut(tag as usize) {
-            Some(Some(_)) if tag != 0 => return Err(err("each component once")),
+            Some(Some(_)) if tag != 0 => return Err(err(Detail::EachComponentOnce)),
             Some(slot) if tag != 0 => {
                 let low = self
                     .stage_low
                     .checked_sub(size)
                     .filter(|&l| l >= vm.sb.top as usize)
-                    .ok_or(LinkError::CapacityExceeded("NVM"))?;
+                    .ok_or(LinkError::CapacityExceeded(Detail::Nvm))?;
                 self.stage_low = low;
                 vm.alloc_limit = low;
                 *slot = Some(Span {
@@ -143,7 +143,7 @@ impl PackageLoader {
             None if self.remaining != 0 || self.header_len != 0 => Err(LinkError::Malformed {
                 component: 0,
                 offset: self.fed,
-                expected: "the rest of the last component",
+                expected: Detail::RestOfLastComponent,
             }),
             None => {
                 // the package's extent, for the collector to give its space back on deletion
@@ -151,7 +151,7 @@ impl PackageLoader {
                 vm.link_staged(&self.comps).and_then(|pkg| {
                     vm.record_package_extent(pkg, start)
                         .map(|()| pkg)
-                        .map_err(|_| LinkError::CapacityExceeded("package extent"))
+                        .map_err(|_| LinkError::CapacityExceeded(Detail::PackageExtent))
                 })
             }
         };

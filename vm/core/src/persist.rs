@@ -29,7 +29,7 @@
 //! The superblock is journaled before it changes, so it and everything it points to
 //! change together at a checkpoint.
 
-use crate::error::Trap;
+use crate::error::{Detail, Trap};
 use crate::heap::{self, ArrayType, ARRAY_CLASS, HDR};
 use crate::layout::{self, FIRST_USER_CLASS};
 use crate::{nvm_err, Vm};
@@ -37,7 +37,7 @@ use oxicard_store::Nvm;
 
 /// What [`Vm::new`] answers (as [`Trap::Malformed`] at address 0) for an image that
 /// another oxicard format version wrote: its superblock magic is "OXC" and another digit.
-pub const FOREIGN_FORMAT: &str = "a card image of another oxicard format version";
+pub const FOREIGN_FORMAT: Detail = Detail::ForeignFormat;
 
 impl<N: Nvm> Vm<N> {
     /// Power-up: journal recovery, then the image is opened or, on an empty NVM,
@@ -81,7 +81,7 @@ impl<N: Nvm> Vm<N> {
             let info = layout::read_package_info(&self.nvm, p)?;
             self.packages
                 .push(info)
-                .map_err(|_| Trap::Internal("packages"))?;
+                .map_err(|_| Trap::Internal(Detail::Packages))?;
         }
         Ok(())
     }

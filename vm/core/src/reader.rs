@@ -5,7 +5,7 @@
 //! The cursor holds no borrow: each read takes the NVM, so the linker can write the linked
 //! image between reads.
 
-use crate::error::LinkError;
+use crate::error::{Detail, LinkError};
 use oxicard_store::Nvm;
 
 /// Cursor over a component's info, stored at NVM address `base`.
@@ -51,7 +51,7 @@ impl Reader {
         self.pos >= self.len
     }
 
-    pub(crate) fn err(&self, expected: &'static str) -> LinkError {
+    pub(crate) fn err(&self, expected: Detail) -> LinkError {
         LinkError::Malformed {
             component: self.component,
             offset: self.pos,
@@ -60,7 +60,7 @@ impl Reader {
     }
 
     /// Takes the next `n` bytes as a span of NVM.
-    pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<Span, LinkError> {
+    pub(crate) fn bytes(&mut self, n: usize, what: Detail) -> Result<Span, LinkError> {
         let end = self
             .pos
             .checked_add(n)
@@ -79,31 +79,31 @@ impl Reader {
         &mut self,
         nvm: &N,
         buf: &mut [u8],
-        what: &'static str,
+        what: Detail,
     ) -> Result<(), LinkError> {
         let s = self.bytes(buf.len(), what)?;
         nvm.read(s.addr, buf).map_err(|_| self.err(what))
     }
 
-    pub(crate) fn u8<N: Nvm>(&mut self, nvm: &N, what: &'static str) -> Result<u8, LinkError> {
+    pub(crate) fn u8<N: Nvm>(&mut self, nvm: &N, what: Detail) -> Result<u8, LinkError> {
         let mut b = [0u8; 1];
         self.read(nvm, &mut b, what)?;
         Ok(b[0])
     }
 
-    pub(crate) fn u16<N: Nvm>(&mut self, nvm: &N, what: &'static str) -> Result<u16, LinkError> {
+    pub(crate) fn u16<N: Nvm>(&mut self, nvm: &N, what: Detail) -> Result<u16, LinkError> {
         let mut b = [0u8; 2];
         self.read(nvm, &mut b, what)?;
         Ok(u16::from_be_bytes(b))
     }
 
-    pub(crate) fn u32<N: Nvm>(&mut self, nvm: &N, what: &'static str) -> Result<u32, LinkError> {
+    pub(crate) fn u32<N: Nvm>(&mut self, nvm: &N, what: Detail) -> Result<u32, LinkError> {
         let mut b = [0u8; 4];
         self.read(nvm, &mut b, what)?;
         Ok(u32::from_be_bytes(b))
     }
 
-    pub(crate) fn skip(&mut self, n: usize, what: &'static str) -> Result<(), LinkError> {
+    pub(crate) fn skip(&mut self, n: usize, what: Detail) -> Result<(), LinkError> {
         self.bytes(n, what).map(|_| ())
     }
 }

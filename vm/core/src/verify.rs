@@ -595,7 +595,7 @@ mod tests {
             _: u16,
             _: &[i16],
         ) -> Result<crate::Value, crate::Trap> {
-            Err(crate::Trap::Internal("no natives"))
+            Err(crate::Trap::Internal(crate::Detail::UnknownNative))
         }
     }
 
@@ -646,7 +646,10 @@ mod tests {
         assert!(vm.verify_method(&mut verifier(), 1));
         assert!(matches!(
             vm.run(&mut NoNatives, 1, &[]),
-            Err(crate::Trap::Malformed { what, .. }) if what.contains("return value")
+            Err(crate::Trap::Malformed {
+                what: crate::Detail::ReturnValueOverflowsInvoker,
+                ..
+            })
         ));
         // the same entry with the right words (1 + 1 = 2 means "returns 1 word") for a
         // callee that does return one

@@ -20,7 +20,7 @@ pub use card_manager::ISD_AID;
 use heapless::Vec;
 use oxicard_store::Nvm;
 use oxicard_vm::heap::{ArrayType, ObjRef, GLOBAL, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
-use oxicard_vm::{LinkError, PackageLoader, SystemException, Trap, Value, Vm};
+use oxicard_vm::{Detail, LinkError, PackageLoader, SystemException, Trap, Value, Vm};
 
 /// Maximum applet instances.
 pub const MAX_APPLETS: usize = 16;
@@ -565,13 +565,13 @@ impl<N: Nvm> Card<N> {
             .rt
             .applets
             .get(applet)
-            .ok_or(Trap::Internal("applet"))?;
+            .ok_or(Trap::Internal(Detail::Applet))?;
         let (obj, pkg) = (entry.obj, entry.package);
         let h = self.vm.header(obj)?;
         let m = self
             .vm
             .vtable_entry(h.class, token)?
-            .ok_or(Trap::Internal("applet method"))?;
+            .ok_or(Trap::Internal(Detail::AppletMethod))?;
         let mut words = [0i16; 4];
         words[0] = obj as i16;
         for (d, s) in words.iter_mut().skip(1).zip(args.iter()) {

@@ -7,7 +7,7 @@ use crate::{AppletEntry, Runtime, APDU_BUFFER_LEN};
 use oxicard_store::Nvm;
 use oxicard_vm::api::{NativeId, Natives, Value};
 use oxicard_vm::heap::{ArrayType, ObjRef, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
-use oxicard_vm::{SystemException, Trap, Vm};
+use oxicard_vm::{Detail, SystemException, Trap, Vm};
 
 /// APDU states (APDU.STATE_*).
 const STATE_INITIAL: i8 = 0;
@@ -58,7 +58,7 @@ fn aid_bytes<N: Nvm>(vm: &Vm<N>, aid: ObjRef) -> Result<heapless::Vec<u8, 16>, T
     let (h, _) = vm.array_header(bytes)?;
     let mut out = heapless::Vec::new();
     out.resize((h.len as usize).min(16), 0)
-        .map_err(|_| Trap::Internal("aid"))?;
+        .map_err(|_| Trap::Internal(Detail::Aid))?;
     vm.read_elements(&h, 0, &mut out)?;
     Ok(out)
 }
@@ -76,7 +76,7 @@ impl Runtime {
     fn throw_reason<N: Nvm>(&self, vm: &mut Vm<N>, class: u16, reason: i16) -> Trap {
         let obj = self.exceptions.get(class as usize).copied().unwrap_or(NULL);
         if obj == NULL {
-            return Trap::Internal("no exception object");
+            return Trap::Internal(Detail::NoExceptionObject);
         }
         if let Err(e) = vm.put_field_non_atomic(obj, 0, reason) {
             return e;
@@ -142,7 +142,7 @@ impl Runtime {
         let class = vm.header(obj)?.class;
         let m = vm
             .vtable_entry(class, api::APPLET_GET_SIO_TOKEN)?
-            .ok_or(Trap::Internal("getShareableInterfaceObject"))?;
+            .ok_or(Trap::Internal(Detail::GetShareableInterfaceObject))?;
         let ctx = Vm::<N>::package_context(pkg);
         let r = vm.call_nested(self, m, &[obj as i16, client as i16, parameter], ctx)?;
         match r {
@@ -207,7 +207,9 @@ impl Runtime {
                     return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
                 let mut buf = [0u8; 256];
-                let chunk = buf.get_mut(..len as usize).ok_or(Trap::Internal("len"))?;
+                let chunk = buf
+                    .get_mut(..len as usize)
+                    .ok_or(Trap::Internal(Detail::Len))?;
                 vm.read_elements(&h, off as usize, chunk)?;
                 let a = &mut self.apdu;
                 let _ = a.response.extend_from_slice(chunk);
@@ -279,7 +281,7 @@ impl Runtime {
             16 => word(OFFSET_CDATA),
             17 => boolean(cla != 0xFF),
             18 => word(cla_channel(cla) as i16),
-            _ => Err(Trap::Internal("APDU method")),
+            _ => Err(Trap::Internal(Detail::ApduMethod)),
         }
     }
 
@@ -298,7 +300,7 @@ impl Runtime {
             4 => word(self.apdu_obj as i16),
             5 => word(self.apdu_buffer as i16),
             6 => word(cla_channel(self.apdu.cla) as i16),
-            _ => Err(Trap::Internal("APDU static method")),
+            _ => Err(Trap::Internal(Detail::ApduStaticMethod)),
         }
     }
 
@@ -344,7 +346,7 @@ impl Runtime {
                     } else {
                         done
                     };
-                    let chunk = buf.get_mut(..nbytes).ok_or(Trap::Internal("chunk"))?;
+                    let chunk = buf.get_mut(..nbytes).ok_or(Trap::Internal(Detail::Chunk))?;
                     vm.read_elements(&hs, so as usize + at, chunk)?;
                     vm.write_elements(&hd, dof as usize + at, chunk, atomic)?;
                     done += nbytes;
@@ -369,7 +371,7 @@ impl Runtime {
                 let mut done = 0usize;
                 while done < len as usize {
                     let nbytes = (len as usize - done).min(buf.len());
-                    let chunk = buf.get(..nbytes).ok_or(Trap::Internal("chunk"))?;
+                    let chunk = buf.get(..nbytes).ok_or(Trap::Internal(Detail::Chunk))?;
                     vm.write_elements(&h, off as usize + done, chunk, token == 7)?;
                     done += nbytes;
                 }
@@ -391,7 +393,7 @@ impl Runtime {
                 vm.write_elements(&h, off as usize, &arg(args, 2).to_be_bytes(), true)?;
                 word(off.wrapping_add(2))
             }
-            _ => Err(Trap::Internal("Util method")),
+            _ => Err(Trap::Internal(Detail::UtilMethod)),
         }
     }
 
@@ -457,7 +459,7 @@ impl Runtime {
                 let mut b = [0u8; 16];
                 let want = b
                     .get_mut(..(len as usize).min(16))
-                    .ok_or(Trap::Internal("aid"))?;
+                    .ok_or(Trap::Internal(Detail::Aid))?;
                 vm.read_elements(&h, off as usize, want)?;
                 let found = self
                     .applets
@@ -522,7 +524,7 @@ impl Runtime {
                 vm.array_store(buf, off.wrapping_add(1), free & 0xFFFF)?;
                 Ok(Value::Void)
             }
-            _ => Err(Trap::Internal("JCSystem method")),
+            _ => Err(Trap::Internal(Detail::JCSystemMethod)),
         }
     }
 
@@ -595,7 +597,7 @@ impl Runtime {
                 let plen = vm.array_load(pin, 0)? as usize;
                 let s = stored
                     .get_mut(..plen.min(127))
-                    .ok_or(Trap::Internal("pin"))?;
+                    .ok_or(Trap::Internal(Detail::Pin))?;
                 vm.read_elements(&ph, 1, s)?;
                 if len as usize != plen {
                     return boolean(false);
@@ -604,7 +606,7 @@ impl Runtime {
                 let mut given = [0u8; 128];
                 let g = given
                     .get_mut(..plen.min(127))
-                    .ok_or(Trap::Internal("pin"))?;
+                    .ok_or(Trap::Internal(Detail::Pin))?;
                 vm.read_elements(&h, off as usize, g)?;
                 if g == s {
                     set_valid(vm, true)?;
@@ -647,7 +649,9 @@ impl Runtime {
                 }
                 let h = vm.byte_array_range(buf, off, len)?;
                 let mut given = [0u8; 128];
-                let g = given.get_mut(..len as usize).ok_or(Trap::Internal("pin"))?;
+                let g = given
+                    .get_mut(..len as usize)
+                    .ok_or(Trap::Internal(Detail::Pin))?;
                 vm.read_elements(&h, off as usize, g)?;
                 let pin = vm.get_field(this, PIN)? as ObjRef;
                 let ph = vm.header(pin)?;
@@ -670,7 +674,7 @@ impl Runtime {
             let bytes = vm.get_field(this, 0)? as ObjRef;
             let (h, _) = vm.array_header(bytes)?;
             let l = (h.len as usize).min(16);
-            vm.read_elements(&h, 0, own.get_mut(..l).ok_or(Trap::Internal("aid"))?)?;
+            vm.read_elements(&h, 0, own.get_mut(..l).ok_or(Trap::Internal(Detail::Aid))?)?;
             l
         };
         let own = own.get(..own_len).unwrap_or(&[]);
@@ -685,7 +689,7 @@ impl Runtime {
             vm.read_elements(
                 &h,
                 off as usize,
-                out.get_mut(..l).ok_or(Trap::Internal("aid"))?,
+                out.get_mut(..l).ok_or(Trap::Internal(Detail::Aid))?,
             )?;
             Ok(l)
         };
@@ -719,7 +723,11 @@ impl Runtime {
                 let bytes = vm.get_field(o, 0)? as ObjRef;
                 let (bh, _) = vm.array_header(bytes)?;
                 let l = (bh.len as usize).min(16);
-                vm.read_elements(&bh, 0, other.get_mut(..l).ok_or(Trap::Internal("aid"))?)?;
+                vm.read_elements(
+                    &bh,
+                    0,
+                    other.get_mut(..l).ok_or(Trap::Internal(Detail::Aid))?,
+                )?;
                 let o = other.get(..l).unwrap_or(&[]);
                 if id == n::AID_EQUALS {
                     boolean(o == own)
@@ -765,7 +773,7 @@ impl Runtime {
                 )?;
                 word(len)
             }
-            _ => Err(Trap::Internal("AID method")),
+            _ => Err(Trap::Internal(Detail::AidMethod)),
         }
     }
 
@@ -786,7 +794,9 @@ impl Runtime {
                 }
                 let h = vm.byte_array_range(buf, off, len)?;
                 let mut b = [0u8; 16];
-                let s = b.get_mut(..len as usize).ok_or(Trap::Internal("aid"))?;
+                let s = b
+                    .get_mut(..len as usize)
+                    .ok_or(Trap::Internal(Detail::Aid))?;
                 vm.read_elements(&h, off as usize, s)?;
                 let _ = id.extend_from_slice(s);
             }
@@ -844,7 +854,7 @@ impl<N: Nvm> Natives<N> for Runtime {
             n::APPLET_SELECT => boolean(true),
             n::APPLET_PROCESS | n::APPLET_INSTALL => Err(Trap::Malformed {
                 pc: 0,
-                what: "abstract API method invoked",
+                what: Detail::AbstractApiMethodInvoked,
             }),
             n::APPLET_RESELECTING => boolean(false),
             n::REASON_INIT | n::SET_REASON => {
@@ -856,7 +866,7 @@ impl<N: Nvm> Natives<N> for Runtime {
                 let class = THROWERS
                     .get((id - n::THROW_IT) as usize)
                     .copied()
-                    .ok_or(Trap::Internal("thrower"))?;
+                    .ok_or(Trap::Internal(Detail::Thrower))?;
                 Err(self.throw_reason(vm, class, arg(args, 0)))
             }
             n::AID_INIT..=n::AID_GET_PARTIAL_BYTES => self.aid(vm, id, args),
@@ -875,7 +885,7 @@ impl<N: Nvm> Natives<N> for Runtime {
                 self.jcsystem(vm, id - n::JCSYSTEM, args)
             }
             _ if id >= crate::crypto::catalog::NATIVE_BASE => self.crypto_native(vm, id, args),
-            _ => Err(Trap::Internal("unknown native")),
+            _ => Err(Trap::Internal(Detail::UnknownNative)),
         }
     }
 }

@@ -20,7 +20,7 @@ use heapless::Vec;
 use oxicard_store::{Nvm, NvmError};
 use oxicard_vm::heap::{ObjRef, NULL};
 use oxicard_vm::layout::RUNTIME_AREA;
-use oxicard_vm::{Trap, Vm};
+use oxicard_vm::{Detail, Trap, Vm};
 
 /// Magic of a formatted runtime area ("OXR1").
 const MAGIC: u32 = 0x4F58_5231;
@@ -167,7 +167,7 @@ pub(crate) fn remove_applet<N: Nvm>(
     index: usize,
 ) -> Result<(), Trap> {
     if index >= applets.len() {
-        return Err(Trap::Internal("applet record to remove"));
+        return Err(Trap::Internal(Detail::AppletRecordToRemove));
     }
     applets.remove(index);
     for (i, entry) in applets.iter().enumerate().skip(index) {

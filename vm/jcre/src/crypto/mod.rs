@@ -18,7 +18,7 @@ use oxicard_store::Nvm;
 use oxicard_vm::api::{NativeId, Value};
 use oxicard_vm::firewall::Access;
 use oxicard_vm::heap::{ArrayType, ObjRef, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
-use oxicard_vm::{SystemException, Trap, Vm};
+use oxicard_vm::{Detail, SystemException, Trap, Vm};
 
 /// CryptoException reasons.
 const ILLEGAL_VALUE: i16 = 1;
@@ -232,8 +232,8 @@ impl Runtime {
         let t = vm.get_field(key, 0)?;
         let bits = vm.get_field(key, 1)?;
         let material = vm.get_field(key, 2)? as ObjRef;
-        let (kind, _) = Kind::of_type(t).ok_or(Trap::Internal("key type"))?;
-        let (slots, count) = kind.slots(bits).ok_or(Trap::Internal("key size"))?;
+        let (kind, _) = Kind::of_type(t).ok_or(Trap::Internal(Detail::KeyType))?;
+        let (slots, count) = kind.slots(bits).ok_or(Trap::Internal(Detail::KeySize))?;
         Ok(KeyRef {
             kind,
             bits,
@@ -271,7 +271,7 @@ impl Runtime {
         let mut l = [0u8; 2];
         vm.read_elements(&h, off, &mut l)?;
         let len = u16::from_be_bytes(l) as usize;
-        let dst = buf.get_mut(..len).ok_or(Trap::Internal("key slot"))?;
+        let dst = buf.get_mut(..len).ok_or(Trap::Internal(Detail::KeySlot))?;
         vm.read_elements(&h, off + 2, dst)?;
         Ok(len)
     }
@@ -314,7 +314,7 @@ impl Runtime {
         let h = vm.byte_array_range(arr, off, len)?;
         let dst = buf
             .get_mut(..len as usize)
-            .ok_or(Trap::Internal("crypto buffer"))?;
+            .ok_or(Trap::Internal(Detail::CryptoBuffer))?;
         vm.read_elements(&h, off as usize, dst)?;
         Ok(dst)
     }
@@ -350,7 +350,7 @@ impl Runtime {
                 t.copy_from_slice(data);
                 &*t
             })
-            .ok_or(Trap::Internal("key"))?;
+            .ok_or(Trap::Internal(Detail::Key))?;
         if matches!(k.kind, Kind::EcPublic) && i == 6 && data.first() != Some(&4) {
             return Err(self.crypto_error(vm, ILLEGAL_VALUE));
         }
@@ -457,7 +457,7 @@ impl Runtime {
             30 => self.key_get(vm, this, 0, a1 as ObjRef, a2),
             31..=35 => self.key_set(vm, this, (slot - 31) as usize, a1 as ObjRef, a2, a3),
             36..=40 => self.key_get(vm, this, (slot - 36) as usize, a1 as ObjRef, a2),
-            _ => Err(Trap::Internal("key method")),
+            _ => Err(Trap::Internal(Detail::KeyMethod)),
         }
     }
 
@@ -836,7 +836,7 @@ impl Runtime {
                 Ok(Value::Void)
             }
             local::THROW_IT => Err(self.crypto_error(vm, arg(args, 0))),
-            _ => Err(Trap::Internal("unknown crypto native")),
+            _ => Err(Trap::Internal(Detail::UnknownCryptoNative)),
         }
     }
 
@@ -907,7 +907,7 @@ impl Runtime {
             };
             Some(rsa::generate(rng, bits, &mut out))
         })()
-        .ok_or(Trap::Internal("rsa keygen"))?;
+        .ok_or(Trap::Internal(Detail::RsaKeygen))?;
         if let Err(e) = r {
             d.fill(0);
             crt.iter_mut().for_each(|c| c.fill(0));
@@ -940,7 +940,7 @@ impl Runtime {
     ) -> Result<Value, Trap> {
         let this = arg(args, 0) as ObjRef;
         let alg = vm.get_field(this, 0)?;
-        let h = md_alg(alg).ok_or(Trap::Internal("digest alg"))?;
+        let h = md_alg(alg).ok_or(Trap::Internal(Detail::DigestAlg))?;
         match token {
             2 => return word(alg),
             3 => return word(h.output_len() as i16),
@@ -988,7 +988,7 @@ impl Runtime {
     /// the block length or too large (2^61 bytes or more).
     fn set_initial_digest<N: Nvm>(&mut self, vm: &mut Vm<N>, args: &[i16]) -> Result<Value, Trap> {
         let this = arg(args, 0) as ObjRef;
-        let h = md_alg(vm.get_field(this, 0)?).ok_or(Trap::Internal("digest alg"))?;
+        let h = md_alg(vm.get_field(this, 0)?).ok_or(Trap::Internal(Detail::DigestAlg))?;
         let (state, state_off, state_len) = (arg(args, 1) as ObjRef, arg(args, 2), arg(args, 3));
         let (count, count_off, count_len) = (arg(args, 4) as ObjRef, arg(args, 5), arg(args, 6));
         for (arr, off, len) in [(state, state_off, state_len), (count, count_off, count_len)] {
@@ -1127,7 +1127,7 @@ impl Runtime {
         if alg == SIG_AES_MAC_128_NOPAD || alg == SIG_AES_CMAC_128 {
             return self.aes_mac_native(vm, alg, token, args);
         }
-        let (kind, h) = sig_alg(alg).ok_or(Trap::Internal("signature alg"))?;
+        let (kind, h) = sig_alg(alg).ok_or(Trap::Internal(Detail::SignatureAlg))?;
         match token {
             1 => return word(alg),
             2 => {
@@ -1387,7 +1387,7 @@ impl Runtime {
         let mut st: [u8; CI_STATE_LEN] = st
             .get(..CI_STATE_LEN)
             .and_then(|s| s.try_into().ok())
-            .ok_or(Trap::Internal("mac state"))?;
+            .ok_or(Trap::Internal(Detail::MacState))?;
         if (token == 5 && st[0] != 1) || (token == 7 && st[0] != 2) {
             return Err(self.crypto_error(vm, ILLEGAL_USE));
         }
@@ -1554,9 +1554,9 @@ impl Runtime {
     ) -> Result<Value, Trap> {
         let len = (k.bits / 8) as usize;
         let mut sig = [0u8; rsa::MAX_MODULUS];
-        let sig = sig.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        let sig = sig.get_mut(..len).ok_or(Trap::Internal(Detail::Rsa))?;
         let mut em = [0u8; rsa::MAX_MODULUS];
-        let em = em.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        let em = em.get_mut(..len).ok_or(Trap::Internal(Detail::Rsa))?;
         rsa::pkcs1_sign_encode(h, hash, em).map_err(|e| self.crypto_fail(vm, e))?;
         self.rsa_private(vm, k, em, sig)?;
         Self::write_array(vm, out, out_off, sig)?;
@@ -1677,9 +1677,9 @@ impl Runtime {
         }
         let data = Self::read_array(vm, arg(args, 1) as ObjRef, arg(args, 2), il, &mut input)?;
         let mut block = [0u8; rsa::MAX_MODULUS];
-        let block = block.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        let block = block.get_mut(..len).ok_or(Trap::Internal(Detail::Rsa))?;
         let mut result = [0u8; rsa::MAX_MODULUS];
-        let result = result.get_mut(..len).ok_or(Trap::Internal("rsa"))?;
+        let result = result.get_mut(..len).ok_or(Trap::Internal(Detail::Rsa))?;
         if encrypt && pkcs1 {
             if k.kind == Kind::RsaPublic {
                 let rng = self
@@ -1698,7 +1698,7 @@ impl Runtime {
                 block[pad_end] = 0;
                 block
                     .get_mut(pad_end + 1..)
-                    .ok_or(Trap::Internal("rsa"))?
+                    .ok_or(Trap::Internal(Detail::Rsa))?
                     .copy_from_slice(data);
             }
         } else {
@@ -1723,7 +1723,7 @@ impl Runtime {
         let mut copy = [0u8; rsa::MAX_MODULUS];
         let copy = copy
             .get_mut(..produced.len())
-            .ok_or(Trap::Internal("rsa"))?;
+            .ok_or(Trap::Internal(Detail::Rsa))?;
         copy.copy_from_slice(produced);
         result.fill(0);
         Self::write_array(vm, out, out_off, copy)?;
@@ -1825,7 +1825,7 @@ impl Runtime {
         if alg == CIPHER_RSA_PKCS1 || alg == CIPHER_RSA_NOPAD {
             return self.rsa_cipher_native(vm, alg, token, args);
         }
-        let (block, cbc, pad) = cipher_alg(alg).ok_or(Trap::Internal("cipher alg"))?;
+        let (block, cbc, pad) = cipher_alg(alg).ok_or(Trap::Internal(Detail::CipherAlg))?;
         let bs = block.block_len();
         match token {
             2 => return word(alg),
@@ -1875,7 +1875,7 @@ impl Runtime {
         let mut st: [u8; CI_STATE_LEN] = st
             .get(..CI_STATE_LEN)
             .and_then(|s| s.try_into().ok())
-            .ok_or(Trap::Internal("cipher state"))?;
+            .ok_or(Trap::Internal(Detail::CipherState))?;
         let k = self.key_ref(vm, key)?;
         let mut kb = [0u8; 32];
         let kn = self.slot_read(vm, &k, 0, &mut kb)?;

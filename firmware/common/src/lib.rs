@@ -7,6 +7,8 @@
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 
 pub mod card_loop;
+#[cfg(all(target_arch = "arm", target_os = "none"))]
+mod mem;
 pub mod nvm;
 pub mod t1;
 

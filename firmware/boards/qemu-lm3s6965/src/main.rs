@@ -16,6 +16,7 @@
 #![no_main]
 
 mod timing;
+mod vectors;
 
 use core::mem::MaybeUninit;
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};

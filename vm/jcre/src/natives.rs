@@ -48,8 +48,19 @@ const TX_NOT_IN_PROGRESS: i16 = 2;
 /// PINException.ILLEGAL_VALUE
 const PIN_ILLEGAL_VALUE: i16 = 1;
 
-fn arg(args: &[i16], i: usize) -> i16 {
-    args.get(i).copied().unwrap_or(0)
+/// The argument words of a framework native, padded with zeros: the natives read them by
+/// constant index (no bounds check at each of the 60 places that read one).
+type Args = [i16; ARGS];
+/// Words in [`Args`]: more than any framework native takes (`this` and 4 more at most).
+const ARGS: usize = 8;
+
+/// `args` padded to [`Args`] (extra words are left out: no framework native takes them).
+fn padded(args: &[i16]) -> Args {
+    let mut a = [0; ARGS];
+    for (d, s) in a.iter_mut().zip(args) {
+        *d = *s;
+    }
+    a
 }
 
 /// The bytes of an AID object (its first cell is the byte array).
@@ -167,7 +178,7 @@ impl Runtime {
         &mut self,
         vm: &mut Vm<N>,
         token: u16,
-        args: &[i16],
+        args: &Args,
     ) -> Result<Value, Trap> {
         let state = self.apdu.state;
         let cla = self.apdu.cla;
@@ -179,7 +190,7 @@ impl Runtime {
                 if !(STATE_PARTIAL_INCOMING..STATE_OUTGOING).contains(&state) {
                     return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
-                let off = arg(args, 1);
+                let off = args[1];
                 if off < 0 || off as usize > APDU_BUFFER_LEN {
                     return Err(self.apdu_error(vm, APDU_BUFFER_BOUNDS));
                 }
@@ -194,13 +205,13 @@ impl Runtime {
                     return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
                 let (src, off, len) = if token == 4 {
-                    let (off, len) = (arg(args, 1), arg(args, 2));
+                    let (off, len) = (args[1], args[2]);
                     if off < 0 || len < 0 || off as usize + len as usize > APDU_BUFFER_LEN {
                         return Err(self.apdu_error(vm, APDU_BUFFER_BOUNDS));
                     }
                     (self.apdu_buffer, off, len)
                 } else {
-                    (arg(args, 1) as ObjRef, arg(args, 2), arg(args, 3))
+                    (args[1] as ObjRef, args[2], args[3])
                 };
                 let h = vm.byte_array_range(src, off, len)?;
                 if self.apdu.response.len() + len as usize > self.apdu.out_len as usize {
@@ -246,19 +257,21 @@ impl Runtime {
                 if !(STATE_INITIAL..STATE_OUTGOING).contains(&state) {
                     return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
-                let len = arg(args, 2);
+                let len = args[2];
                 if !(0..=256).contains(&len) {
                     return Err(self.apdu_error(vm, APDU_BAD_LENGTH));
                 }
                 self.apdu.state = STATE_OUTGOING_LENGTH_KNOWN;
                 self.apdu.out_len = len as u16;
-                let r = self.apdu_native(vm, 4, &[0, arg(args, 1), len]);
+                let mut send = [0; ARGS];
+                (send[1], send[2]) = (args[1], len);
+                let r = self.apdu_native(vm, 4, &send);
                 self.apdu.sent_all = true;
                 r
             }
             9 => {
                 // setOutgoingLength(len)
-                let len = arg(args, 1);
+                let len = args[1];
                 if state != STATE_OUTGOING {
                     return Err(self.apdu_error(vm, APDU_ILLEGAL_USE));
                 }
@@ -304,15 +317,15 @@ impl Runtime {
         }
     }
 
-    fn util<N: Nvm>(&mut self, vm: &mut Vm<N>, token: u16, args: &[i16]) -> Result<Value, Trap> {
+    fn util<N: Nvm>(&mut self, vm: &mut Vm<N>, token: u16, args: &Args) -> Result<Value, Trap> {
         match token {
             0..=2 => {
                 let (src, so, dst, dof, len) = (
-                    arg(args, 0) as ObjRef,
-                    arg(args, 1),
-                    arg(args, 2) as ObjRef,
-                    arg(args, 3),
-                    arg(args, 4),
+                    args[0] as ObjRef,
+                    args[1],
+                    args[2] as ObjRef,
+                    args[3],
+                    args[4],
                 );
                 if src == NULL || dst == NULL {
                     return Err(vm.throw(SystemException::NullPointer));
@@ -354,12 +367,7 @@ impl Runtime {
                 word(dof.wrapping_add(len))
             }
             3 | 7 => {
-                let (arr, off, len, v) = (
-                    arg(args, 0) as ObjRef,
-                    arg(args, 1),
-                    arg(args, 2),
-                    arg(args, 3),
-                );
+                let (arr, off, len, v) = (args[0] as ObjRef, args[1], args[2], args[3]);
                 if arr == NULL {
                     return Err(vm.throw(SystemException::NullPointer));
                 }
@@ -378,31 +386,26 @@ impl Runtime {
                 word(off.wrapping_add(len))
             }
             4 => {
-                let arr = arg(args, 0) as ObjRef;
-                let off = arg(args, 1);
+                let arr = args[0] as ObjRef;
+                let off = args[1];
                 let h = vm.byte_array_range(arr, off, 2)?;
                 let mut b = [0u8; 2];
                 vm.read_elements(&h, off as usize, &mut b)?;
                 word(i16::from_be_bytes(b))
             }
-            5 => word(((arg(args, 0) as u8 as u16) << 8 | arg(args, 1) as u8 as u16) as i16),
+            5 => word(((args[0] as u8 as u16) << 8 | args[1] as u8 as u16) as i16),
             6 => {
-                let arr = arg(args, 0) as ObjRef;
-                let off = arg(args, 1);
+                let arr = args[0] as ObjRef;
+                let off = args[1];
                 let h = vm.byte_array_range(arr, off, 2)?;
-                vm.write_elements(&h, off as usize, &arg(args, 2).to_be_bytes(), true)?;
+                vm.write_elements(&h, off as usize, &args[2].to_be_bytes(), true)?;
                 word(off.wrapping_add(2))
             }
             _ => Err(Trap::Internal(Detail::UtilMethod)),
         }
     }
 
-    fn jcsystem<N: Nvm>(
-        &mut self,
-        vm: &mut Vm<N>,
-        token: u16,
-        args: &[i16],
-    ) -> Result<Value, Trap> {
+    fn jcsystem<N: Nvm>(&mut self, vm: &mut Vm<N>, token: u16, args: &Args) -> Result<Value, Trap> {
         match token {
             0 => {
                 if !vm.abort_transaction()? {
@@ -435,7 +438,7 @@ impl Runtime {
                 Ok(Value::Void)
             }
             3 => word(self.context_aid::<N>(vm.context()) as i16),
-            4 => self.applet_sio(vm, arg(args, 0) as ObjRef, arg(args, 1)),
+            4 => self.applet_sio(vm, args[0] as ObjRef, args[1]),
             6 => word(
                 vm.previous_context()
                     .map_or(NULL, |c| self.context_aid::<N>(c)) as i16,
@@ -445,16 +448,12 @@ impl Runtime {
             8 => word(vm.unused_commit_capacity().min(i16::MAX as usize) as i16),
             9 => word(0x0300),
             10 => {
-                let obj = arg(args, 0) as ObjRef;
+                let obj = args[0] as ObjRef;
                 let h = vm.header(obj)?;
                 word((h.flags & 3) as i16)
             }
             11 => {
-                let (buf, off, len) = (
-                    arg(args, 0) as ObjRef,
-                    arg(args, 1),
-                    arg(args, 2) as i8 as i16,
-                );
+                let (buf, off, len) = (args[0] as ObjRef, args[1], args[2] as i8 as i16);
                 let h = vm.byte_array_range(buf, off, len)?;
                 let mut b = [0u8; 16];
                 let want = b
@@ -470,7 +469,7 @@ impl Runtime {
                 word(found as i16)
             }
             12..=15 => {
-                let (len, event) = (arg(args, 0), arg(args, 1));
+                let (len, event) = (args[0], args[1]);
                 let kind = match event {
                     1 => TRANSIENT_RESET,
                     2 => TRANSIENT_DESELECT,
@@ -492,7 +491,7 @@ impl Runtime {
             }
             16 => {
                 // getAvailableMemory(memoryType), clamped to Short.MAX_VALUE
-                let free = self.available_memory(vm, arg(args, 0))?;
+                let free = self.available_memory(vm, args[0])?;
                 word(free.min(i16::MAX as usize) as i16)
             }
             17 => boolean(true),
@@ -504,7 +503,7 @@ impl Runtime {
             19 => word(0),
             20 => {
                 // isAppletActive(AID): only the basic channel, so only the selected applet
-                let aid = arg(args, 0) as ObjRef;
+                let aid = args[0] as ObjRef;
                 if aid == NULL {
                     return boolean(false);
                 }
@@ -515,8 +514,8 @@ impl Runtime {
             22 => {
                 // getAvailableMemory(short[] buffer, offset, memoryType): the full value as
                 // an int, high short at buffer[offset], low short at buffer[offset + 1]
-                let (buf, off) = (arg(args, 0) as ObjRef, arg(args, 1));
-                let free = self.available_memory(vm, arg(args, 2))?;
+                let (buf, off) = (args[0] as ObjRef, args[1]);
+                let free = self.available_memory(vm, args[2])?;
                 let free = free.min(i32::MAX as usize) as i32;
                 // an array of another context is refused (the firewall, for an API method)
                 vm.guard(buf, oxicard_vm::firewall::Access::Element)?;
@@ -540,8 +539,8 @@ impl Runtime {
         }
     }
 
-    fn pin<N: Nvm>(&mut self, vm: &mut Vm<N>, id: NativeId, args: &[i16]) -> Result<Value, Trap> {
-        let this = arg(args, 0) as ObjRef;
+    fn pin<N: Nvm>(&mut self, vm: &mut Vm<N>, id: NativeId, args: &Args) -> Result<Value, Trap> {
+        let this = args[0] as ObjRef;
         const LIMIT: u16 = 0;
         const MAX: u16 = 1;
         const TRIES: u16 = 2;
@@ -564,7 +563,7 @@ impl Runtime {
         };
         match id {
             n::PIN_INIT => {
-                let (limit, max) = (arg(args, 1), arg(args, 2));
+                let (limit, max) = (args[1], args[2]);
                 if limit < 1 || max < 1 {
                     return Err(self.throw_reason(vm, api::C_PIN_EXCEPTION, PIN_ILLEGAL_VALUE));
                 }
@@ -586,11 +585,7 @@ impl Runtime {
                 // the try counter is decremented and made durable before the comparison:
                 // no tear after this point gives the try back
                 vm.put_field_durable(this, TRIES, tries - 1)?;
-                let (buf, off, len) = (
-                    arg(args, 1) as ObjRef,
-                    arg(args, 2),
-                    arg(args, 3) as i8 as i16,
-                );
+                let (buf, off, len) = (args[1] as ObjRef, args[2], args[3] as i8 as i16);
                 let pin = vm.get_field(this, PIN)? as ObjRef;
                 let ph = vm.header(pin)?;
                 let mut stored = [0u8; 128];
@@ -633,16 +628,12 @@ impl Runtime {
                 Ok(Value::Void)
             }
             n::PIN_SET_VALIDATED => {
-                set_valid(vm, arg(args, 1) != 0)?;
+                set_valid(vm, args[1] != 0)?;
                 Ok(Value::Void)
             }
             _ => {
                 // update(pin, off, len)
-                let (buf, off, len) = (
-                    arg(args, 1) as ObjRef,
-                    arg(args, 2),
-                    arg(args, 3) as i8 as i16,
-                );
+                let (buf, off, len) = (args[1] as ObjRef, args[2], args[3] as i8 as i16);
                 let max = vm.get_field(this, MAX)?;
                 if len < 0 || len > max {
                     return Err(self.throw_reason(vm, api::C_PIN_EXCEPTION, PIN_ILLEGAL_VALUE));
@@ -665,8 +656,8 @@ impl Runtime {
         }
     }
 
-    fn aid<N: Nvm>(&mut self, vm: &mut Vm<N>, id: NativeId, args: &[i16]) -> Result<Value, Trap> {
-        let this = arg(args, 0) as ObjRef;
+    fn aid<N: Nvm>(&mut self, vm: &mut Vm<N>, id: NativeId, args: &Args) -> Result<Value, Trap> {
+        let this = args[0] as ObjRef;
         let mut own = [0u8; 16];
         let own_len = if id == n::AID_INIT {
             0
@@ -696,11 +687,7 @@ impl Runtime {
         let mut other = [0u8; 16];
         match id {
             n::AID_INIT => {
-                let (buf, off, len) = (
-                    arg(args, 1) as ObjRef,
-                    arg(args, 2),
-                    arg(args, 3) as i8 as i16,
-                );
+                let (buf, off, len) = (args[1] as ObjRef, args[2], args[3] as i8 as i16);
                 if !(5..=16).contains(&len) {
                     return Err(self.throw_reason(vm, api::C_SYSTEM_EXCEPTION, SYS_ILLEGAL_VALUE));
                 }
@@ -712,7 +699,7 @@ impl Runtime {
                 Ok(Value::Void)
             }
             n::AID_EQUALS | n::AID_RID_EQUALS => {
-                let o = arg(args, 1) as ObjRef;
+                let o = args[1] as ObjRef;
                 if o == NULL {
                     return boolean(false);
                 }
@@ -736,11 +723,7 @@ impl Runtime {
                 }
             }
             n::AID_EQUALS_BYTES | n::AID_PARTIAL_EQUALS => {
-                let (buf, off, len) = (
-                    arg(args, 1) as ObjRef,
-                    arg(args, 2),
-                    arg(args, 3) as i8 as i16,
-                );
+                let (buf, off, len) = (args[1] as ObjRef, args[2], args[3] as i8 as i16);
                 if buf == NULL {
                     return boolean(false);
                 }
@@ -754,15 +737,15 @@ impl Runtime {
             }
             n::AID_GET_BYTES | n::AID_GET_PARTIAL_BYTES => {
                 let (buf, off, len) = if id == n::AID_GET_BYTES {
-                    (arg(args, 1) as ObjRef, arg(args, 2), own_len as i16)
+                    (args[1] as ObjRef, args[2], own_len as i16)
                 } else {
-                    let l = arg(args, 4) as i8 as i16;
+                    let l = args[4] as i8 as i16;
                     let l = if l == 0 {
                         own_len as i16
                     } else {
                         l.min(own_len as i16)
                     };
-                    (arg(args, 2) as ObjRef, arg(args, 3), l)
+                    (args[2] as ObjRef, args[3], l)
                 };
                 let h = vm.byte_array_range(buf, off, len)?;
                 vm.write_elements(
@@ -834,19 +817,16 @@ impl Runtime {
 }
 
 impl<N: Nvm> Natives<N> for Runtime {
-    fn invoke(&mut self, vm: &mut Vm<N>, id: NativeId, args: &[i16]) -> Result<Value, Trap> {
+    fn invoke(&mut self, vm: &mut Vm<N>, id: NativeId, words: &[i16]) -> Result<Value, Trap> {
+        let args = &padded(words);
         match id {
             n::OBJECT_INIT => Ok(Value::Void),
-            n::OBJECT_EQUALS => boolean(arg(args, 0) == arg(args, 1)),
-            n::APPLET_REGISTER => self.register(vm, arg(args, 0) as ObjRef, None),
+            n::OBJECT_EQUALS => boolean(args[0] == args[1]),
+            n::APPLET_REGISTER => self.register(vm, args[0] as ObjRef, None),
             n::APPLET_REGISTER_AID => self.register(
                 vm,
-                arg(args, 0) as ObjRef,
-                Some((
-                    arg(args, 1) as ObjRef,
-                    arg(args, 2),
-                    arg(args, 3) as i8 as i16,
-                )),
+                args[0] as ObjRef,
+                Some((args[1] as ObjRef, args[2], args[3] as i8 as i16)),
             ),
             n::APPLET_SELECTING => boolean(self.selecting),
             n::APPLET_DESELECT => Ok(Value::Void),
@@ -858,16 +838,16 @@ impl<N: Nvm> Natives<N> for Runtime {
             }),
             n::APPLET_RESELECTING => boolean(false),
             n::REASON_INIT | n::SET_REASON => {
-                vm.put_field(arg(args, 0) as ObjRef, 0, arg(args, 1))?;
+                vm.put_field(args[0] as ObjRef, 0, args[1])?;
                 Ok(Value::Void)
             }
-            n::GET_REASON => word(vm.get_field(arg(args, 0) as ObjRef, 0)?),
+            n::GET_REASON => word(vm.get_field(args[0] as ObjRef, 0)?),
             _ if (n::THROW_IT..n::THROW_IT + 8).contains(&id) => {
                 let class = THROWERS
                     .get((id - n::THROW_IT) as usize)
                     .copied()
                     .ok_or(Trap::Internal(Detail::Thrower))?;
-                Err(self.throw_reason(vm, class, arg(args, 0)))
+                Err(self.throw_reason(vm, class, args[0]))
             }
             n::AID_INIT..=n::AID_GET_PARTIAL_BYTES => self.aid(vm, id, args),
             n::PIN_INIT..=n::PIN_UPDATE => {
@@ -884,7 +864,7 @@ impl<N: Nvm> Natives<N> for Runtime {
             _ if (n::JCSYSTEM..n::JCSYSTEM + 23).contains(&id) => {
                 self.jcsystem(vm, id - n::JCSYSTEM, args)
             }
-            _ if id >= crate::crypto::catalog::NATIVE_BASE => self.crypto_native(vm, id, args),
+            _ if id >= crate::crypto::catalog::NATIVE_BASE => self.crypto_native(vm, id, words),
             _ => Err(Trap::Internal(Detail::UnknownNative)),
         }
     }

@@ -24,7 +24,7 @@ elf_crypto=$target_dir/oxicard-qemu-crypto.elf
 flash_budget=65536
 ram_budget=16384
 # enforced ceilings (lower them as the firmware shrinks)
-flash_ceiling=${FIRMWARE_FLASH_CEILING:-81920}
+flash_ceiling=${FIRMWARE_FLASH_CEILING:-70656}
 static_ram_ceiling=16384
 
 echo "[firmware] cargo build --release --features crypto ($board)"

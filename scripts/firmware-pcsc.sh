@@ -33,6 +33,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+. scripts/firmware-ram.sh
 
 say() { printf '[firmware-pcsc] %s\n' "$*"; }
 fail() {
@@ -163,18 +164,29 @@ else:
 ' <<<"$output" || card_fail "GET BALANCE failed"
 }
 
+# The stack depth by phase: the firmware reports how deep its stack went at boot and with
+# every command (src/stack.rs) in qemu.log; a phase is the lines up to its mark.
+phases=()
+mark_phase() { # name
+    phases+=("$1=$(wc -l <"$run_dir/qemu.log")")
+}
+
 # ---- 1. install and the golden transcripts
 run_dir=$work/card
 mkdir -p "$run_dir"
 start_card
+mark_phase "boot (new card)"
 say "card in \"$reader\": $(grep -o 'ATR .*' "$run_dir/bridge.log" | head -n1)"
 gp install "$golden/hello/hello.cap" | sed 's/^/[firmware-pcsc]   /'
 gp install "$golden/wallet/wallet.cap" --params 04313233340064 | sed 's/^/[firmware-pcsc]   /'
 # the wallet transcript installs a second instance halfway through
 gp install "$golden/wallet/wallet.cap" --instance F00000010402 --params 023939 |
     sed 's/^/[firmware-pcsc]   /'
+mark_phase "gp install: LOAD of the hello and wallet CAPs, INSTALL of 3 instances"
 run_script "$golden/hello/transcript.apdu" 18
+mark_phase "hello transcript"
 run_script "$golden/wallet/transcript.apdu" 64
+mark_phase "wallet transcript"
 used=$(python3 -c '
 import sys
 image = open(sys.argv[1], "rb").read()
@@ -190,9 +202,11 @@ say "opensc-tool -r \"$reader\" -s 00A4040006F00000010101 -s 8002000000: 48 65 6
 
 # ---- 3. restart on the same NVM image
 before=$(wallet_balance)
+mark_phase "opensc-tool (its card detection), HELLO, GET BALANCE"
 stop_card
 wait_reader No "the card stayed in \"$reader\" after QEMU and the bridge were stopped"
 start_card
+mark_phase "boot (on the image of hello and wallet)"
 listing=$(gp list)
 for instance in F00000010101 F00000010401 F00000010402; do
     grep -q "APP: $instance" <<<"$listing" || card_fail "$instance is gone after the restart:"$'\n'"$listing"
@@ -201,6 +215,35 @@ after=$(wallet_balance)
 [ "$before" = "$after" ] || card_fail "wallet balance $before before the restart, $after after"
 say "QEMU restarted on the same NVM image: applets listed, wallet balance 0x$after before and after"
 run_script "$golden/hello/transcript.apdu" 18
+mark_phase "gp list, GET BALANCE, hello transcript after the restart"
+
+# ---- the RAM goal: static RAM + the deepest stack of every phase
+static_ram=$(firmware_static_ram "$elf")
+python3 - "$run_dir/qemu.log" "$static_ram" "$firmware_ram_goal" "${FIRMWARE_BUDGET:-enforce}" \
+    "${phases[@]}" <<'PY' || card_fail "RAM goal"
+import re, sys
+log, static_ram, goal, budget = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+lines = open(log, errors="replace").read().splitlines()
+depth = re.compile(r"oxicard-qemu: (?:boot|apdu [0-9A-F]+ ticks 0x[0-9A-F]+) stack (0x[0-9A-F]+)")
+start, deepest = 0, 0
+for phase in sys.argv[5:]:
+    name, end = phase.rsplit("=", 1)
+    depths = [int(m.group(1), 16) for line in lines[start:int(end)] if (m := depth.search(line))]
+    if not depths:
+        sys.exit(f"[firmware-pcsc] no stack depth reported during {name}")
+    print(f"[firmware-pcsc] stack depth, {name}: {max(depths)} bytes ({len(depths)} reports)")
+    deepest = max(deepest, max(depths))
+    start = int(end)
+total = static_ram + deepest
+verdict = "within" if total <= goal else "OVER"
+print(f"[firmware-pcsc] RAM: static {static_ram} (the card included, not the NVM image) + deepest stack "
+      f"{deepest} = {total} bytes; goal {goal}: {verdict}")
+if total > goal:
+    if budget == "warn":
+        print("[firmware-pcsc] over the RAM goal; FIRMWARE_BUDGET=warn: reported only")
+    else:
+        sys.exit(f"[firmware-pcsc] FAIL: static RAM + stack {total} > {goal}")
+PY
 
 # ---- 4. round trips per second
 args=(-s 00A4040006F00000010101)

@@ -39,8 +39,15 @@ use oxicard_store::{Nvm, NvmError};
 pub const STACK_WORDS: usize = 1024;
 /// Maximum number of nested frames.
 pub const MAX_FRAMES: usize = 128;
-/// Bytes of RAM for transient arrays (including the APDU buffer).
-pub const TRANSIENT_BYTES: usize = 4096;
+/// Bytes of RAM for transient arrays (including the APDU buffer): 2 KiB, a small card's
+/// RAM (the budget firmware's); 4 KiB with the feature `large-transient`, which the crypto
+/// API needs (oxicard-jcre's `crypto` turns it on: the crypto conformance applets keep more
+/// than 2 KiB of transient buffers).
+pub const TRANSIENT_BYTES: usize = if cfg!(feature = "large-transient") {
+    4096
+} else {
+    2048
+};
 pub use journal::JOURNAL_BYTES;
 /// Default execution budget per [`Vm::run`] call. The budget is charged where code can
 /// repeat: every backward branch costs the number of bytes it jumps back over (roughly the
@@ -159,10 +166,19 @@ pub struct Vm<N: Nvm> {
 }
 
 impl<N: Nvm> Vm<N> {
-    /// Creates a VM over `nvm`. If the NVM holds no formatted image, it is formatted (empty
-    /// card); otherwise the existing image is opened.
+    /// Creates a VM over `nvm` and opens it ([`Vm::unopened`], then [`Vm::open`]).
     pub fn new(nvm: N, catalog: &'static ApiCatalog) -> Result<Self, Trap> {
-        let mut vm = Vm {
+        let mut vm = Self::unopened(nvm, catalog);
+        vm.open()?;
+        Ok(vm)
+    }
+
+    /// A VM over `nvm` that has not looked at it yet: no NVM access and no failure, so that
+    /// a VM (about 10 KB, most of it the RAM areas) can be put where it stays, e.g. a
+    /// static of a firmware, and opened there by [`Vm::open`] without being moved. Until it
+    /// is opened it has no image: no packages, and every allocation fails.
+    pub fn unopened(nvm: N, catalog: &'static ApiCatalog) -> Self {
+        Vm {
             nvm,
             catalog,
             ram: [0; TRANSIENT_BYTES],
@@ -182,9 +198,14 @@ impl<N: Nvm> Vm<N> {
             }),
             budget_left: DEFAULT_BUDGET,
             free_hint: 1,
-        };
-        vm.open_or_format()?;
-        Ok(vm)
+        }
+    }
+
+    /// Opens the NVM of a VM made by [`Vm::unopened`]: if it holds no formatted image, it
+    /// is formatted (empty card); otherwise the journal rolls back an interrupted operation
+    /// and the existing image is opened.
+    pub fn open(&mut self) -> Result<(), Trap> {
+        self.open_or_format()
     }
 
     /// The underlying NVM.

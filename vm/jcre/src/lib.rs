@@ -17,6 +17,7 @@ mod natives;
 mod registry;
 
 pub use card_manager::ISD_AID;
+use core::mem::MaybeUninit;
 use heapless::Vec;
 use oxicard_store::Nvm;
 use oxicard_vm::heap::{ArrayType, ObjRef, GLOBAL, NULL, TRANSIENT_DESELECT, TRANSIENT_RESET};
@@ -194,36 +195,71 @@ impl<N: Nvm> Card<N> {
 
     /// [`Card::new`] with the board's crypto engine and random source.
     pub fn with_platform(nvm: N, platform: crypto::Platform) -> Result<Self, CardError> {
-        let mut vm = Vm::new(nvm, &api::CATALOG)?;
-        vm.set_context(0);
-        let persistent = match registry::load(&vm)? {
-            Some(p) => p,
-            None => {
-                let p = Self::create_runtime_objects(&mut vm)?;
-                registry::format(&mut vm, &p)?;
-                vm.checkpoint()?;
-                p
-            }
-        };
-        Self::register_system_exceptions(&mut vm, &persistent.exceptions);
-        Ok(Card {
-            vm,
+        let mut card = Self::unbooted(nvm, platform);
+        card.boot()?;
+        Ok(card)
+    }
+
+    /// [`Card::with_platform`] built and powered up in `slot`, where it stays: a card is
+    /// about 11 KB (the VM's RAM areas), and this is how a firmware keeps it in a static
+    /// without a copy of it on the stack. On failure `slot` holds a card that never booted
+    /// and nothing can reach it.
+    pub fn new_in(
+        slot: &mut MaybeUninit<Self>,
+        nvm: N,
+        platform: crypto::Platform,
+    ) -> Result<&mut Self, CardError> {
+        let card = slot.write(Self::unbooted(nvm, platform));
+        card.boot()?;
+        Ok(card)
+    }
+
+    /// The card before power-up: empty RAM state, the NVM not read yet (cheap, cannot fail).
+    fn unbooted(nvm: N, platform: crypto::Platform) -> Self {
+        Card {
+            vm: Vm::unopened(nvm, &api::CATALOG),
             rt: Runtime {
-                applets: persistent.applets,
+                applets: Vec::new(),
                 selected: None,
                 selecting: false,
                 installing: None,
                 registered: None,
-                apdu_obj: persistent.apdu_obj,
-                apdu_buffer: persistent.apdu_buffer,
+                apdu_obj: NULL,
+                apdu_buffer: NULL,
                 apdu: ApduState::default(),
-                exceptions: persistent.exceptions,
+                exceptions: [NULL; EXCEPTION_SLOTS],
                 nvm_fault: None,
                 platform,
                 deletion_requested: false,
             },
             cm: card_manager::CardManager::default(),
-        })
+        }
+    }
+
+    /// Powers the card up in place: opens (or formats) the VM's image, then reads the
+    /// runtime's registry, or creates the runtime objects on a new card. Out of line: its
+    /// temporaries (the registry read back, about 600 bytes) then leave the stack with it
+    /// instead of staying in the caller's frame below everything the card does afterwards.
+    #[inline(never)]
+    fn boot(&mut self) -> Result<(), CardError> {
+        let vm = &mut self.vm;
+        vm.open()?;
+        vm.set_context(0);
+        let persistent = match registry::load(vm)? {
+            Some(p) => p,
+            None => {
+                let p = Self::create_runtime_objects(vm)?;
+                registry::format(vm, &p)?;
+                vm.checkpoint()?;
+                p
+            }
+        };
+        Self::register_system_exceptions(vm, &persistent.exceptions);
+        self.rt.applets = persistent.applets;
+        self.rt.apdu_obj = persistent.apdu_obj;
+        self.rt.apdu_buffer = persistent.apdu_buffer;
+        self.rt.exceptions = persistent.exceptions;
+        Ok(())
     }
 
     /// The objects the runtime preallocates on a new card: one throwable per built-in
@@ -493,11 +529,22 @@ impl<N: Nvm> Card<N> {
             }
         }
         let Some(current) = self.rt.selected else {
-            return self.card_manager_command(command, lc);
+            return self.card_manager_out_of_line(command, lc);
         };
         self.rt.selecting = false;
         let sw = self.process(current);
         Ok((self.rt.apdu.response.len(), sw))
+    }
+
+    /// A command to the card manager, in a frame of its own: its response buffers (about
+    /// 1 KB for GET STATUS) are then not on the stack while an applet runs.
+    #[inline(never)]
+    fn card_manager_out_of_line(
+        &mut self,
+        command: &[u8],
+        lc: u16,
+    ) -> Result<(usize, u16), CardError> {
+        self.card_manager_command(command, lc)
     }
 
     /// The applet a SELECT by AID names: full match first, then a partial (prefix) match.

@@ -13,6 +13,9 @@
 #[cfg(not(feature = "eeprom"))]
 mod flash;
 
+use core::mem::MaybeUninit;
+use core::ptr::addr_of_mut;
+
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
 use embedded_hal_nb::serial::{Read, Write};
@@ -161,15 +164,21 @@ impl Nvm for StaticNvm {
     }
 }
 
+/// The card runtime, built and booted in place by [`Card::new_in`] (never moved: a card is
+/// about 11 KB). In `.uninit`: [`Card::new_in`] writes all of it.
+#[link_section = ".uninit.oxicard_card"]
+static mut CARD: MaybeUninit<Card<StaticNvm>> = MaybeUninit::uninit();
+
 /// Starts the card runtime on the NVM that `nvm` makes; both are kept in statics (counted in
-/// .bss), built in this function's frame, which ends before the main loop runs, rather than
-/// in `main`'s, which never ends. `None` when the NVM or the card cannot start.
+/// .bss), so that neither is copied on the stack. `None` when the NVM or the card cannot start.
 #[inline(never)]
 fn start_card(nvm: impl FnOnce() -> Option<BoardNvm>) -> Option<&'static mut Card<StaticNvm>> {
     let nvm = nvm()?;
     let nvm = cortex_m::singleton!(CARD_NVM: BoardNvm = nvm)?;
-    let card = Card::new(StaticNvm(nvm)).ok()?;
-    cortex_m::singleton!(CARD: Card<StaticNvm> = card)
+    // SAFETY: the singleton above gave its value, so this is the first and only call: no
+    // other reference to CARD exists.
+    let slot = unsafe { &mut *addr_of_mut!(CARD) };
+    Card::new_in(slot, StaticNvm(nvm), Default::default()).ok()
 }
 
 #[entry]

@@ -15,6 +15,7 @@
 #![no_std]
 #![no_main]
 
+mod stack;
 mod timing;
 mod vectors;
 
@@ -100,12 +101,9 @@ impl CardLink for Uart0 {
     }
 }
 
-/// The card image in RAM. It sits in `.uninit`, right below the stack, and is loaded from
-/// the host file only once the card runtime is built ([`SemihostedNvm::load`]): building the
-/// runtime takes about 30 KiB of stack for a moment (copies of the VM while
-/// [`Card::new`] assembles it), which with the card itself and the 32 KiB image is more than
-/// the chip's 64 KiB of RAM, so that moment's stack may run into the image's space while the
-/// image is still only on the host.
+/// The card image in RAM (it stands in for a real board's flash). It sits in `.uninit` and is
+/// loaded from the host file once the card runtime has booted ([`SemihostedNvm::load`]):
+/// until then reads go to the file.
 #[link_section = ".uninit.oxicard_nvm"]
 static mut IMAGE: MaybeUninit<[u8; NVM_SIZE]> = MaybeUninit::uninit();
 
@@ -250,17 +248,15 @@ impl Nvm for SemihostedNvm {
     }
 }
 
-/// The card runtime on `nvm`, built out of line: Card::new's temporaries (several copies of
-/// the VM while it is assembled) then live in this function's frame, which is gone when it
-/// returns, instead of staying in main's frame below everything the card does (inlined into
-/// main they made a 41 KiB frame, more than the stack has beside the 32 KiB NVM image).
-#[inline(never)]
-fn new_card(nvm: SemihostedNvm) -> Result<Card<SemihostedNvm>, oxicard_jcre::CardError> {
-    Card::new(nvm)
-}
+/// The card (VM, runtime and RAM areas: about 11 KB), built and booted in place by
+/// [`Card::new_in`] and never moved. It is static RAM like [`IMAGE`], in `.uninit` (not
+/// zeroed at reset: [`Card::new_in`] writes all of it).
+#[link_section = ".uninit.oxicard_card"]
+static mut CARD: MaybeUninit<Card<SemihostedNvm>> = MaybeUninit::uninit();
 
 #[entry]
 fn main() -> ! {
+    stack::paint();
     let mut report = timing::Report::start();
     let nvm = SemihostedNvm::open();
     let mut t1 = T1Card::new(
@@ -269,11 +265,12 @@ fn main() -> ! {
         },
         false,
     );
-    // the card (10,912 bytes) stays where new_card put it: bound by reference, never moved
-    let mut card = new_card(nvm);
-    match &mut card {
+    // SAFETY: main runs once and never returns; this is the only reference to CARD.
+    let slot = unsafe { &mut *addr_of_mut!(CARD) };
+    match Card::new_in(slot, nvm, Default::default()) {
         Ok(card) => {
             card.nvm_mut().load();
+            report.boot_stack();
             let _ = serve(&mut t1, &mut report.timed(card), &ATR);
         }
         Err(_) => {

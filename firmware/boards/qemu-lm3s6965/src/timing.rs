@@ -12,8 +12,12 @@
 //!
 //! ```text
 //! oxicard-qemu: calibration ticks 0x000000000001E848 instructions 0x00000000001E8480
-//! oxicard-qemu: apdu 80200000 ticks 0x0000000000001234
+//! oxicard-qemu: boot stack 0x0000000000000A10
+//! oxicard-qemu: apdu 80200000 ticks 0x0000000000001234 stack 0x0000000000000F20
 //! ```
+//!
+//! `stack` is how deep the stack went (bytes) since the previous line: at boot, then while
+//! the command came in over T=1 and ran.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -119,6 +123,14 @@ impl Report {
         }
     }
 
+    /// Writes how deep the stack went so far (see [`crate::stack`]):
+    /// `oxicard-qemu: boot stack 0x...`.
+    pub fn boot_stack(&mut self) {
+        let mut depth = [0u8; 18];
+        hex64(&mut depth, crate::stack::deepest() as u64);
+        self.line(&[b"boot stack ", &depth]);
+    }
+
     /// `card` with each command timed and reported (borrowed: a card is large, and a move
     /// would copy it on the stack).
     pub fn timed<'a, H: ApduHandler>(&'a mut self, card: &'a mut H) -> Timed<'a, H> {
@@ -149,7 +161,10 @@ impl<H: ApduHandler> ApduHandler for Timed<'_, H> {
         }
         let mut t = [0u8; 18];
         hex64(&mut t, spent);
-        self.report.line(&[b"apdu ", &header, b" ticks ", &t]);
+        let mut depth = [0u8; 18];
+        hex64(&mut depth, crate::stack::deepest() as u64);
+        self.report
+            .line(&[b"apdu ", &header, b" ticks ", &t, b" stack ", &depth]);
         n
     }
 

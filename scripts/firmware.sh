@@ -95,6 +95,18 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
     exit 0
 fi
 
+# the Thumb-2 memcpy/memmove/memset (firmware/common/src/mem.rs) against volatile byte loops
+# (examples/memcheck.rs: every offset 0..7 x 0..7, length 0..39; exits with a failure status
+# through semihosting on a mismatch)
+(cd "$board" && CARGO_TARGET_DIR=$target_dir cargo build --locked --release --quiet --example memcheck)
+if ! memcheck=$(timeout 60 qemu-system-arm -machine lm3s6965evb -nographic -monitor none \
+    -semihosting-config enable=on,target=native \
+    -kernel "$target_dir/thumbv7m-none-eabi/release/examples/memcheck" 2>&1); then
+    printf '[firmware] FAIL: the memory routines disagree with the byte loops (or hung):\n%s\n' "$memcheck" >&2
+    exit 1
+fi
+echo "[firmware] QEMU: $(grep '^memcheck:' <<<"$memcheck")"
+
 run_dir=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 qemu_pid=

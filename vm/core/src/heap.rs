@@ -7,7 +7,7 @@
 //! header: u16 class id | u8 owner | u8 flags | u16 length | u16 element class | u16 RAM offset
 //! ```
 
-use crate::error::{Detail, Trap};
+use crate::error::{CodeAddress, Detail, Trap};
 use crate::layout::{self, ClassId};
 use crate::{nvm_err, SystemException, Vm};
 use oxicard_store::Nvm;
@@ -370,7 +370,7 @@ impl<N: Nvm> Vm<N> {
     pub(crate) fn field_of(&self, h: &Header, cell: u16) -> Result<i16, Trap> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
-                pc: 0,
+                pc: CodeAddress::new(0),
                 what: Detail::FieldOutsideObject,
             });
         }
@@ -438,7 +438,7 @@ impl<N: Nvm> Vm<N> {
     pub(crate) fn put_field_of(&mut self, h: &Header, cell: u16, value: i16) -> Result<(), Trap> {
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
-                pc: 0,
+                pc: CodeAddress::new(0),
                 what: Detail::FieldOutsideObject,
             });
         }
@@ -454,7 +454,7 @@ impl<N: Nvm> Vm<N> {
         let h = self.header(obj)?;
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
-                pc: 0,
+                pc: CodeAddress::new(0),
                 what: Detail::FieldOutsideObject,
             });
         }
@@ -471,7 +471,7 @@ impl<N: Nvm> Vm<N> {
         let h = self.header(obj)?;
         if cell >= h.len || h.class >= ARRAY_CLASS {
             return Err(Trap::Malformed {
-                pc: 0,
+                pc: CodeAddress::new(0),
                 what: Detail::FieldOutsideObject,
             });
         }
@@ -650,7 +650,7 @@ impl<N: Nvm> Vm<N> {
         match h.array_type() {
             Some(t) => Ok((h, t)),
             None => Err(Trap::Malformed {
-                pc: 0,
+                pc: CodeAddress::new(0),
                 what: Detail::NotAnArray,
             }),
         }
@@ -705,7 +705,7 @@ impl<N: Nvm> Vm<N> {
         self.guard_header(&h, crate::firewall::Access::Element)?;
         if ty.element_size() != 1 {
             return Err(Trap::Malformed {
-                pc: 0,
+                pc: CodeAddress::new(0),
                 what: Detail::NotAByteArray,
             });
         }

@@ -12,7 +12,7 @@
 //! a callee returns. Hostile bytecode stops with [`Trap::Malformed`], never a panic.
 
 use crate::api::{Natives, Value};
-use crate::error::{Detail, Trap};
+use crate::error::{CodeAddress, Detail, Trap};
 use crate::firewall::Access;
 use crate::heap::{ArrayType, ObjRef, NULL};
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
@@ -366,12 +366,12 @@ impl<N: Nvm> Vm<N> {
         let pkg = (m >> 16) as u8;
         let off = m & 0xFFFF;
         let info = *self.packages.get(pkg as usize).ok_or(Trap::Malformed {
-            pc: 0,
+            pc: CodeAddress::new(0),
             what: Detail::MethodInUnknownPackage,
         })?;
         if off >= info.method_len {
             return Err(Trap::Malformed {
-                pc: off,
+                pc: CodeAddress::new(off),
                 what: Detail::MethodOffset,
             });
         }
@@ -384,7 +384,7 @@ impl<N: Nvm> Vm<N> {
         };
         if h[0] & 0x40 != 0 {
             return Err(Trap::Malformed {
-                pc: a as u32,
+                pc: CodeAddress::new(a as u32),
                 what: Detail::InvokeOfAbstractMethod,
             });
         }
@@ -393,7 +393,7 @@ impl<N: Nvm> Vm<N> {
             Args::Top(top, floor) if top >= floor + margs as usize => top - margs as usize,
             _ => {
                 return Err(Trap::Malformed {
-                    pc: a as u32,
+                    pc: CodeAddress::new(a as u32),
                     what: Detail::ArgumentCountMismatch,
                 })
             }
@@ -463,7 +463,7 @@ impl<N: Nvm> Vm<N> {
                 if matches {
                     if handler >= info.method_len {
                         return Err(Trap::Malformed {
-                            pc: f.pc,
+                            pc: CodeAddress::new(f.pc),
                             what: Detail::HandlerOffset,
                         });
                     }
@@ -475,7 +475,7 @@ impl<N: Nvm> Vm<N> {
                     top.sp = top.stack_base + 1;
                     if top.stack_base >= top.stack_limit {
                         return Err(Trap::Malformed {
-                            pc: f.pc,
+                            pc: CodeAddress::new(f.pc),
                             what: Detail::NoStackForTheException,
                         });
                     }
@@ -504,7 +504,7 @@ impl<N: Nvm> Vm<N> {
     ) -> Result<u32, Trap> {
         if index >= info.cp_count {
             return Err(Trap::Malformed {
-                pc,
+                pc: CodeAddress::new(pc),
                 what: Detail::CpIndexOutOfRange,
             });
         }
@@ -514,7 +514,7 @@ impl<N: Nvm> Vm<N> {
             .map_err(nvm_err)?;
         if (e >> 24) as u8 & layout::CP_TAG_MASK != tag {
             return Err(Trap::Malformed {
-                pc,
+                pc: CodeAddress::new(pc),
                 what: Detail::CpEntryOfWrongKind,
             });
         }
@@ -608,7 +608,7 @@ impl<N: Nvm> Vm<N> {
             macro_rules! bad {
                 ($what:expr) => {
                     fail!(Trap::Malformed {
-                        pc: insn as u32,
+                        pc: CodeAddress::new(insn as u32),
                         what: $what
                     })
                 };

@@ -7,7 +7,7 @@
 
 use crate::api::NativeId;
 use crate::class::native_ref;
-use crate::error::{Detail, LinkError, Trap};
+use crate::error::{CodeAddress, Detail, LinkError, Trap};
 use crate::heap::{zero_fill, ArrayType};
 use crate::layout::{self, ClassId, MethodRef, FIRST_USER_CLASS, NATIVE_PACKAGE};
 use crate::reader::{Reader, Span};
@@ -596,7 +596,7 @@ impl<N: Nvm> Vm<N> {
             let l = self.nvm.read_u8(p).map_err(crate::nvm_err)? as usize;
             if p + 3 + l > addr + len {
                 return Err(Trap::Malformed {
-                    pc: p as u32,
+                    pc: CodeAddress::new(p as u32),
                     what: Detail::AppletComponentEntry,
                 });
             }

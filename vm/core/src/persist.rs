@@ -29,7 +29,7 @@
 //! The superblock is journaled before it changes, so it and everything it points to
 //! change together at a checkpoint.
 
-use crate::error::{Detail, Trap};
+use crate::error::{CodeAddress, Detail, Trap};
 use crate::heap::{self, ArrayType, ARRAY_CLASS, HDR};
 use crate::layout::{self, FIRST_USER_CLASS};
 use crate::{nvm_err, Vm};
@@ -58,7 +58,7 @@ impl<N: Nvm> Vm<N> {
             self.write_persistent(0, &layout::MAGIC.to_be_bytes(), false)?;
         } else if sb.magic != layout::MAGIC && sb.magic >> 8 == layout::MAGIC >> 8 {
             return Err(Trap::Malformed {
-                pc: 0,
+                pc: CodeAddress::new(0),
                 what: FOREIGN_FORMAT,
             });
         } else if sb.magic != layout::MAGIC {

@@ -833,7 +833,7 @@ impl<N: Nvm> Natives<N> for Runtime {
             n::APPLET_GET_SIO => word(0),
             n::APPLET_SELECT => boolean(true),
             n::APPLET_PROCESS | n::APPLET_INSTALL => Err(Trap::Malformed {
-                pc: 0,
+                pc: oxicard_vm::error::CodeAddress::new(0),
                 what: Detail::AbstractApiMethodInvoked,
             }),
             n::APPLET_RESELECTING => boolean(false),

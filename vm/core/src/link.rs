@@ -7,7 +7,7 @@
 
 use crate::api::NativeId;
 use crate::class::native_ref;
-use crate::error::{CodeAddress, Detail, LinkError, Trap};
+use crate::error::{CodeAddress, Detail, InfoOffset, LinkError, Trap};
 use crate::heap::{zero_fill, ArrayType};
 use crate::layout::{self, ClassId, MethodRef, FIRST_USER_CLASS, NATIVE_PACKAGE};
 use crate::reader::{Reader, Span};
@@ -789,7 +789,7 @@ impl<N: Nvm> Vm<N> {
             .map(|(_, id)| *id)
             .ok_or(LinkError::Malformed {
                 component: TAG_CLASS,
-                offset: at,
+                offset: InfoOffset::new(at),
                 expected: Detail::ClassRefToClassInfo,
             })
     }
@@ -806,7 +806,7 @@ impl<N: Nvm> Vm<N> {
             if let Err(LinkError::Malformed { .. }) = id {
                 id = Err(LinkError::Malformed {
                     component,
-                    offset: at,
+                    offset: InfoOffset::new(at),
                     expected: Detail::ClassRefToClassInfo,
                 });
             }
@@ -814,7 +814,7 @@ impl<N: Nvm> Vm<N> {
         }
         let bad = LinkError::BadToken {
             component,
-            offset: at,
+            offset: InfoOffset::new(at),
         };
         let token = (cref & 0xFF) as u8;
         match lk.imports.get(((cref >> 8) & 0x7F) as usize) {
@@ -992,7 +992,7 @@ impl<N: Nvm> Vm<N> {
         let cref = u16::from_be_bytes([e[1], e[2]]);
         let bad = LinkError::BadToken {
             component: TAG_CONSTANT_POOL,
-            offset: at,
+            offset: InfoOffset::new(at),
         };
         let mut method = None;
         let value: u32 = match tag {
@@ -1063,7 +1063,7 @@ impl<N: Nvm> Vm<N> {
             _ => {
                 return Err(LinkError::Malformed {
                     component: TAG_CONSTANT_POOL,
-                    offset: at,
+                    offset: InfoOffset::new(at),
                     expected: Detail::CpTag1To6,
                 })
             }

@@ -9,7 +9,7 @@
 //! again. A failure anywhere (malformed framing, NVM full, link error) leaves the linked
 //! image, the superblock and every table as they were; only free NVM may hold stale bytes.
 
-use crate::error::{Detail, LinkError};
+use crate::error::{Detail, InfoOffset, LinkError};
 use crate::reader::Span;
 use crate::Vm;
 use oxicard_store::{Nvm, NvmError};
@@ -111,7 +111,7 @@ impl PackageLoader {
         }
         let err = |expected| LinkError::Malformed {
             component: 0,
-            offset: self.fed - 3,
+            offset: InfoOffset::new(self.fed - 3),
             expected,
         };
         match self.comps.get_mut(tag as usize) {
@@ -142,7 +142,7 @@ impl PackageLoader {
             Some(e) => Err(e),
             None if self.remaining != 0 || self.header_len != 0 => Err(LinkError::Malformed {
                 component: 0,
-                offset: self.fed,
+                offset: InfoOffset::new(self.fed),
                 expected: Detail::RestOfLastComponent,
             }),
             None => {

@@ -5,7 +5,7 @@
 //! The cursor holds no borrow: each read takes the NVM, so the linker can write the linked
 //! image between reads.
 
-use crate::error::{Detail, LinkError};
+use crate::error::{Detail, InfoOffset, LinkError};
 use oxicard_store::Nvm;
 
 /// Cursor over a component's info, stored at NVM address `base`.
@@ -54,7 +54,7 @@ impl Reader {
     pub(crate) fn err(&self, expected: Detail) -> LinkError {
         LinkError::Malformed {
             component: self.component,
-            offset: self.pos,
+            offset: InfoOffset::new(self.pos),
             expected,
         }
     }

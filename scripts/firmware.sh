@@ -13,10 +13,9 @@
 # (data + bss without the NVM image, which stands in for the flash of a real board, plus the
 # stack; scripts/firmware-ram.sh). The RAM goal is met and enforced: here with the stack of
 # boot and GET DATA, in scripts/firmware-pcsc.sh with the deepest stack of card manager loads
-# and installs and the golden hello and wallet transcripts. The flash goal is not met yet: the
-# figures and the verdict are printed, and what fails the script is a regression past the
-# flash ceiling below (today's size plus a margin), so that the size can only go down.
-# FIRMWARE_BUDGET=warn only reports.
+# and installs and the golden hello and wallet transcripts. The flash goal is met and enforced:
+# a budget build over 65,536 bytes of text + data fails the script. FIRMWARE_BUDGET=warn only
+# reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/firmware-ram.sh
@@ -26,9 +25,8 @@ target_dir=${CARGO_TARGET_DIR:-$PWD/target}/firmware-boards
 built=$target_dir/thumbv7m-none-eabi/release/oxicard-qemu
 elf=$target_dir/oxicard-qemu.elf
 elf_crypto=$target_dir/oxicard-qemu-crypto.elf
+# enforced: the flash goal itself, and a ceiling for the static RAM
 flash_budget=65536
-# enforced ceilings (lower them as the firmware shrinks)
-flash_ceiling=${FIRMWARE_FLASH_CEILING:-70656}
 static_ram_ceiling=16384
 
 echo "[firmware] cargo build --release --features crypto ($board)"
@@ -72,18 +70,22 @@ echo "[firmware] largest functions: $("$nm_tool" -S -C --radix=d --size-sort "$e
     tail -n 6 | awk '{n = $4; sub(/::h[0-9a-f]+$/, "", n); gsub(/_\$LT\$|\$LT\$/, "<", n); gsub(/\$GT\$/, ">", n)
         gsub(/\$u20\$/, " ", n); gsub(/\.\./, "::", n); printf "%s %d; ", n, $2}')"
 over=()
-if [ "$flash" -le "$flash_budget" ]; then verdict="within the goal"; else verdict="OVER the goal"; fi
-printf '[firmware] budget build: flash %d; goal %d: %s; enforced ceiling %d\n' "$flash" "$flash_budget" "$verdict" "$flash_ceiling"
-[ "$flash" -le "$flash_ceiling" ] || over+=(flash)
+if [ "$flash" -le "$flash_budget" ]; then
+    verdict="within the goal, $((flash_budget - flash)) bytes to spare"
+else
+    verdict="OVER the goal by $((flash - flash_budget)) bytes"
+fi
+printf '[firmware] budget build: flash %d; goal %d (enforced): %s\n' "$flash" "$flash_budget" "$verdict"
+[ "$flash" -le "$flash_budget" ] || over+=(flash)
 printf '[firmware] budget build: static RAM without the NVM image %d, the card included (goal for all RAM, stack included: %d; the stack depth is measured below)\n' "$ram" "$firmware_ram_goal"
 [ "$ram" -le "$static_ram_ceiling" ] || over+=(RAM)
 static_ram=$ram
 budget_verdict() {
     if [ "${#over[@]}" -gt 0 ]; then
         if [ "${FIRMWARE_BUDGET:-enforce}" = warn ]; then
-            echo "[firmware] over the ceiling (${over[*]}); FIRMWARE_BUDGET=warn: reported only" >&2
+            echo "[firmware] over budget (${over[*]}); FIRMWARE_BUDGET=warn: reported only" >&2
         else
-            echo "[firmware] FAIL: the budget build grew past its ceiling (${over[*]})" >&2
+            echo "[firmware] FAIL: the budget build is over its budget (${over[*]})" >&2
             exit 1
         fi
     fi

@@ -51,6 +51,12 @@ check_layout() {
         "$vector_end" "$text_start"
 }
 
+# the boards' Rust target (.cargo/config.toml): a fresh machine may not have it yet
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx thumbv7m-none-eabi; then
+    echo "[firmware-boards] rustup target add thumbv7m-none-eabi"
+    rustup target add thumbv7m-none-eabi
+fi
+
 start=$SECONDS
 # the eeprom variant first, so that the ELF left behind is the default firmware
 echo "[firmware-boards] cargo build --release --locked --features eeprom ($board)"

@@ -15,6 +15,12 @@
 // global_asm! counts as unsafe): they only touch the memory their caller names.
 #![allow(unsafe_code)]
 
+// SAFETY: each routine reads and writes only the `len` bytes at the addresses its caller
+// passes (the C and EABI contracts above: the compiler emits these calls only for valid,
+// in-bounds ranges), touches no other memory and only the registers AAPCS lets a callee
+// clobber; word accesses happen only after the alignment test. Checked against byte loops
+// on the emulated Cortex-M3 by firmware/boards/qemu-lm3s6965/examples/memcheck.rs
+// (scripts/firmware.sh runs it).
 core::arch::global_asm!(
     // ---- copy forward: memcpy and its EABI forms --------------------------------------------
     ".section .text.oxicard_memcpy,\"ax\",%progbits",

@@ -16,6 +16,7 @@ use crate::error::{CodeAddress, Detail, Trap};
 use crate::firewall::Access;
 use crate::heap::{ArrayType, ObjRef, NULL};
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
+use crate::verify::{fused, original_opcode};
 use crate::{nvm_err, Frame, SystemException, Vm, MAX_FRAMES, STACK_WORDS};
 
 /// Stack indexes are masked with this (the stack length is a power of two), so an access
@@ -219,6 +220,20 @@ mod ops {
     pub const PutfieldIThis: u8 = Op::PutfieldIThis as u8;
     pub const Impdep1: u8 = Op::Impdep1 as u8;
     pub const Impdep2: u8 = Op::Impdep2 as u8;
+}
+
+/// Whether a branch of condition `c` (0..=5: eq, ne, lt, ge, gt, le, the order of the JCVM
+/// `if<cond>` and `if_scmp<cond>` opcodes) is taken for `a` compared with `b`.
+#[inline(always)]
+fn cond_taken(c: u8, a: i16, b: i16) -> bool {
+    match c {
+        0 => a == b,
+        1 => a != b,
+        2 => a < b,
+        3 => a >= b,
+        4 => a > b,
+        _ => a <= b,
+    }
 }
 
 /// How one run of an interpreter loop ended (besides a trap).
@@ -905,6 +920,124 @@ impl<N: Nvm> Vm<N> {
                         }
                     }
                     load_frame!();
+                }};
+            }
+
+            // Superinstructions (see `verify::fused`), in proven methods only. They read
+            // their code as one window of 8 bytes from `insn` (the guard after the Method
+            // component keeps it inside the NVM; the bytes were proven at link).
+            macro_rules! window {
+                () => {
+                    u64::from_le_bytes(self.read_bytes::<8>(insn).unwrap_or([0; 8]))
+                };
+            }
+            // byte `$k` (< 8) of window `$w`
+            macro_rules! wbyte {
+                ($w:expr, $k:expr) => {
+                    $w.wrapping_shr(8 * ($k) as u32) as u8
+                };
+            }
+            // the value of the local the load at byte `$k` of window `$w` reads, its length
+            macro_rules! fused_local {
+                ($w:expr, $k:expr) => {{
+                    let k: usize = $k;
+                    let b = wbyte!($w, k);
+                    let wide = b & 8 == 0;
+                    let i = if wide { wbyte!($w, k + 1) } else { b & 3 };
+                    (
+                        self.stack[(locals + i as usize) & STACK_MASK],
+                        1 + wide as usize,
+                    )
+                }};
+            }
+            // `bspush c` or `sconst_k` at byte `$k` of window `$w`: the constant, its length
+            macro_rules! fused_const {
+                ($w:expr, $k:expr) => {{
+                    let k: usize = $k;
+                    let b = wbyte!($w, k);
+                    let bspush = b == ops::Bspush;
+                    let c = if bspush {
+                        wbyte!($w, k + 1) as i8 as i16
+                    } else {
+                        b as i16 - 3
+                    };
+                    (c, 1 + bspush as usize)
+                }};
+            }
+            // the narrow branch at byte `$k` of window `$w`, `$taken` or not, the stack top
+            // then at `$sp` (set after the budget charge: a trap leaves the frame at `insn`)
+            macro_rules! fused_branch {
+                ($w:expr, $taken:expr, $k:expr, $sp:expr) => {{
+                    let k: usize = $k;
+                    let at = insn + k;
+                    if $taken {
+                        let target = at.wrapping_add(wbyte!($w, k + 1) as i8 as usize);
+                        if target <= at {
+                            charge!((at - target) as u64 + 1);
+                        }
+                        sp = $sp;
+                        pc = target;
+                        continue 'run;
+                    }
+                    sp = $sp;
+                    pc = at + 2;
+                }};
+            }
+            // one superinstruction whose first load's local is `$i0` and length `$l0`
+            macro_rules! fused_op {
+                (LL, $w:ident, $i0:expr, $l0:expr) => {{
+                    let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let (b, l1) = fused_local!($w, $l0);
+                    self.stack[sp & STACK_MASK] = a;
+                    self.stack[(sp + 1) & STACK_MASK] = b;
+                    sp += 2;
+                    pc += $l0 + l1;
+                }};
+                (LL_IFCMP, $w:ident, $i0:expr, $l0:expr) => {{
+                    let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let (b, l1) = fused_local!($w, $l0);
+                    let c = wbyte!($w, $l0 + l1).wrapping_sub(ops::IfScmpeq);
+                    fused_branch!($w, cond_taken(c, a, b), $l0 + l1, sp);
+                }};
+                (LK_IFCMP, $w:ident, $i0:expr, $l0:expr) => {{
+                    let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let (b, l1) = fused_const!($w, $l0);
+                    let c = wbyte!($w, $l0 + l1).wrapping_sub(ops::IfScmpeq);
+                    fused_branch!($w, cond_taken(c, a, b), $l0 + l1, sp);
+                }};
+                (L_IF, $w:ident, $i0:expr, $l0:expr) => {{
+                    let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let c = wbyte!($w, $l0).wrapping_sub(ops::Ifeq);
+                    fused_branch!($w, cond_taken(c, a, 0), $l0, sp);
+                }};
+                (L_IFCMP, $w:ident, $i0:expr, $l0:expr) => {{
+                    let b = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let a = self.stack[(sp - 1) & STACK_MASK];
+                    let c = wbyte!($w, $l0).wrapping_sub(ops::IfScmpeq);
+                    fused_branch!($w, cond_taken(c, a, b), $l0, sp - 1);
+                }};
+                (LK_ADD, $w:ident, $i0:expr, $l0:expr) => {{
+                    let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let (k, l1) = fused_const!($w, $l0);
+                    let k = if wbyte!($w, $l0 + l1) == ops::Ssub {
+                        k.wrapping_neg()
+                    } else {
+                        k
+                    };
+                    self.stack[sp & STACK_MASK] = a.wrapping_add(k);
+                    sp += 1;
+                    pc += $l0 + l1 + 1;
+                }};
+            }
+            // the index form (local in the next byte) and the `_n` forms of a kind
+            macro_rules! fused_arms {
+                ($kind:ident, $byte:ident, $w:ident) => {{
+                    let $w = window!();
+                    if $byte & 8 == 0 {
+                        fused_op!($kind, $w, wbyte!($w, 1), 2)
+                    } else {
+                        fused_op!($kind, $w, $byte & 3, 1)
+                    }
                 }};
             }
 
@@ -1658,7 +1791,27 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 4;
                 }
+                fused::LL | fused::LL_N0..=fused::LL_N3 if FAST => fused_arms!(LL, byte, w),
+                fused::LL_IFCMP | fused::LL_IFCMP_N0..=fused::LL_IFCMP_N3 if FAST => {
+                    fused_arms!(LL_IFCMP, byte, w)
+                }
+                fused::LK_IFCMP | fused::LK_IFCMP_N0..=fused::LK_IFCMP_N3 if FAST => {
+                    fused_arms!(LK_IFCMP, byte, w)
+                }
+                fused::L_IF | fused::L_IF_N0..=fused::L_IF_N3 if FAST => fused_arms!(L_IF, byte, w),
+                fused::L_IFCMP | fused::L_IFCMP_N0..=fused::L_IFCMP_N3 if FAST => {
+                    fused_arms!(L_IFCMP, byte, w)
+                }
+                fused::LK_ADD | fused::LK_ADD_N0..=fused::LK_ADD_N3 if FAST => {
+                    fused_arms!(LK_ADD, byte, w)
+                }
                 ops::Impdep1 | ops::Impdep2 => bad!(Detail::ReservedOpcode),
+                fused::FIRST..fused::END if !FAST => {
+                    // a fused method runs checked (its proof record was lost): its first
+                    // byte becomes the original opcode again, which runs next
+                    let original = original_opcode(op);
+                    t!(self.nvm.write(pc, &[original]).map_err(nvm_err));
+                }
                 _ => bad!(Detail::UndefinedOpcode),
             }
         }

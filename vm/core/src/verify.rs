@@ -20,6 +20,13 @@
 //! The walk keeps two bytes per code byte (state, depth) in free NVM above the allocated
 //! image: the card has no RAM to spare for a method of several kilobytes. Only the bytes a
 //! walk touched are cleared after it.
+//!
+//! After a method is proven, its hot short sequences become superinstructions (see
+//! [`fused`]): only the first opcode byte of the sequence is replaced, by an internal opcode
+//! the fast loop runs as the whole sequence in one dispatch. The other bytes stay, so a branch
+//! into the middle of a sequence runs the original instructions, and every reader of code
+//! (this walk included) sees the original opcode through [`original_opcode`]. None of the
+//! fused instructions can throw, so an exception never starts inside a fused sequence.
 
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
 use crate::link::METHOD_GUARD;
@@ -34,6 +41,105 @@ const UNSEEN: u8 = 0;
 const PENDING: u8 = 1;
 /// Processed.
 const DONE: u8 = 2;
+
+/// The internal opcodes of superinstructions (the fast loop only; opcodes no CAP file uses).
+///
+/// Each starts with a load of a short or reference local (`L`: `sload`/`aload` with an index
+/// operand, or `sload_n`/`aload_n`) and comes in five forms that keep what the first
+/// instruction was: the base value for the index form, `+ n` of a `_n` form at the base
+/// value's block with bit 3 set (`KIND_A`) or `| 0x0C` (`KIND_B`). So for any local load,
+/// original or internal: bit 3 clear is the index form, else the local is `byte & 3`, as for
+/// `aload_n` (0x18..0x1B) and `sload_n` (0x1C..0x1F) themselves. `K` is `bspush c` or
+/// `sconst_k`; the branches are the narrow forms.
+pub(crate) mod fused {
+    /// `L; L`: pushes two locals.
+    pub const LL: u8 = 0xC0;
+    /// `L; L; if_scmp<cond>`: compares two locals and branches.
+    pub const LL_IFCMP: u8 = 0xC1;
+    /// `L; K; if_scmp<cond>`: compares a local with a constant and branches.
+    pub const LK_IFCMP: u8 = 0xD0;
+    /// `L; if<cond>`: compares a local with zero and branches.
+    pub const L_IF: u8 = 0xD1;
+    /// `L; if_scmp<cond>`: compares the stack top with a local and branches.
+    pub const L_IFCMP: u8 = 0xE0;
+    /// `L; K; sadd` or `L; K; ssub`: pushes a local plus or minus a constant.
+    pub const LK_ADD: u8 = 0xE1;
+    /// `LL` with `aload_0`/`sload_0` first (to `LL_N3`, `_3`).
+    pub const LL_N0: u8 = encode(LL, 0x18);
+    /// `LL` with `aload_3`/`sload_3` first.
+    pub const LL_N3: u8 = LL_N0 + 3;
+    /// `LL_IFCMP` with a `_0` load first.
+    pub const LL_IFCMP_N0: u8 = encode(LL_IFCMP, 0x18);
+    /// `LL_IFCMP` with a `_3` load first.
+    pub const LL_IFCMP_N3: u8 = LL_IFCMP_N0 + 3;
+    /// `LK_IFCMP` with a `_0` load first.
+    pub const LK_IFCMP_N0: u8 = encode(LK_IFCMP, 0x18);
+    /// `LK_IFCMP` with a `_3` load first.
+    pub const LK_IFCMP_N3: u8 = LK_IFCMP_N0 + 3;
+    /// `L_IF` with a `_0` load first.
+    pub const L_IF_N0: u8 = encode(L_IF, 0x18);
+    /// `L_IF` with a `_3` load first.
+    pub const L_IF_N3: u8 = L_IF_N0 + 3;
+    /// `L_IFCMP` with a `_0` load first.
+    pub const L_IFCMP_N0: u8 = encode(L_IFCMP, 0x18);
+    /// `L_IFCMP` with a `_3` load first.
+    pub const L_IFCMP_N3: u8 = L_IFCMP_N0 + 3;
+    /// `LK_ADD` with a `_0` load first.
+    pub const LK_ADD_N0: u8 = encode(LK_ADD, 0x18);
+    /// `LK_ADD` with a `_3` load first.
+    pub const LK_ADD_N3: u8 = LK_ADD_N0 + 3;
+    /// The first internal opcode.
+    pub const FIRST: u8 = 0xC0;
+    /// Past the last internal opcode.
+    pub const END: u8 = 0xF0;
+
+    /// The internal opcode of `kind` for a first instruction of original opcode `first`
+    /// (a local load).
+    pub const fn encode(kind: u8, first: u8) -> u8 {
+        if first & 8 == 0 {
+            kind
+        } else if kind & 1 == 0 {
+            (kind & 0xF0) | 8 | (first & 3)
+        } else {
+            (kind & 0xF0) | 0x0C | (first & 3)
+        }
+    }
+}
+
+/// The JCVM opcode whose byte an internal opcode replaced (any other byte is itself): a
+/// `sload` form, which runs and verifies as the `aload` it may have been.
+pub(crate) const fn original_opcode(byte: u8) -> u8 {
+    if byte < fused::FIRST || byte >= fused::END {
+        byte
+    } else if byte & 8 == 0 {
+        Opcode::Sload as u8
+    } else {
+        Opcode::Sload0 as u8 + (byte & 3)
+    }
+}
+
+/// Length of a short or reference local load (original or fused first byte), if it is one.
+fn local_load_len(byte: u8) -> Option<usize> {
+    match original_opcode(byte) {
+        0x15 | 0x16 => Some(2),
+        0x18..=0x1F => Some(1),
+        _ => None,
+    }
+}
+
+/// Length of `bspush c` or `sconst_k`, if `byte` is one.
+fn short_const_len(byte: u8) -> Option<usize> {
+    match byte {
+        0x10 => Some(2),
+        0x02..=0x08 => Some(1),
+        _ => None,
+    }
+}
+
+/// Whether `byte` is a narrow `if_scmp<cond>`.
+fn is_if_scmp(byte: u8) -> bool {
+    (Opcode::IfScmpeq as u8..=Opcode::IfScmple as u8).contains(&byte)
+}
 
 /// Offsets waiting in RAM; more wait in the map (state [`PENDING`]) and are found by a sweep.
 const WORKLIST: usize = 32;
@@ -170,12 +276,79 @@ impl<N: Nvm> Vm<N> {
             list: Vec::new(),
             spilled: false,
         };
-        let r = self.walk_flow(&mut w, base, &hdr, proof);
+        let mut r = self.walk_flow(&mut w, base, &hdr, proof);
+        if proof == Proof::Depth && r.is_some() {
+            // every instruction the walk reached is proven: fuse the sequences they start
+            for pc in w.lo..=w.hi {
+                if self.nvm.read_u8(w.map + 2 * pc).ok() == Some(DONE)
+                    && self.fuse(base + pc, base + len).is_none()
+                {
+                    r = None;
+                    break;
+                }
+            }
+        }
         // leave the map zero for the next walk
         let cleared =
             crate::heap::zero_fill(&mut self.nvm, w.map + 2 * w.lo, 2 * (w.hi - w.lo + 1));
         cleared.ok()?;
         r
+    }
+
+    /// Replaces the first byte of the sequence starting at NVM address `a` (a proven
+    /// instruction; the component ends at `end`) by its superinstruction, if it starts one.
+    /// `None` when the NVM failed.
+    fn fuse(&mut self, a: usize, end: usize) -> Option<()> {
+        let Some(kind) = self.fusion_kind(a, end, false) else {
+            return Some(());
+        };
+        let first = self.nvm.read_u8(a).ok()?;
+        let op = fused::encode(kind, original_opcode(first));
+        if op != first {
+            self.nvm.write(a, &[op]).ok()?;
+        }
+        Some(())
+    }
+
+    /// The superinstruction the code at NVM address `a` starts, if any (the component ends
+    /// at `end`). `nested`: asked for the second load of an `L; L`, which is not looked
+    /// into further.
+    fn fusion_kind(&self, a: usize, end: usize, nested: bool) -> Option<u8> {
+        let byte = |at: usize| -> u8 {
+            if at < end {
+                self.nvm.read_u8(at).unwrap_or(0)
+            } else {
+                0
+            }
+        };
+        let l0 = local_load_len(byte(a))?;
+        let b1 = byte(a + l0);
+        if let Some(l1) = local_load_len(b1) {
+            if is_if_scmp(byte(a + l0 + l1)) {
+                Some(fused::LL_IFCMP)
+            } else if nested {
+                Some(fused::LL)
+            } else {
+                match self.fusion_kind(a + l0, end, true) {
+                    // the second load starts a sequence of its own: with `L; L` fused it
+                    // would run only after a branch to it
+                    Some(kind) if kind != fused::LL => None,
+                    _ => Some(fused::LL),
+                }
+            }
+        } else if let Some(l1) = short_const_len(b1) {
+            match byte(a + l0 + l1) {
+                b2 if is_if_scmp(b2) => Some(fused::LK_IFCMP),
+                b2 if b2 == Opcode::Sadd as u8 || b2 == Opcode::Ssub as u8 => Some(fused::LK_ADD),
+                _ => None,
+            }
+        } else if (Opcode::Ifeq as u8..=Opcode::Ifle as u8).contains(&b1) {
+            Some(fused::L_IF)
+        } else if is_if_scmp(b1) {
+            Some(fused::L_IFCMP)
+        } else {
+            None
+        }
     }
 
     fn method_header(&self, base: usize, len: usize, off: usize) -> Option<Header> {
@@ -222,7 +395,7 @@ impl<N: Nvm> Vm<N> {
             self.nvm.write(w.map + 2 * pc, &[DONE]).ok()?;
             let depth = depth as usize;
             let a = base + pc;
-            let op = Opcode::from_u8(self.nvm.read_u8(a).ok()?)?;
+            let op = Opcode::from_u8(original_opcode(self.nvm.read_u8(a).ok()?))?;
             let flags = op.flags();
             if flags.intersects(Flags::RESERVED | Flags::SUBROUTINE) {
                 return None;
@@ -528,6 +701,16 @@ mod tests {
         let info = vm.packages[0];
         assert!(vm.is_fast(&info, 1));
         assert!(!vm.is_fast(&info, 2), "only the verified entry is marked");
+        // `sload_1; sload_0; if_scmpge` and `sload_0; if_scmpge` became superinstructions,
+        // every other byte unchanged
+        let mut code = [0u8; 13];
+        vm.nvm.read(METHODS as usize + 3, &mut code).unwrap();
+        assert_eq!(code[2], fused::encode(fused::LL_IFCMP, Op::Sload1 as u8));
+        assert_eq!(code[3], fused::encode(fused::L_IFCMP, Op::Sload0 as u8));
+        assert_eq!(original_opcode(code[2]), Op::Sload1 as u8);
+        assert_eq!(original_opcode(code[3]), Op::Sload0 as u8);
+        assert_eq!(&code[..2], &m[2..4]);
+        assert_eq!(&code[4..], &m[6..]);
         // the walk leaves its map clear
         let mut map = [0xAAu8; 64];
         vm.nvm.read(0x8000, &mut map).unwrap();
@@ -629,6 +812,156 @@ mod tests {
             );
             assert_eq!(vm.run(&mut NoNatives, 1, &[-4]), Ok(crate::Value::Word(0)));
         }
+    }
+
+    /// `short f(short a, short b)`: every superinstruction kind, in both forms of its first
+    /// load, with every condition, mixed into a wrapping hash in local 2; and its value
+    /// computed in Rust from the JCVM semantics of the original instructions.
+    fn fused_program() -> StdVec<u8> {
+        // locals: 0 a, 1 b, 2 hash, 3 loop counter, 4 a, 5 b (4 and 5: the index forms)
+        let mut m = vec![0x04, 0x24]; // max_stack 4, nargs 2, max_locals 4
+        let (a, b) = (Op::Sload0 as u8, Op::Sload1 as u8);
+        let (a4, b5) = ([Op::Sload as u8, 4], [Op::Sload as u8, 5]);
+        m.extend([a, Op::Sstore as u8, 4, b, Op::Sstore as u8, 5]);
+        // hash = hash * 3 + taken (`sload_2; sload_2; sload_2`: two `L; L` superinstructions)
+        let mix = |m: &mut StdVec<u8>, test: &[u8], branch: u8| {
+            m.extend(ops(&[
+                Op::Sload2,
+                Op::Sload2,
+                Op::Sload2,
+                Op::Sadd,
+                Op::Sadd,
+            ]));
+            m.push(Op::Sstore2 as u8);
+            m.extend_from_slice(test);
+            m.extend([branch, 4, Op::Goto as u8, 5, Op::Sinc as u8, 2, 1]);
+        };
+        for c in 0..6u8 {
+            let scmp = Op::IfScmpeq as u8 + c;
+            let cmp0 = Op::Ifeq as u8 + c;
+            mix(&mut m, &[a, b], scmp);
+            mix(&mut m, &[a4[0], a4[1], b], scmp);
+            mix(&mut m, &[a, b5[0], b5[1]], scmp);
+            mix(&mut m, &[a, Op::Bspush as u8, 5], scmp);
+            mix(&mut m, &[b5[0], b5[1], Op::SconstM1 as u8], scmp);
+            mix(&mut m, &[a], cmp0);
+            mix(&mut m, &[b5[0], b5[1]], cmp0);
+            mix(&mut m, &[Op::Bspush as u8, 3, a], scmp);
+            mix(&mut m, &[Op::Sconst0 as u8, b5[0], b5[1]], scmp);
+        }
+        // hash += a + 7; hash += b - 2 (`L; K; sadd|ssub`)
+        for add in [
+            [a, Op::Bspush as u8, 7, Op::Sadd as u8],
+            [b5[0], b5[1], 2, Op::Ssub as u8],
+        ] {
+            let add = if add[2] == 2 {
+                StdVec::from([add[0], add[1], Op::Sconst2 as u8, add[3]])
+            } else {
+                add.to_vec()
+            };
+            m.extend_from_slice(&add);
+            m.extend(ops(&[Op::Sload2, Op::Sadd, Op::Sstore2]));
+        }
+        // hash += a + b (`sload 4; sload_1`: `L; L` with the index form first)
+        m.extend([a4[0], a4[1], b, Op::Sadd as u8]);
+        m.extend(ops(&[Op::Sload2, Op::Sadd, Op::Sstore2]));
+        // a backward fused branch: do { i++ } while (i < 20); hash += i
+        m.extend([Op::Sconst0 as u8, Op::Sstore3 as u8]);
+        m.extend([Op::Sinc as u8, 3, 1, Op::Sload3 as u8, Op::Bspush as u8, 20]);
+        m.extend([Op::IfScmplt as u8, (-6i8) as u8]);
+        m.extend(ops(&[Op::Sload2, Op::Sload3, Op::Sadd, Op::Sreturn]));
+        m
+    }
+
+    fn fused_model(a: i16, b: i16) -> i16 {
+        let conds: [fn(i16, i16) -> bool; 6] = [
+            |x, y| x == y,
+            |x, y| x != y,
+            |x, y| x < y,
+            |x, y| x >= y,
+            |x, y| x > y,
+            |x, y| x <= y,
+        ];
+        let mut h = 0i16;
+        for cond in conds {
+            for (x, y) in [
+                (a, b),
+                (a, b),
+                (a, b),
+                (a, 5),
+                (b, -1),
+                (a, 0),
+                (b, 0),
+                (3, a),
+                (0, b),
+            ] {
+                h = h.wrapping_mul(3).wrapping_add(cond(x, y) as i16);
+            }
+        }
+        h = h.wrapping_add(a.wrapping_add(7));
+        h = h.wrapping_add(b.wrapping_sub(2));
+        h = h.wrapping_add(a.wrapping_add(b));
+        h.wrapping_add(20)
+    }
+
+    #[test]
+    fn superinstructions_run_as_the_instructions_they_replace() {
+        let values = [i16::MIN, -129, -1, 0, 1, 3, 5, 127, i16::MAX];
+        let mut fast = vm_with(&fused_program());
+        assert!(fast.verify_method(&mut verifier(), 1));
+        let mut checked = vm_with(&fused_program());
+        let mut code = vec![0u8; fused_program().len() + 1];
+        fast.nvm.read(METHODS as usize, &mut code).unwrap();
+        let kinds = [
+            fused::LL,
+            fused::LL_IFCMP,
+            fused::LK_IFCMP,
+            fused::L_IF,
+            fused::L_IFCMP,
+            fused::LK_ADD,
+        ];
+        for kind in kinds {
+            let index_form = fused::encode(kind, Op::Sload as u8);
+            assert!(code.contains(&index_form), "no {index_form:#04x}");
+            let n_form = |n| fused::encode(kind, Op::Sload0 as u8 + n);
+            assert!(
+                (0..4).any(|n| code.contains(&n_form(n))),
+                "no {:#04x}",
+                n_form(0)
+            );
+        }
+        for &a in &values {
+            for &b in &values {
+                let want = Ok(crate::Value::Word(fused_model(a, b)));
+                assert_eq!(fast.run(&mut NoNatives, 1, &[a, b]), want, "fast {a} {b}");
+                assert_eq!(
+                    checked.run(&mut NoNatives, 1, &[a, b]),
+                    want,
+                    "checked {a} {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_fused_method_run_checked_gets_its_original_code_back() {
+        let original = fused_program();
+        let mut vm = vm_with(&original);
+        assert!(vm.verify_method(&mut verifier(), 1));
+        let info = vm.packages[0];
+        let mut code = vec![0u8; original.len()];
+        vm.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        assert_ne!(code, original);
+        // the proof record is lost: the method runs checked
+        vm.nvm
+            .write(fast_map_addr(info.method_addr, info.method_len), &[0])
+            .unwrap();
+        assert!(!vm.is_fast(&info, 1));
+        let want = Ok(crate::Value::Word(fused_model(-2, 9)));
+        assert_eq!(vm.run(&mut NoNatives, 1, &[-2, 9]), want);
+        vm.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        assert_eq!(code, original);
+        assert_eq!(vm.run(&mut NoNatives, 1, &[-2, 9]), want);
     }
 
     #[test]

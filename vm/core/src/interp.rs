@@ -719,13 +719,28 @@ impl<N: Nvm> Vm<N> {
                     if !FAST && sp < base + 4 {
                         bad!(Detail::OperandStackUnderflow)
                     }
-                    let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
-                        | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
-                    let $a = ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
-                        | self.stack[(sp - 3) & STACK_MASK] as u16 as i32;
-                    let r: i32 = $e;
-                    self.stack[(sp - 4) & STACK_MASK] = (r >> 16) as i16;
-                    self.stack[(sp - 3) & STACK_MASK] = r as i16;
+                    let j = (sp - 4) & STACK_MASK;
+                    let window = self.stack.get_mut(j..j + 4);
+                    match window.and_then(|q| <&mut [i16; 4]>::try_from(q).ok()) {
+                        // the four words in one piece (a proven frame's operands never wrap
+                        // around the stack array)
+                        Some(q) if FAST => {
+                            let $a = ((q[0] as i32) << 16) | q[1] as u16 as i32;
+                            let $b = ((q[2] as i32) << 16) | q[3] as u16 as i32;
+                            let r: i32 = $e;
+                            q[0] = (r >> 16) as i16;
+                            q[1] = r as i16;
+                        }
+                        _ => {
+                            let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
+                                | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
+                            let $a = ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
+                                | self.stack[(sp - 3) & STACK_MASK] as u16 as i32;
+                            let r: i32 = $e;
+                            self.stack[(sp - 4) & STACK_MASK] = (r >> 16) as i16;
+                            self.stack[(sp - 3) & STACK_MASK] = r as i16;
+                        }
+                    }
                     sp -= 2;
                     pc += 1;
                 }};
@@ -1016,22 +1031,121 @@ impl<N: Nvm> Vm<N> {
                     let c = wbyte!($w, $l0).wrapping_sub(ops::IfScmpeq);
                     fused_branch!($w, cond_taken(c, a, b), $l0, sp - 1);
                 }};
-                (LK_ADD, $w:ident, $i0:expr, $l0:expr) => {{
+                (LK_OP, $w:ident, $i0:expr, $l0:expr) => {{
                     let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
                     let (k, l1) = fused_const!($w, $l0);
-                    let k = if wbyte!($w, $l0 + l1) == ops::Ssub {
-                        k.wrapping_neg()
-                    } else {
-                        k
+                    let s = (k & 0x1F) as u32;
+                    let r = match wbyte!($w, $l0 + l1) {
+                        ops::Sadd => a.wrapping_add(k),
+                        ops::Ssub => a.wrapping_sub(k),
+                        ops::Smul => a.wrapping_mul(k),
+                        ops::Sand => a & k,
+                        ops::Sor => a | k,
+                        ops::Sxor => a ^ k,
+                        ops::Sshl => (a as i32).wrapping_shl(s) as i16,
+                        ops::Sshr => (a as i32).wrapping_shr(s) as i16,
+                        _ => (a as i32 as u32).wrapping_shr(s) as i16,
                     };
-                    self.stack[sp & STACK_MASK] = a.wrapping_add(k);
+                    self.stack[sp & STACK_MASK] = r;
+                    sp += 1;
+                    pc += $l0 + l1 + 1;
+                }};
+                (LL_XALOAD, $w:ident, $i0:expr, $l0:expr) => {{
+                    let arr = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let (index, l1) = fused_local!($w, $l0);
+                    let v = if wbyte!($w, $l0 + l1) == ops::Baload {
+                        self.load_fast::<1>(arr as ObjRef, index)
+                            .map(|[b]| b as i8 as i16)
+                    } else {
+                        self.load_fast::<2>(arr as ObjRef, index)
+                            .map(i16::from_be_bytes)
+                    };
+                    match v {
+                        Some(v) => {
+                            self.stack[sp & STACK_MASK] = v;
+                            sp += 1;
+                            pc += $l0 + l1 + 1;
+                        }
+                        None => {
+                            // the element instruction runs on its own: the checked path
+                            // reads the element or throws at its own pc
+                            self.stack[sp & STACK_MASK] = arr;
+                            self.stack[(sp + 1) & STACK_MASK] = index;
+                            sp += 2;
+                            pc += $l0 + l1;
+                        }
+                    }
+                }};
+                (IK_OP, $w:ident, $i0:expr, $l0:expr) => {{
+                    let i = locals + $i0 as usize;
+                    let a = ((self.stack[i & STACK_MASK] as i32) << 16)
+                        | self.stack[(i + 1) & STACK_MASK] as u16 as i32;
+                    let (k, l1) = match wbyte!($w, $l0) {
+                        ops::Bipush => (wbyte!($w, $l0 + 1) as i8 as i32, 2),
+                        ops::Sipush => (
+                            i16::from_be_bytes([wbyte!($w, $l0 + 1), wbyte!($w, $l0 + 2)]) as i32,
+                            3,
+                        ),
+                        c => (c as i32 - ops::Iconst0 as i32, 1),
+                    };
+                    let s = (k & 0x1F) as u32;
+                    let r = match wbyte!($w, $l0 + l1) {
+                        ops::Iadd => a.wrapping_add(k),
+                        ops::Isub => a.wrapping_sub(k),
+                        ops::Imul => a.wrapping_mul(k),
+                        ops::Iand => a & k,
+                        ops::Ior => a | k,
+                        ops::Ixor => a ^ k,
+                        ops::Ishl => a.wrapping_shl(s),
+                        ops::Ishr => a.wrapping_shr(s),
+                        _ => (a as u32).wrapping_shr(s) as i32,
+                    };
+                    self.stack[sp & STACK_MASK] = (r >> 16) as i16;
+                    self.stack[(sp + 1) & STACK_MASK] = r as i16;
+                    sp += 2;
+                    pc += $l0 + l1 + 1;
+                }};
+                (LL_OP, $w:ident, $i0:expr, $l0:expr) => {{
+                    let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
+                    let (b, l1) = fused_local!($w, $l0);
+                    let s = (b & 0x1F) as u32;
+                    let r = match wbyte!($w, $l0 + l1) {
+                        ops::Sadd => a.wrapping_add(b),
+                        ops::Ssub => a.wrapping_sub(b),
+                        ops::Smul => a.wrapping_mul(b),
+                        ops::Sand => a & b,
+                        ops::Sor => a | b,
+                        ops::Sxor => a ^ b,
+                        ops::Sshl => (a as i32).wrapping_shl(s) as i16,
+                        ops::Sshr => (a as i32).wrapping_shr(s) as i16,
+                        _ => (a as i32 as u32).wrapping_shr(s) as i16,
+                    };
+                    self.stack[sp & STACK_MASK] = r;
                     sp += 1;
                     pc += $l0 + l1 + 1;
                 }};
             }
             // the index form (local in the next byte) and the `_n` forms of a kind
             macro_rules! fused_arms {
+                ($kind:ident, $byte:ident, $w:ident, index) => {{
+                    if !FAST {
+                        bad!(Detail::UndefinedOpcode);
+                    }
+                    let $w = window!();
+                    fused_op!($kind, $w, wbyte!($w, 1), 2)
+                }};
+                ($kind:ident, $byte:ident, $w:ident, $n0:ident) => {{
+                    if !FAST {
+                        bad!(Detail::UndefinedOpcode);
+                    }
+                    let $w = window!();
+                    fused_op!($kind, $w, $byte.wrapping_sub(fused::$n0), 1)
+                }};
                 ($kind:ident, $byte:ident, $w:ident) => {{
+                    if !FAST {
+                        // (never: the checked loop reads the original opcode)
+                        bad!(Detail::UndefinedOpcode);
+                    }
                     let $w = window!();
                     if $byte & 8 == 0 {
                         fused_op!($kind, $w, wbyte!($w, 1), 2)
@@ -1045,6 +1159,9 @@ impl<N: Nvm> Vm<N> {
             // its last instruction, onto the reserved-opcode guard the linker puts after
             // it (link::METHOD_GUARD); branches, returns and handlers are checked.
             let byte = t!(self.nvm.read_u8(pc).map_err(nvm_err));
+            // the checked loop runs a superinstruction's first byte as the local load it
+            // replaced (a method linked by a build with the proven loop, run checked)
+            let byte = if FAST { byte } else { original_opcode(byte) };
             let op = byte;
             match op {
                 ops::Nop => pc += 1,
@@ -1791,27 +1908,26 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 4;
                 }
-                fused::LL | fused::LL_N0..=fused::LL_N3 if FAST => fused_arms!(LL, byte, w),
-                fused::LL_IFCMP | fused::LL_IFCMP_N0..=fused::LL_IFCMP_N3 if FAST => {
+                fused::LL | fused::LL_N0..=fused::LL_N3 => fused_arms!(LL, byte, w),
+                fused::LL_IFCMP | fused::LL_IFCMP_N0..=fused::LL_IFCMP_N3 => {
                     fused_arms!(LL_IFCMP, byte, w)
                 }
-                fused::LK_IFCMP | fused::LK_IFCMP_N0..=fused::LK_IFCMP_N3 if FAST => {
+                fused::LK_IFCMP | fused::LK_IFCMP_N0..=fused::LK_IFCMP_N3 => {
                     fused_arms!(LK_IFCMP, byte, w)
                 }
-                fused::L_IF | fused::L_IF_N0..=fused::L_IF_N3 if FAST => fused_arms!(L_IF, byte, w),
-                fused::L_IFCMP | fused::L_IFCMP_N0..=fused::L_IFCMP_N3 if FAST => {
+                fused::L_IF | fused::L_IF_N0..=fused::L_IF_N3 => fused_arms!(L_IF, byte, w),
+                fused::L_IFCMP | fused::L_IFCMP_N0..=fused::L_IFCMP_N3 => {
                     fused_arms!(L_IFCMP, byte, w)
                 }
-                fused::LK_ADD | fused::LK_ADD_N0..=fused::LK_ADD_N3 if FAST => {
-                    fused_arms!(LK_ADD, byte, w)
+                fused::LK_OP | fused::LK_OP_N0..=fused::LK_OP_N3 => fused_arms!(LK_OP, byte, w),
+                fused::LL_XALOAD | fused::LL_XALOAD_N0..=fused::LL_XALOAD_N3 => {
+                    fused_arms!(LL_XALOAD, byte, w)
                 }
+                fused::IK_OP => fused_arms!(IK_OP, byte, w, index),
+                fused::IK_OP_N0..=fused::IK_OP_N3 => fused_arms!(IK_OP, byte, w, IK_OP_N0),
+                fused::LL_OP => fused_arms!(LL_OP, byte, w, index),
+                fused::LL_OP_N0..=fused::LL_OP_N3 => fused_arms!(LL_OP, byte, w, LL_OP_N0),
                 ops::Impdep1 | ops::Impdep2 => bad!(Detail::ReservedOpcode),
-                fused::FIRST..fused::END if !FAST => {
-                    // a fused method runs checked (its proof record was lost): its first
-                    // byte becomes the original opcode again, which runs next
-                    let original = original_opcode(op);
-                    t!(self.nvm.write(pc, &[original]).map_err(nvm_err));
-                }
                 _ => bad!(Detail::UndefinedOpcode),
             }
         }

@@ -436,8 +436,15 @@ impl<N: Nvm> Vm<N> {
 
         // Verification: the methods this package's references can start prove their facts
         // for the interpreter's fast mode (the others run checked).
+        // Then the proven code's hot sequences become superinstructions (verify::fused).
         if cfg!(feature = "proven-loop") {
+            let covered = self
+                .begin_cover(&mut verifier, lk.pkg, method.len)
+                .is_some();
             self.verify_package(&lk, &mut verifier, cp_addr, cp_count, applet_addr)?;
+            if covered {
+                self.fuse_covered(&mut verifier);
+            }
         }
 
         // Static arrays (segment 1 of the image), owned by the package's context.

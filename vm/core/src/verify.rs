@@ -27,6 +27,10 @@
 //! into the middle of a sequence runs the original instructions, and every reader of code
 //! (this walk included) sees the original opcode through [`original_opcode`]. None of the
 //! fused instructions can throw, so an exception never starts inside a fused sequence.
+//! Fusing waits until every method of the package is proven, and leaves out a byte that some
+//! proof read as an operand (overlapping methods, see `Cover`); code not proven before that
+//! holds an internal opcode is not proven. The checked loop runs an internal opcode as the
+//! local load it replaced.
 
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
 use crate::link::METHOD_GUARD;
@@ -62,8 +66,13 @@ pub(crate) mod fused {
     pub const L_IF: u8 = 0xD1;
     /// `L; if_scmp<cond>`: compares the stack top with a local and branches.
     pub const L_IFCMP: u8 = 0xE0;
-    /// `L; K; sadd` or `L; K; ssub`: pushes a local plus or minus a constant.
-    pub const LK_ADD: u8 = 0xE1;
+    /// `L; K; <op>`, `<op>` one of `sadd ssub smul sand sor sxor sshl sshr sushr`: pushes
+    /// a local combined with a constant.
+    pub const LK_OP: u8 = 0xE1;
+    /// `L; L; baload|saload|aaload`: pushes an element of an array in a local at an index in
+    /// a local (when the element's fast path does not apply, the loads run and the element
+    /// instruction runs on its own, so it throws at its own pc).
+    pub const LL_XALOAD: u8 = 0xF0;
     /// `LL` with `aload_0`/`sload_0` first (to `LL_N3`, `_3`).
     pub const LL_N0: u8 = encode(LL, 0x18);
     /// `LL` with `aload_3`/`sload_3` first.
@@ -84,19 +93,53 @@ pub(crate) mod fused {
     pub const L_IFCMP_N0: u8 = encode(L_IFCMP, 0x18);
     /// `L_IFCMP` with a `_3` load first.
     pub const L_IFCMP_N3: u8 = L_IFCMP_N0 + 3;
-    /// `LK_ADD` with a `_0` load first.
-    pub const LK_ADD_N0: u8 = encode(LK_ADD, 0x18);
-    /// `LK_ADD` with a `_3` load first.
-    pub const LK_ADD_N3: u8 = LK_ADD_N0 + 3;
+    /// `L; L; <op>`, `<op>` as for [`LK_OP`]: pushes two locals combined. Its forms are
+    /// consecutive values (`LL_OP`, then the `_0` to `_3` forms): no other superinstruction
+    /// has it as its second load, so the bit-3 rule is not needed.
+    pub const LL_OP: u8 = 0xF1;
+    /// `LL_OP` with a `_0` load first.
+    pub const LL_OP_N0: u8 = LL_OP + 1;
+    /// `LL_OP` with a `_3` load first.
+    pub const LL_OP_N3: u8 = LL_OP + 4;
+    /// `IL; IK; <iop>`: an int local (`iload` or `iload_n`) combined with an int constant
+    /// (`bipush`, `sipush`, `iconst_n`) by one of `iadd isub imul iand ior ixor ishl ishr
+    /// iushr`. Its forms are consecutive values, its original an `iload` form.
+    pub const IK_OP: u8 = 0xC2;
+    /// `IK_OP` with `iload_0` first.
+    pub const IK_OP_N0: u8 = IK_OP + 1;
+    /// `IK_OP` with `iload_3` first.
+    pub const IK_OP_N3: u8 = IK_OP + 4;
+    /// `LK_OP` with a `_0` load first.
+    pub const LK_OP_N0: u8 = encode(LK_OP, 0x18);
+    /// `LK_OP` with a `_3` load first.
+    pub const LK_OP_N3: u8 = LK_OP_N0 + 3;
+    /// `LL_XALOAD` with a `_0` load first.
+    pub const LL_XALOAD_N0: u8 = encode(LL_XALOAD, 0x18);
+    /// `LL_XALOAD` with a `_3` load first.
+    pub const LL_XALOAD_N3: u8 = LL_XALOAD_N0 + 3;
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.
-    pub const END: u8 = 0xF0;
+    pub const END: u8 = LL_XALOAD_N3 + 1;
 
     /// The internal opcode of `kind` for a first instruction of original opcode `first`
     /// (a local load).
     pub const fn encode(kind: u8, first: u8) -> u8 {
-        if first & 8 == 0 {
+        if kind == IK_OP {
+            // `iload` (0x17) or `iload_n` (0x20 + n)
+            if first == 0x17 {
+                IK_OP
+            } else {
+                IK_OP_N0 + (first & 3)
+            }
+        } else if kind == LL_OP {
+            // (never the second load of another superinstruction: consecutive values)
+            if first & 8 == 0 {
+                LL_OP
+            } else {
+                LL_OP_N0 + (first & 3)
+            }
+        } else if first & 8 == 0 {
             kind
         } else if kind & 1 == 0 {
             (kind & 0xF0) | 8 | (first & 3)
@@ -111,6 +154,12 @@ pub(crate) mod fused {
 pub(crate) const fn original_opcode(byte: u8) -> u8 {
     if byte < fused::FIRST || byte >= fused::END {
         byte
+    } else if byte == fused::IK_OP {
+        Opcode::Iload as u8
+    } else if byte >= fused::IK_OP_N0 && byte <= fused::IK_OP_N3 {
+        Opcode::Iload0 as u8 + (byte - fused::IK_OP_N0)
+    } else if byte >= fused::LL_OP_N0 && byte <= fused::LL_OP_N3 {
+        Opcode::Sload0 as u8 + (byte - fused::LL_OP_N0)
     } else if byte & 8 == 0 {
         Opcode::Sload as u8
     } else {
@@ -135,6 +184,32 @@ fn short_const_len(byte: u8) -> Option<usize> {
         _ => None,
     }
 }
+
+/// The short arithmetic of [`fused::LK_OP`] (none of them throws).
+const SHORT_OPS: [Opcode; 9] = [
+    Opcode::Sadd,
+    Opcode::Ssub,
+    Opcode::Smul,
+    Opcode::Sand,
+    Opcode::Sor,
+    Opcode::Sxor,
+    Opcode::Sshl,
+    Opcode::Sshr,
+    Opcode::Sushr,
+];
+
+/// The int arithmetic of [`fused::IK_OP`] (none of them throws).
+const INT_OPS: [Opcode; 9] = [
+    Opcode::Iadd,
+    Opcode::Isub,
+    Opcode::Imul,
+    Opcode::Iand,
+    Opcode::Ior,
+    Opcode::Ixor,
+    Opcode::Ishl,
+    Opcode::Ishr,
+    Opcode::Iushr,
+];
 
 /// Whether `byte` is a narrow `if_scmp<cond>`.
 fn is_if_scmp(byte: u8) -> bool {
@@ -176,7 +251,28 @@ pub(crate) struct Verifier {
     limit: usize,
     /// Return words of methods walked so far.
     returns: Vec<(MethodRef, Option<u8>), RET_CACHE>,
+    /// The cover map of the package being verified (see [`Verifier::begin_cover`]).
+    cover: Option<Cover>,
 }
+
+/// Which code bytes of one package the proven methods use, and how: one byte per code byte,
+/// [`COVER_START`] where an instruction starts, [`COVER_OPERAND`] inside one. A byte both
+/// (two methods overlap and read it differently) is not fused: a superinstruction changes
+/// its first byte, which another proof may have read as an operand.
+#[derive(Clone, Copy)]
+struct Cover {
+    /// The package.
+    pkg: u8,
+    /// NVM address of the map.
+    addr: usize,
+    /// Length of the package's Method component.
+    len: usize,
+}
+
+/// Cover map: a proven instruction starts at this byte.
+const COVER_START: u8 = 1;
+/// Cover map: this byte is inside a proven instruction.
+const COVER_OPERAND: u8 = 2;
 
 impl Verifier {
     /// A verifier whose map uses the free NVM `[map, limit)`.
@@ -186,6 +282,7 @@ impl Verifier {
             zeroed: 0,
             limit,
             returns: Vec::new(),
+            cover: None,
         }
     }
 }
@@ -268,6 +365,9 @@ impl<N: Nvm> Vm<N> {
             v.zeroed = need;
         }
         let mut w = Walk {
+            // the code of a method proven before may hold superinstructions; any other
+            // code holding one of their opcodes is not proven
+            fused_ok: self.is_fast(&info, m & 0xFFFF),
             pkg: (m >> 16) as u8,
             map: v.map,
             len,
@@ -277,15 +377,14 @@ impl<N: Nvm> Vm<N> {
             spilled: false,
         };
         let mut r = self.walk_flow(&mut w, base, &hdr, proof);
-        if proof == Proof::Depth && r.is_some() {
-            // every instruction the walk reached is proven: fuse the sequences they start
-            for pc in w.lo..=w.hi {
-                if self.nvm.read_u8(w.map + 2 * pc).ok() == Some(DONE)
-                    && self.fuse(base + pc, base + len).is_none()
-                {
-                    r = None;
-                    break;
-                }
+        if let Some(c) = v.cover {
+            if proof == Proof::Depth
+                && r.is_some()
+                && c.pkg == w.pkg
+                && c.len == len
+                && self.record_cover(&w, base, c).is_none()
+            {
+                r = None;
             }
         }
         // leave the map zero for the next walk
@@ -295,17 +394,67 @@ impl<N: Nvm> Vm<N> {
         r
     }
 
-    /// Replaces the first byte of the sequence starting at NVM address `a` (a proven
-    /// instruction; the component ends at `end`) by its superinstruction, if it starts one.
-    /// `None` when the NVM failed.
-    fn fuse(&mut self, a: usize, end: usize) -> Option<()> {
-        let Some(kind) = self.fusion_kind(a, end, false) else {
-            return Some(());
-        };
-        let first = self.nvm.read_u8(a).ok()?;
-        let op = fused::encode(kind, original_opcode(first));
-        if op != first {
-            self.nvm.write(a, &[op]).ok()?;
+    /// Starts the cover map of package `pkg` (Method component of `len` bytes) at the top
+    /// of the verifier's free NVM; `None` when it does not fit (then nothing is fused).
+    pub(crate) fn begin_cover(&mut self, v: &mut Verifier, pkg: u8, len: usize) -> Option<()> {
+        let addr = v.limit.checked_sub(len)?;
+        if addr < v.map {
+            return None;
+        }
+        crate::heap::zero_fill(&mut self.nvm, addr, len).ok()?;
+        v.limit = addr;
+        v.cover = Some(Cover { pkg, addr, len });
+        Some(())
+    }
+
+    /// Marks in cover map `c` the instructions walk `w` reached (their states are
+    /// [`DONE`] in its map). `None` when the NVM failed.
+    fn record_cover(&mut self, w: &Walk, base: usize, c: Cover) -> Option<()> {
+        for pc in w.lo..=w.hi {
+            if self.nvm.read_u8(w.map + 2 * pc).ok()? != DONE {
+                continue;
+            }
+            let a = base + pc;
+            let op = Opcode::from_u8(original_opcode(self.nvm.read_u8(a).ok()?))?;
+            let ilen = match op.layout().fixed_len() {
+                Some(l) => l,
+                None => switch_len(self, a, op.layout())?,
+            };
+            for (i, mark) in (pc..pc + ilen)
+                .zip(core::iter::once(COVER_START).chain(core::iter::repeat(COVER_OPERAND)))
+            {
+                let at = c.addr + i;
+                if i >= c.len {
+                    return None;
+                }
+                let old = self.nvm.read_u8(at).ok()?;
+                if old | mark != old {
+                    self.nvm.write(at, &[old | mark]).ok()?;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Fuses the sequences that start where the proven methods of the cover map's package
+    /// have an instruction start and nothing else (see [`Cover`]); ends the cover map.
+    pub(crate) fn fuse_covered(&mut self, v: &mut Verifier) -> Option<()> {
+        let c = v.cover.take()?;
+        v.limit = c.addr + c.len;
+        let base = self.packages.get(c.pkg as usize)?.method_addr as usize;
+        for pc in 0..c.len {
+            if self.nvm.read_u8(c.addr + pc).ok()? != COVER_START {
+                continue;
+            }
+            let a = base + pc;
+            let Some(kind) = self.fusion_kind(a, base + c.len, false) else {
+                continue;
+            };
+            let first = self.nvm.read_u8(a).ok()?;
+            let op = fused::encode(kind, original_opcode(first));
+            if op != first {
+                self.nvm.write(a, &[op]).ok()?;
+            }
         }
         Some(())
     }
@@ -321,11 +470,38 @@ impl<N: Nvm> Vm<N> {
                 0
             }
         };
+        let first = original_opcode(byte(a));
+        let int_local = match first {
+            0x17 => Some(2),
+            0x20..=0x23 => Some(1),
+            _ => None,
+        };
+        if let Some(l0) = int_local {
+            let l1 = match byte(a + l0) {
+                0x12 => 2,        // bipush
+                0x13 => 3,        // sipush
+                0x09..=0x0F => 1, // iconst_m1 .. iconst_5
+                _ => return None,
+            };
+            let op = byte(a + l0 + l1);
+            return INT_OPS
+                .iter()
+                .any(|&o| o as u8 == op)
+                .then_some(fused::IK_OP);
+        }
         let l0 = local_load_len(byte(a))?;
         let b1 = byte(a + l0);
         if let Some(l1) = local_load_len(b1) {
-            if is_if_scmp(byte(a + l0 + l1)) {
+            let b2 = byte(a + l0 + l1);
+            if is_if_scmp(b2) {
                 Some(fused::LL_IFCMP)
+            } else if [Opcode::Aaload, Opcode::Baload, Opcode::Saload]
+                .iter()
+                .any(|&o| o as u8 == b2)
+            {
+                Some(fused::LL_XALOAD)
+            } else if SHORT_OPS.iter().any(|&o| o as u8 == b2) {
+                Some(fused::LL_OP)
             } else if nested {
                 Some(fused::LL)
             } else {
@@ -339,7 +515,7 @@ impl<N: Nvm> Vm<N> {
         } else if let Some(l1) = short_const_len(b1) {
             match byte(a + l0 + l1) {
                 b2 if is_if_scmp(b2) => Some(fused::LK_IFCMP),
-                b2 if b2 == Opcode::Sadd as u8 || b2 == Opcode::Ssub as u8 => Some(fused::LK_ADD),
+                b2 if SHORT_OPS.iter().any(|&o| o as u8 == b2) => Some(fused::LK_OP),
                 _ => None,
             }
         } else if (Opcode::Ifeq as u8..=Opcode::Ifle as u8).contains(&b1) {
@@ -395,7 +571,11 @@ impl<N: Nvm> Vm<N> {
             self.nvm.write(w.map + 2 * pc, &[DONE]).ok()?;
             let depth = depth as usize;
             let a = base + pc;
-            let op = Opcode::from_u8(original_opcode(self.nvm.read_u8(a).ok()?))?;
+            let byte = self.nvm.read_u8(a).ok()?;
+            if !w.fused_ok && original_opcode(byte) != byte {
+                return None;
+            }
+            let op = Opcode::from_u8(original_opcode(byte))?;
             let flags = op.flags();
             if flags.intersects(Flags::RESERVED | Flags::SUBROUTINE) {
                 return None;
@@ -579,6 +759,8 @@ impl<N: Nvm> Vm<N> {
 
 /// One walk in progress.
 struct Walk {
+    /// The method was proven before: its code may hold superinstructions.
+    fused_ok: bool,
     /// Package of the method.
     pkg: u8,
     /// NVM address of the map.
@@ -675,6 +857,17 @@ mod tests {
         Verifier::new(0x8000, 0x10000)
     }
 
+    /// Proves methods `ms` of package 0 as a package link does, then fuses; whether each
+    /// was proven.
+    fn prove_and_fuse(vm: &mut Vm<RamNvm<0x10000>>, ms: &[MethodRef]) -> StdVec<bool> {
+        let mut v = verifier();
+        let len = vm.packages[0].method_len as usize;
+        vm.begin_cover(&mut v, 0, len).unwrap();
+        let proven = ms.iter().map(|&m| vm.verify_method(&mut v, m)).collect();
+        vm.fuse_covered(&mut v).unwrap();
+        proven
+    }
+
     fn ops(code: &[Op]) -> impl Iterator<Item = u8> + '_ {
         code.iter().map(|o| *o as u8)
     }
@@ -697,7 +890,7 @@ mod tests {
         let mut vm = vm_with(&m);
         let mut v = verifier();
         assert_eq!(vm.return_words(&mut v, 1), Some(1));
-        assert!(vm.verify_method(&mut v, 1));
+        assert_eq!(prove_and_fuse(&mut vm, &[1]), [true]);
         let info = vm.packages[0];
         assert!(vm.is_fast(&info, 1));
         assert!(!vm.is_fast(&info, 2), "only the verified entry is marked");
@@ -849,17 +1042,24 @@ mod tests {
             mix(&mut m, &[Op::Bspush as u8, 3, a], scmp);
             mix(&mut m, &[Op::Sconst0 as u8, b5[0], b5[1]], scmp);
         }
-        // hash += a + 7; hash += b - 2 (`L; K; sadd|ssub`)
-        for add in [
-            [a, Op::Bspush as u8, 7, Op::Sadd as u8],
-            [b5[0], b5[1], 2, Op::Ssub as u8],
-        ] {
-            let add = if add[2] == 2 {
-                StdVec::from([add[0], add[1], Op::Sconst2 as u8, add[3]])
-            } else {
-                add.to_vec()
-            };
-            m.extend_from_slice(&add);
+        // hash += a + (byte) b, twice (`L; L` with either form first)
+        for first in [&a4[..], &[a][..]] {
+            m.extend_from_slice(first);
+            m.extend(ops(&[Op::Sload1, Op::S2b, Op::Sadd]));
+            m.extend(ops(&[Op::Sload2, Op::Sadd, Op::Sstore2]));
+        }
+        // hash += a <op> b, twice, for every `L; L; <op>`
+        for op in SHORT_OPS {
+            m.extend([a4[0], a4[1], b, op as u8]);
+            m.extend(ops(&[Op::Sload2, Op::Sadd, Op::Sstore2]));
+            m.extend([a, b5[0], b5[1], op as u8]);
+            m.extend(ops(&[Op::Sload2, Op::Sadd, Op::Sstore2]));
+        }
+        // hash += a <op> 7 and hash += b <op> 2 for every `L; K; <op>`
+        for op in SHORT_OPS {
+            m.extend([a, Op::Bspush as u8, 7, op as u8]);
+            m.extend(ops(&[Op::Sload2, Op::Sadd, Op::Sstore2]));
+            m.extend([b5[0], b5[1], Op::Sconst2 as u8, op as u8]);
             m.extend(ops(&[Op::Sload2, Op::Sadd, Op::Sstore2]));
         }
         // hash += a + b (`sload 4; sload_1`: `L; L` with the index form first)
@@ -898,8 +1098,31 @@ mod tests {
                 h = h.wrapping_mul(3).wrapping_add(cond(x, y) as i16);
             }
         }
-        h = h.wrapping_add(a.wrapping_add(7));
-        h = h.wrapping_add(b.wrapping_sub(2));
+        let short_op = |op: Op, x: i16, k: i16| -> i16 {
+            let s = k & 0x1F;
+            match op {
+                Op::Sadd => x.wrapping_add(k),
+                Op::Ssub => x.wrapping_sub(k),
+                Op::Smul => x.wrapping_mul(k),
+                Op::Sand => x & k,
+                Op::Sor => x | k,
+                Op::Sxor => x ^ k,
+                Op::Sshl => ((x as i32) << s) as i16,
+                Op::Sshr => ((x as i32) >> s) as i16,
+                _ => ((x as i32 as u32) >> s) as i16,
+            }
+        };
+        for _ in 0..2 {
+            h = h.wrapping_add(a.wrapping_add(b as i8 as i16));
+        }
+        for op in SHORT_OPS {
+            h = h.wrapping_add(short_op(op, a, b));
+            h = h.wrapping_add(short_op(op, a, b));
+        }
+        for op in SHORT_OPS {
+            h = h.wrapping_add(short_op(op, a, 7));
+            h = h.wrapping_add(short_op(op, b, 2));
+        }
         h = h.wrapping_add(a.wrapping_add(b));
         h.wrapping_add(20)
     }
@@ -908,7 +1131,7 @@ mod tests {
     fn superinstructions_run_as_the_instructions_they_replace() {
         let values = [i16::MIN, -129, -1, 0, 1, 3, 5, 127, i16::MAX];
         let mut fast = vm_with(&fused_program());
-        assert!(fast.verify_method(&mut verifier(), 1));
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
         let mut checked = vm_with(&fused_program());
         let mut code = vec![0u8; fused_program().len() + 1];
         fast.nvm.read(METHODS as usize, &mut code).unwrap();
@@ -918,7 +1141,8 @@ mod tests {
             fused::LK_IFCMP,
             fused::L_IF,
             fused::L_IFCMP,
-            fused::LK_ADD,
+            fused::LK_OP,
+            fused::LL_OP,
         ];
         for kind in kinds {
             let index_form = fused::encode(kind, Op::Sload as u8);
@@ -944,24 +1168,202 @@ mod tests {
     }
 
     #[test]
-    fn a_fused_method_run_checked_gets_its_original_code_back() {
+    fn an_element_superinstruction_loads_or_leaves_the_element_to_its_instruction() {
+        // short f(short i, short j) { short[] s = new short[4]; s[1] = 1234;
+        //   byte[] b = new byte[3]; b[2] = -7; return (short) (s[i] + b[j]); }
+        let mut m = vec![0x04, 0x22]; // max_stack 4, nargs 2, max_locals 2
+        m.extend([Op::Sconst4 as u8, Op::Newarray as u8, 12, Op::Astore2 as u8]);
+        m.extend([
+            Op::Aload2 as u8,
+            Op::Sconst1 as u8,
+            Op::Sspush as u8,
+            0x04,
+            0xD2,
+        ]);
+        m.extend([Op::Sastore as u8, Op::Sconst3 as u8, Op::Newarray as u8, 11]);
+        m.extend([Op::Astore3 as u8, Op::Aload3 as u8, Op::Sconst2 as u8]);
+        m.extend([Op::Bspush as u8, (-7i8) as u8, Op::Bastore as u8]);
+        // `aload_2; sload_0; saload` and `aload_3; sload_1; baload`
+        m.extend(ops(&[Op::Aload2, Op::Sload0, Op::Saload]));
+        m.extend(ops(&[Op::Aload3, Op::Sload1, Op::Baload]));
+        m.extend(ops(&[Op::Sadd, Op::Sreturn]));
+        let mut fast = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
+        let mut code = vec![0u8; m.len()];
+        fast.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        for first in [Op::Aload2 as u8, Op::Aload3 as u8] {
+            let op = fused::encode(fused::LL_XALOAD, first);
+            assert!(code.contains(&op), "no {op:#04x}");
+        }
+        let mut checked = vm_with(&m);
+        for (i, j) in [
+            (1, 2),
+            (0, 2),
+            (1, 0),
+            (3, 1),
+            (4, 2),
+            (1, 3),
+            (-1, 0),
+            (0, -1),
+        ] {
+            let got = fast.run(&mut NoNatives, 1, &[i, j]);
+            assert_eq!(got, checked.run(&mut NoNatives, 1, &[i, j]), "{i} {j}");
+            if (0..4).contains(&i) && (0..3).contains(&j) {
+                let s = if i == 1 { 1234 } else { 0 };
+                let b = if j == 2 { -7 } else { 0 };
+                assert_eq!(got, Ok(crate::Value::Word(s + b)), "{i} {j}");
+            } else {
+                assert!(got.is_err(), "{i} {j}: {got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn int_superinstructions_run_as_the_instructions_they_replace() {
+        // short f(short a, short b): int x = (a << 16) ^ b (locals 2-3), int y = x ^ 0x1234
+        // (locals 4-5); h (local 6) = h * 31 + (short) (x|y <op> k) for every int op and
+        // constant form
+        let mut m = vec![0x05, 0x25]; // max_stack 5, nargs 2, max_locals 5
+        m.extend(ops(&[Op::Sload0, Op::S2i]));
+        m.extend([
+            Op::Bipush as u8,
+            16,
+            Op::Ishl as u8,
+            Op::Sload1 as u8,
+            Op::S2i as u8,
+        ]);
+        m.extend(ops(&[Op::Ixor, Op::Istore2, Op::Iload2]));
+        m.extend([
+            Op::Sipush as u8,
+            0x12,
+            0x34,
+            Op::Ixor as u8,
+            Op::Istore as u8,
+            4,
+        ]);
+        m.extend([Op::Sconst0 as u8, Op::Sstore as u8, 6]);
+        let loads: [&[u8]; 2] = [&[Op::Iload2 as u8], &[Op::Iload as u8, 4]];
+        let consts: [&[u8]; 4] = [
+            &[Op::Bipush as u8, (-3i8) as u8],
+            &[Op::Sipush as u8, 0x07, 0x77],
+            &[Op::Iconst5 as u8],
+            &[Op::IconstM1 as u8],
+        ];
+        for op in INT_OPS {
+            for load in loads {
+                for k in consts {
+                    m.extend([Op::Sload as u8, 6, Op::Bspush as u8, 31, Op::Smul as u8]);
+                    m.extend_from_slice(load);
+                    m.extend_from_slice(k);
+                    m.extend([op as u8, Op::I2s as u8, Op::Sadd as u8]);
+                    m.extend([Op::Sstore as u8, 6]);
+                }
+            }
+        }
+        m.extend([Op::Sload as u8, 6, Op::Sreturn as u8]);
+        let model = |a: i16, b: i16| -> i16 {
+            let x = ((a as i32) << 16) ^ b as i32;
+            let y = x ^ 0x1234;
+            let mut h = 0i16;
+            for op in INT_OPS {
+                for v in [x, y] {
+                    for k in [-3, 0x777, 5, -1] {
+                        let s = (k & 0x1F) as u32;
+                        let r = match op {
+                            Op::Iadd => v.wrapping_add(k),
+                            Op::Isub => v.wrapping_sub(k),
+                            Op::Imul => v.wrapping_mul(k),
+                            Op::Iand => v & k,
+                            Op::Ior => v | k,
+                            Op::Ixor => v ^ k,
+                            Op::Ishl => v << s,
+                            Op::Ishr => v >> s,
+                            _ => ((v as u32) >> s) as i32,
+                        };
+                        h = h.wrapping_mul(31).wrapping_add(r as i16);
+                    }
+                }
+            }
+            h
+        };
+        let mut fast = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
+        let mut code = vec![0u8; m.len()];
+        fast.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        assert!(code.contains(&fused::IK_OP));
+        assert!(code.contains(&fused::encode(fused::IK_OP, Op::Iload2 as u8)));
+        let mut checked = vm_with(&m);
+        for (a, b) in [(0, 0), (1, -1), (-32768, 32767), (0x1234, -0x4321), (-1, 5)] {
+            let want = Ok(crate::Value::Word(model(a, b)));
+            assert_eq!(fast.run(&mut NoNatives, 1, &[a, b]), want, "fast {a} {b}");
+            assert_eq!(
+                checked.run(&mut NoNatives, 1, &[a, b]),
+                want,
+                "checked {a} {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fused_method_runs_checked_as_its_original_code() {
         let original = fused_program();
         let mut vm = vm_with(&original);
-        assert!(vm.verify_method(&mut verifier(), 1));
+        assert_eq!(prove_and_fuse(&mut vm, &[1]), [true]);
         let info = vm.packages[0];
-        let mut code = vec![0u8; original.len()];
-        vm.nvm.read(METHODS as usize + 1, &mut code).unwrap();
-        assert_ne!(code, original);
-        // the proof record is lost: the method runs checked
+        let mut fused_code = vec![0u8; original.len()];
+        vm.nvm.read(METHODS as usize + 1, &mut fused_code).unwrap();
+        assert_ne!(fused_code, original);
+        // the proof record is lost (or the image was linked by a build with the proven
+        // loop, opened by one without): the method runs checked
         vm.nvm
             .write(fast_map_addr(info.method_addr, info.method_len), &[0])
             .unwrap();
         assert!(!vm.is_fast(&info, 1));
-        let want = Ok(crate::Value::Word(fused_model(-2, 9)));
-        assert_eq!(vm.run(&mut NoNatives, 1, &[-2, 9]), want);
-        vm.nvm.read(METHODS as usize + 1, &mut code).unwrap();
-        assert_eq!(code, original);
-        assert_eq!(vm.run(&mut NoNatives, 1, &[-2, 9]), want);
+        for (a, b) in [(-2, 9), (5, 5), (i16::MIN, 0)] {
+            let want = Ok(crate::Value::Word(fused_model(a, b)));
+            assert_eq!(vm.run(&mut NoNatives, 1, &[a, b]), want);
+        }
+        // and a walk no longer proves it: its code holds internal opcodes
+        assert!(!vm.verify_method(&mut verifier(), 1));
+    }
+
+    #[test]
+    fn a_byte_another_proof_reads_as_an_operand_is_not_fused() {
+        // method 2: `short a(short x) { return x >= 5 ? 1 : 0; }` (`sload_0; bspush 5;
+        // if_scmpge`: a superinstruction); method 1 overlaps it: its header ends with method
+        // 2's first header byte, its code starts at method 2's second header byte (0x10,
+        // bspush) and reads method 2's `sload_0` as bspush's operand
+        let m = [
+            0x02,             // method 1: max_stack 2
+            0x02,             // method 1: nargs 0, max_locals 2; method 2: max_stack 2
+            Op::Bspush as u8, // method 2: nargs 1, max_locals 0
+            Op::Sload0 as u8, // method 2's code; method 1: bspush's operand
+            Op::Bspush as u8,
+            5,
+            Op::IfScmpge as u8,
+            4,
+            Op::Sconst0 as u8,
+            Op::Sreturn as u8,
+            Op::Sconst1 as u8,
+            Op::Sreturn as u8,
+        ];
+        let sload0_at = METHODS as usize + 1 + 3;
+        for (methods, fused) in [(&[2][..], true), (&[2, 1][..], false), (&[1, 2][..], false)] {
+            let mut vm = vm_with(&m);
+            assert!(prove_and_fuse(&mut vm, methods).iter().all(|&p| p));
+            let byte = vm.nvm.read_u8(sload0_at).unwrap();
+            let want = if fused {
+                fused::encode(fused::LK_IFCMP, Op::Sload0 as u8)
+            } else {
+                Op::Sload0 as u8
+            };
+            assert_eq!(byte, want, "methods {methods:?}");
+            assert_eq!(vm.run(&mut NoNatives, 2, &[7]), Ok(crate::Value::Word(1)));
+            assert_eq!(vm.run(&mut NoNatives, 2, &[4]), Ok(crate::Value::Word(0)));
+            if !fused {
+                assert_eq!(vm.run(&mut NoNatives, 1, &[]), Ok(crate::Value::Word(1)));
+            }
+        }
     }
 
     #[test]

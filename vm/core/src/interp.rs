@@ -16,6 +16,7 @@ use crate::error::{CodeAddress, Detail, Trap};
 use crate::firewall::Access;
 use crate::heap::{ArrayType, ObjRef, NULL};
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
+#[cfg(feature = "proven-loop")]
 use crate::verify::{fused, original_opcode};
 use crate::{nvm_err, Frame, SystemException, Vm, MAX_FRAMES, STACK_WORDS};
 
@@ -224,6 +225,7 @@ mod ops {
 
 /// Whether a branch of condition `c` (0..=5: eq, ne, lt, ge, gt, le, the order of the JCVM
 /// `if<cond>` and `if_scmp<cond>` opcodes) is taken for `a` compared with `b`.
+#[cfg(feature = "proven-loop")]
 #[inline(always)]
 fn cond_taken(c: u8, a: i16, b: i16) -> bool {
     match c {
@@ -719,19 +721,8 @@ impl<N: Nvm> Vm<N> {
                     if !FAST && sp < base + 4 {
                         bad!(Detail::OperandStackUnderflow)
                     }
-                    let j = (sp - 4) & STACK_MASK;
-                    let window = self.stack.get_mut(j..j + 4);
-                    match window.and_then(|q| <&mut [i16; 4]>::try_from(q).ok()) {
-                        // the four words in one piece (a proven frame's operands never wrap
-                        // around the stack array)
-                        Some(q) if FAST => {
-                            let $a = ((q[0] as i32) << 16) | q[1] as u16 as i32;
-                            let $b = ((q[2] as i32) << 16) | q[3] as u16 as i32;
-                            let r: i32 = $e;
-                            q[0] = (r >> 16) as i16;
-                            q[1] = r as i16;
-                        }
-                        _ => {
+                    macro_rules! int_op_by_word {
+                        () => {{
                             let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
                                 | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
                             let $a = ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
@@ -739,7 +730,25 @@ impl<N: Nvm> Vm<N> {
                             let r: i32 = $e;
                             self.stack[(sp - 4) & STACK_MASK] = (r >> 16) as i16;
                             self.stack[(sp - 3) & STACK_MASK] = r as i16;
+                        }};
+                    }
+                    if FAST {
+                        // the four words in one piece (a proven frame's operands never
+                        // wrap around the stack array)
+                        let j = (sp - 4) & STACK_MASK;
+                        let window = self.stack.get_mut(j..j + 4);
+                        match window.and_then(|q| <&mut [i16; 4]>::try_from(q).ok()) {
+                            Some(q) => {
+                                let $a = ((q[0] as i32) << 16) | q[1] as u16 as i32;
+                                let $b = ((q[2] as i32) << 16) | q[3] as u16 as i32;
+                                let r: i32 = $e;
+                                q[0] = (r >> 16) as i16;
+                                q[1] = r as i16;
+                            }
+                            None => int_op_by_word!(),
                         }
+                    } else {
+                        int_op_by_word!()
                     }
                     sp -= 2;
                     pc += 1;
@@ -941,18 +950,21 @@ impl<N: Nvm> Vm<N> {
             // Superinstructions (see `verify::fused`), in proven methods only. They read
             // their code as one window of 8 bytes from `insn` (the guard after the Method
             // component keeps it inside the NVM; the bytes were proven at link).
+            #[cfg(feature = "proven-loop")]
             macro_rules! window {
                 () => {
                     u64::from_le_bytes(self.read_bytes::<8>(insn).unwrap_or([0; 8]))
                 };
             }
             // byte `$k` (< 8) of window `$w`
+            #[cfg(feature = "proven-loop")]
             macro_rules! wbyte {
                 ($w:expr, $k:expr) => {
                     $w.wrapping_shr(8 * ($k) as u32) as u8
                 };
             }
             // the value of the local the load at byte `$k` of window `$w` reads, its length
+            #[cfg(feature = "proven-loop")]
             macro_rules! fused_local {
                 ($w:expr, $k:expr) => {{
                     let k: usize = $k;
@@ -966,6 +978,7 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
             // `bspush c` or `sconst_k` at byte `$k` of window `$w`: the constant, its length
+            #[cfg(feature = "proven-loop")]
             macro_rules! fused_const {
                 ($w:expr, $k:expr) => {{
                     let k: usize = $k;
@@ -981,6 +994,7 @@ impl<N: Nvm> Vm<N> {
             }
             // the narrow branch at byte `$k` of window `$w`, `$taken` or not, the stack top
             // then at `$sp` (set after the budget charge: a trap leaves the frame at `insn`)
+            #[cfg(feature = "proven-loop")]
             macro_rules! fused_branch {
                 ($w:expr, $taken:expr, $k:expr, $sp:expr) => {{
                     let k: usize = $k;
@@ -999,6 +1013,7 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
             // one superinstruction whose first load's local is `$i0` and length `$l0`
+            #[cfg(feature = "proven-loop")]
             macro_rules! fused_op {
                 (LL, $w:ident, $i0:expr, $l0:expr) => {{
                     let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
@@ -1126,25 +1141,46 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
             // the index form (local in the next byte) and the `_n` forms of a kind
+            // a superinstruction's first byte in a method run checked (its proof record was
+            // not written, or an unproven method overlaps a proven one): it runs as the local
+            // load it replaced, the rest of its sequence as it is. (A build without the proven
+            // loop never fuses, and does not take images linked by one with it: there it is an
+            // undefined opcode.)
+            #[cfg(feature = "proven-loop")]
+            macro_rules! fused_checked {
+                ($byte:expr) => {{
+                    let o = original_opcode($byte);
+                    let wide = o == ops::Sload || o == ops::Iload;
+                    let i = if wide { u8at!(1) } else { o & 3 };
+                    push!(local!(i));
+                    if o == ops::Iload || o >= ops::Iload0 {
+                        push!(local!(i + 1));
+                    }
+                    pc += 1 + wide as usize;
+                }};
+            }
+            #[cfg(feature = "proven-loop")]
             macro_rules! fused_arms {
                 ($kind:ident, $byte:ident, $w:ident, index) => {{
                     if !FAST {
-                        bad!(Detail::UndefinedOpcode);
+                        fused_checked!($byte);
+                        continue 'run;
                     }
                     let $w = window!();
                     fused_op!($kind, $w, wbyte!($w, 1), 2)
                 }};
                 ($kind:ident, $byte:ident, $w:ident, $n0:ident) => {{
                     if !FAST {
-                        bad!(Detail::UndefinedOpcode);
+                        fused_checked!($byte);
+                        continue 'run;
                     }
                     let $w = window!();
                     fused_op!($kind, $w, $byte.wrapping_sub(fused::$n0), 1)
                 }};
                 ($kind:ident, $byte:ident, $w:ident) => {{
                     if !FAST {
-                        // (never: the checked loop reads the original opcode)
-                        bad!(Detail::UndefinedOpcode);
+                        fused_checked!($byte);
+                        continue 'run;
                     }
                     let $w = window!();
                     if $byte & 8 == 0 {
@@ -1159,9 +1195,6 @@ impl<N: Nvm> Vm<N> {
             // its last instruction, onto the reserved-opcode guard the linker puts after
             // it (link::METHOD_GUARD); branches, returns and handlers are checked.
             let byte = t!(self.nvm.read_u8(pc).map_err(nvm_err));
-            // the checked loop runs a superinstruction's first byte as the local load it
-            // replaced (a method linked by a build with the proven loop, run checked)
-            let byte = if FAST { byte } else { original_opcode(byte) };
             let op = byte;
             match op {
                 ops::Nop => pc += 1,
@@ -1908,24 +1941,35 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 4;
                 }
+                #[cfg(feature = "proven-loop")]
                 fused::LL | fused::LL_N0..=fused::LL_N3 => fused_arms!(LL, byte, w),
+                #[cfg(feature = "proven-loop")]
                 fused::LL_IFCMP | fused::LL_IFCMP_N0..=fused::LL_IFCMP_N3 => {
                     fused_arms!(LL_IFCMP, byte, w)
                 }
+                #[cfg(feature = "proven-loop")]
                 fused::LK_IFCMP | fused::LK_IFCMP_N0..=fused::LK_IFCMP_N3 => {
                     fused_arms!(LK_IFCMP, byte, w)
                 }
+                #[cfg(feature = "proven-loop")]
                 fused::L_IF | fused::L_IF_N0..=fused::L_IF_N3 => fused_arms!(L_IF, byte, w),
+                #[cfg(feature = "proven-loop")]
                 fused::L_IFCMP | fused::L_IFCMP_N0..=fused::L_IFCMP_N3 => {
                     fused_arms!(L_IFCMP, byte, w)
                 }
+                #[cfg(feature = "proven-loop")]
                 fused::LK_OP | fused::LK_OP_N0..=fused::LK_OP_N3 => fused_arms!(LK_OP, byte, w),
+                #[cfg(feature = "proven-loop")]
                 fused::LL_XALOAD | fused::LL_XALOAD_N0..=fused::LL_XALOAD_N3 => {
                     fused_arms!(LL_XALOAD, byte, w)
                 }
+                #[cfg(feature = "proven-loop")]
                 fused::IK_OP => fused_arms!(IK_OP, byte, w, index),
+                #[cfg(feature = "proven-loop")]
                 fused::IK_OP_N0..=fused::IK_OP_N3 => fused_arms!(IK_OP, byte, w, IK_OP_N0),
+                #[cfg(feature = "proven-loop")]
                 fused::LL_OP => fused_arms!(LL_OP, byte, w, index),
+                #[cfg(feature = "proven-loop")]
                 fused::LL_OP_N0..=fused::LL_OP_N3 => fused_arms!(LL_OP, byte, w, LL_OP_N0),
                 ops::Impdep1 | ops::Impdep2 => bad!(Detail::ReservedOpcode),
                 _ => bad!(Detail::UndefinedOpcode),

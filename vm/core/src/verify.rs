@@ -30,7 +30,8 @@
 //! Fusing waits until every method of the package is proven, and leaves out a byte that some
 //! proof read as an operand (overlapping methods, see `Cover`); code not proven before that
 //! holds an internal opcode is not proven. The checked loop runs an internal opcode as the
-//! local load it replaced.
+//! local load it replaced (a build without the `proven-loop` feature never fuses and treats
+//! it as undefined).
 
 use crate::layout::{self, MethodRef, NATIVE_PACKAGE};
 use crate::link::METHOD_GUARD;
@@ -55,6 +56,7 @@ const DONE: u8 = 2;
 /// original or internal: bit 3 clear is the index form, else the local is `byte & 3`, as for
 /// `aload_n` (0x18..0x1B) and `sload_n` (0x1C..0x1F) themselves. `K` is `bspush c` or
 /// `sconst_k`; the branches are the narrow forms.
+#[cfg_attr(not(feature = "proven-loop"), allow(dead_code))]
 pub(crate) mod fused {
     /// `L; L`: pushes two locals.
     pub const LL: u8 = 0xC0;

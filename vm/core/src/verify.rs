@@ -397,10 +397,12 @@ impl<N: Nvm> Vm<N> {
     }
 
     /// Starts the cover map of package `pkg` (Method component of `len` bytes) at the top
-    /// of the verifier's free NVM; `None` when it does not fit (then nothing is fused).
+    /// of the verifier's free NVM; `None` when it does not fit beside the walks' map (then
+    /// nothing is fused, and the walks have the room they had without fusing).
     pub(crate) fn begin_cover(&mut self, v: &mut Verifier, pkg: u8, len: usize) -> Option<()> {
         let addr = v.limit.checked_sub(len)?;
-        if addr < v.map {
+        // the walks of the package's methods still need their map below it
+        if addr < v.map.checked_add(len.checked_mul(2)?)? {
             return None;
         }
         crate::heap::zero_fill(&mut self.nvm, addr, len).ok()?;
@@ -443,6 +445,8 @@ impl<N: Nvm> Vm<N> {
     pub(crate) fn fuse_covered(&mut self, v: &mut Verifier) -> Option<()> {
         let c = v.cover.take()?;
         v.limit = c.addr + c.len;
+        // the map's bytes from the cover on are no longer known to be zero
+        v.zeroed = v.zeroed.min(c.addr.saturating_sub(v.map));
         let base = self.packages.get(c.pkg as usize)?.method_addr as usize;
         for pc in 0..c.len {
             if self.nvm.read_u8(c.addr + pc).ok()? != COVER_START {

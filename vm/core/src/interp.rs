@@ -28,6 +28,10 @@ use oxicard_store::Nvm;
 
 /// Most argument words a native method takes.
 const MAX_NATIVE_ARGS: usize = 8;
+/// Budget units a caught exception costs (an unwind searches handler tables and may pop
+/// frames: the work of a few dozen instructions), so that a handler which covers its own
+/// throwing instruction ends with the budget like any other runaway loop.
+const UNWIND_COST: u64 = 16;
 
 /// The opcode byte values as constants, derived from the one table in oxicard-isa, so the
 /// dispatch `match` is on the raw byte (one jump-table lookup per instruction).
@@ -347,7 +351,12 @@ impl<N: Nvm> Vm<N> {
                 Ok(Exit::Switch) => {}
                 Ok(Exit::Return(v)) => break Ok(v),
                 Err(Trap::Throw(obj)) => match self.unwind(obj) {
-                    Ok(true) => {}
+                    // a caught exception is charged like a call: a handler may cover the
+                    // instruction that throws, and without a charge that loop never ends
+                    Ok(true) => match budget.checked_sub(UNWIND_COST) {
+                        Some(left) => budget = left,
+                        None => break Err(Trap::BudgetExhausted),
+                    },
                     Ok(false) => break Err(Trap::Throw(obj)),
                     Err(e) => break Err(e),
                 },

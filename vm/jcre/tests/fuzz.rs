@@ -134,3 +134,31 @@ fn mutated_bytecodes_never_panics() {
 fn mutated_wallet_never_panics() {
     fuzz("F00000010400", &[], 1000);
 }
+
+/// A mutation of the bytecodes load file found by a random search (two bytes set: 396 to
+/// 0x46 and 3865 to 0x0A) whose code ends in an exception handler that catches the exception
+/// its own code throws, again and again: unwinding charged no budget, so the command never
+/// ended. It must end (with a status word) within the fuzz budget.
+#[test]
+fn a_handler_that_keeps_catching_its_own_exception_ends_with_the_budget() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut file = golden("F00000010200").to_vec();
+        assert_eq!(
+            (file[396], file[3865]),
+            (0x81, 0x88),
+            "the golden file changed"
+        );
+        file[396] = 0x46;
+        file[3865] = 0x0A;
+        let lib = golden("F00000010800");
+        let _ = fuzz_load_and_run_with(&[lib], &file);
+        let _ = done.send(());
+    });
+    assert!(
+        finished
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .is_ok(),
+        "the mutated bytecodes package still runs after 120 s"
+    );
+}

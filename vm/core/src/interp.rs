@@ -28,6 +28,26 @@ use oxicard_store::Nvm;
 
 /// Most argument words a native method takes.
 const MAX_NATIVE_ARGS: usize = 8;
+/// The short operation `op` of an `LK_OP` / `LL_OP` superinstruction (one of `sadd ssub
+/// smul sand sor sxor sshl sshr`, anything else `sushr`, as the fuser only fuses these) on
+/// `a` and `b`.
+#[cfg(feature = "proven-loop")]
+#[inline(always)]
+fn fused_short_op(op: u8, a: i16, b: i16) -> i16 {
+    let s = (b & 0x1F) as u32;
+    match op {
+        ops::Sadd => a.wrapping_add(b),
+        ops::Ssub => a.wrapping_sub(b),
+        ops::Smul => a.wrapping_mul(b),
+        ops::Sand => a & b,
+        ops::Sor => a | b,
+        ops::Sxor => a ^ b,
+        ops::Sshl => (a as i32).wrapping_shl(s) as i16,
+        ops::Sshr => (a as i32).wrapping_shr(s) as i16,
+        _ => (a as i32 as u32).wrapping_shr(s) as i16,
+    }
+}
+
 /// Budget units a caught exception costs (an unwind searches handler tables and may pop
 /// frames: the work of a few dozen instructions), so that a handler which covers its own
 /// throwing instruction ends with the budget like any other runaway loop.
@@ -1058,18 +1078,7 @@ impl<N: Nvm> Vm<N> {
                 (LK_OP, $w:ident, $i0:expr, $l0:expr) => {{
                     let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
                     let (k, l1) = fused_const!($w, $l0);
-                    let s = (k & 0x1F) as u32;
-                    let r = match wbyte!($w, $l0 + l1) {
-                        ops::Sadd => a.wrapping_add(k),
-                        ops::Ssub => a.wrapping_sub(k),
-                        ops::Smul => a.wrapping_mul(k),
-                        ops::Sand => a & k,
-                        ops::Sor => a | k,
-                        ops::Sxor => a ^ k,
-                        ops::Sshl => (a as i32).wrapping_shl(s) as i16,
-                        ops::Sshr => (a as i32).wrapping_shr(s) as i16,
-                        _ => (a as i32 as u32).wrapping_shr(s) as i16,
-                    };
+                    let r = fused_short_op(wbyte!($w, $l0 + l1), a, k);
                     self.stack[sp & STACK_MASK] = r;
                     sp += 1;
                     pc += $l0 + l1 + 1;
@@ -1132,18 +1141,7 @@ impl<N: Nvm> Vm<N> {
                 (LL_OP, $w:ident, $i0:expr, $l0:expr) => {{
                     let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
                     let (b, l1) = fused_local!($w, $l0);
-                    let s = (b & 0x1F) as u32;
-                    let r = match wbyte!($w, $l0 + l1) {
-                        ops::Sadd => a.wrapping_add(b),
-                        ops::Ssub => a.wrapping_sub(b),
-                        ops::Smul => a.wrapping_mul(b),
-                        ops::Sand => a & b,
-                        ops::Sor => a | b,
-                        ops::Sxor => a ^ b,
-                        ops::Sshl => (a as i32).wrapping_shl(s) as i16,
-                        ops::Sshr => (a as i32).wrapping_shr(s) as i16,
-                        _ => (a as i32 as u32).wrapping_shr(s) as i16,
-                    };
+                    let r = fused_short_op(wbyte!($w, $l0 + l1), a, b);
                     self.stack[sp & STACK_MASK] = r;
                     sp += 1;
                     pc += $l0 + l1 + 1;

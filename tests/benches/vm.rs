@@ -1,9 +1,12 @@
 //! `cargo bench -p oxicard-tests --bench vm`: the golden applets' compute-heavy commands in our
-//! VM and on `java -Xint`, and echo APDUs per second (issue 3). See `oxicard_tests::bench`.
+//! VM and on `java -Xint`, timed in paired rounds, and echo APDUs per second (issue 3). See
+//! `oxicard_tests::bench`.
 //!
-//! Arguments (after `--`): `--quick` for a short smoke run, `--no-java` to skip the JVM side.
+//! Arguments (after `--`): `--quick` for a short smoke run, `--no-java` to skip the JVM side,
+//! `--rounds N` (or `--rounds=N`) for the number of paired rounds (default 11, quick 2).
 //! Cargo's own `--bench` argument is ignored.
 
+use anyhow::{bail, Context};
 use oxicard_tests::bench::{run_vm_bench, BenchOptions};
 
 fn main() -> anyhow::Result<()> {
@@ -15,6 +18,26 @@ fn main() -> anyhow::Result<()> {
     };
     if args.iter().any(|a| a == "--no-java") {
         options.java = false;
+    }
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let rounds = match arg.strip_prefix("--rounds") {
+            Some("") => rest.next().map(String::as_str),
+            Some(value) => match value.strip_prefix('=') {
+                Some(value) => Some(value),
+                None => continue,
+            },
+            None => continue,
+        };
+        let Some(rounds) = rounds else {
+            bail!("--rounds needs a number");
+        };
+        options.rounds = rounds
+            .parse()
+            .with_context(|| format!("--rounds {rounds:?}"))?;
+        if options.rounds == 0 {
+            bail!("--rounds must be at least 1");
+        }
     }
     let report = run_vm_bench(&options)?;
     print!("{report}");

@@ -3,8 +3,15 @@
 //! HotSpot's bytecode interpreter (`java -Xint`: JIT off) running javac's class files of the same
 //! applets; plus echo APDUs per second through the facade.
 //!
-//! The core is [`run_vm_bench`], so that both `cargo bench -p oxicard-tests --bench vm` and the
-//! `oxicard bench` command can run it and print its [`BenchReport`].
+//! The core is [`run_vm_bench`], which `cargo bench -p oxicard-tests --bench vm` runs and whose
+//! [`BenchReport`] it prints.
+//!
+//! Method: this machine's speed drifts by up to 1.6x over seconds, so timing all workloads in
+//! our VM and then all of them on the JVM would compare measurements taken seconds apart. The
+//! benchmark runs in paired rounds instead: in each round every workload is timed for one short
+//! slice in our VM and one on the JVM back to back (the side that goes first alternates from
+//! round to round, so a steady drift favours neither), and the ratio ours/-Xint is the median
+//! of the per-round ratios; their spread (min..max) is reported beside it.
 //!
 //! Normalisation: our time per JCVM bytecode divides by the exact number of JCVM bytecodes the
 //! command executes ([`Workload::jcvm_bytecodes`]). HotSpot's time is divided by the same JCVM
@@ -89,10 +96,13 @@ pub const ECHO_GOAL_PER_SECOND: f64 = 2_000_000.0;
 /// How long to measure.
 #[derive(Clone, Debug)]
 pub struct BenchOptions {
-    /// Warm-up time per workload and side.
+    /// Warm-up time per workload and side, in the first round only (in later rounds one
+    /// untimed command precedes each slice).
     pub warmup: Duration,
-    /// Minimum measured time per workload and side (at least 3 commands are timed).
-    pub min_time: Duration,
+    /// Minimum measured time per workload, side and round (at least 3 commands are timed).
+    pub slice: Duration,
+    /// Paired rounds: each times every workload for one slice per side (at least 1 is run).
+    pub rounds: usize,
     /// Measured time of the echo loop.
     pub echo_time: Duration,
     /// Run the HotSpot side (needs `java` and `javac`).
@@ -100,11 +110,12 @@ pub struct BenchOptions {
 }
 
 impl Default for BenchOptions {
-    /// About 20 s in all.
+    /// About 30 s in all: 11 rounds of 140 ms slices.
     fn default() -> Self {
         BenchOptions {
             warmup: Duration::from_millis(300),
-            min_time: Duration::from_secs(1),
+            slice: Duration::from_millis(140),
+            rounds: 11,
             echo_time: Duration::from_secs(1),
             java: true,
         }
@@ -112,55 +123,86 @@ impl Default for BenchOptions {
 }
 
 impl BenchOptions {
-    /// A short run (a few seconds) for smoke tests.
+    /// A short run (a few seconds) for smoke tests: 2 rounds of 40 ms slices.
     pub fn quick() -> Self {
         BenchOptions {
             warmup: Duration::from_millis(20),
-            min_time: Duration::from_millis(100),
+            slice: Duration::from_millis(40),
+            rounds: 2,
             echo_time: Duration::from_millis(200),
             java: true,
         }
     }
 }
 
-/// Timing of one workload.
+/// Timing of one workload over all rounds.
 #[derive(Clone, Debug)]
 pub struct WorkloadResult {
     /// The workload.
     pub workload: Workload,
     /// The command APDU that was timed.
     pub command: Vec<u8>,
-    /// Mean nanoseconds per command in our VM.
-    pub ours_ns: f64,
-    /// Commands timed in our VM.
+    /// Our mean nanoseconds per command in each round, in round order.
+    pub ours_round_ns: Vec<f64>,
+    /// Commands timed in our VM, all rounds together.
     pub ours_calls: u64,
-    /// Mean nanoseconds per command on `java -Xint`, if the JVM side ran.
-    pub hotspot_ns: Option<f64>,
-    /// Commands timed on the JVM.
+    /// `java -Xint`'s mean nanoseconds per command in each round (paired with
+    /// `ours_round_ns`); empty if the JVM side did not run.
+    pub hotspot_round_ns: Vec<f64>,
+    /// Commands timed on the JVM, all rounds together.
     pub hotspot_calls: u64,
 }
 
 impl WorkloadResult {
-    /// Our nanoseconds per JCVM bytecode.
-    pub fn ours_ns_per_bytecode(&self) -> f64 {
-        self.ours_ns / self.workload.jcvm_bytecodes as f64
+    /// Our nanoseconds per command: the median over rounds.
+    pub fn ours_ns(&self) -> f64 {
+        median(&self.ours_round_ns).unwrap_or(f64::NAN)
     }
 
-    /// HotSpot's nanoseconds per JCVM bytecode of the same work.
+    /// HotSpot's nanoseconds per command (the median over rounds), if the JVM side ran.
+    pub fn hotspot_ns(&self) -> Option<f64> {
+        median(&self.hotspot_round_ns)
+    }
+
+    /// Our nanoseconds per JCVM bytecode (from the median time per command).
+    pub fn ours_ns_per_bytecode(&self) -> f64 {
+        self.ours_ns() / self.workload.jcvm_bytecodes as f64
+    }
+
+    /// HotSpot's nanoseconds per JCVM bytecode of the same work (from the median time per
+    /// command).
     pub fn hotspot_ns_per_jcvm_bytecode(&self) -> Option<f64> {
-        self.hotspot_ns
+        self.hotspot_ns()
             .map(|ns| ns / self.workload.jcvm_bytecodes as f64)
     }
 
-    /// Our time divided by HotSpot's (below 1: we are faster).
+    /// The per-round ratios of our time to HotSpot's, in round order (empty if the JVM side
+    /// did not run).
+    pub fn round_ratios(&self) -> Vec<f64> {
+        paired_ratios(&self.ours_round_ns, &self.hotspot_round_ns)
+    }
+
+    /// Our time divided by HotSpot's (below 1: we are faster): the median of the per-round
+    /// ratios, if the JVM side ran.
     pub fn ratio(&self) -> Option<f64> {
-        self.hotspot_ns.map(|ns| self.ours_ns / ns)
+        median(&self.round_ratios())
+    }
+
+    /// The smallest and the largest per-round ratio, if the JVM side ran: the noise around
+    /// [`ratio`](Self::ratio).
+    pub fn ratio_spread(&self) -> Option<(f64, f64)> {
+        let ratios = self.round_ratios();
+        let min = ratios.iter().copied().reduce(f64::min)?;
+        let max = ratios.iter().copied().reduce(f64::max)?;
+        Some((min, max))
     }
 }
 
 /// Everything the benchmark measured.
 #[derive(Clone, Debug)]
 pub struct BenchReport {
+    /// The options it ran with (`rounds` as run: at least 1).
+    pub options: BenchOptions,
     /// One row per workload.
     pub workloads: Vec<WorkloadResult>,
     /// Echo APDUs per second through the Card facade.
@@ -176,14 +218,11 @@ pub struct BenchReport {
 }
 
 impl BenchReport {
-    /// Geometric mean of the ratios ours/HotSpot, if the JVM side ran.
+    /// Geometric mean over the workloads of their ratios ours/HotSpot (each the median of its
+    /// per-round ratios), if the JVM side ran.
     pub fn geometric_mean_ratio(&self) -> Option<f64> {
         let ratios: Vec<f64> = self.workloads.iter().filter_map(|w| w.ratio()).collect();
-        if ratios.is_empty() {
-            return None;
-        }
-        let log_sum: f64 = ratios.iter().map(|r| r.ln()).sum();
-        Some((log_sum / ratios.len() as f64).exp())
+        geometric_mean(&ratios)
     }
 }
 
@@ -206,15 +245,39 @@ impl fmt::Display for BenchReport {
             (None, Some(why)) => writeln!(f, "HotSpot side skipped: {why}")?,
             (None, None) => writeln!(f, "HotSpot side skipped")?,
         }
+        let options = &self.options;
+        if self.java_version.is_some() {
+            writeln!(
+                f,
+                "method: paired rounds, median of per-round ratios. {} rounds; in each, every \
+                 workload runs one slice of >= {} ms in our VM and one on -Xint back to back \
+                 (which side goes first alternates by round; round 1 warms both up for {} ms). \
+                 ns/op = median over rounds; ours/-Xint = median of the per-round ratios, \
+                 min..max = their spread.",
+                options.rounds,
+                options.slice.as_millis(),
+                options.warmup.as_millis()
+            )?;
+        } else {
+            writeln!(
+                f,
+                "method: {} rounds of one slice of >= {} ms per workload (round 1 warms up for \
+                 {} ms); ns/op = median over rounds.",
+                options.rounds,
+                options.slice.as_millis(),
+                options.warmup.as_millis()
+            )?;
+        }
         writeln!(f)?;
         writeln!(
             f,
-            "{:<22} {:>11} {:>13} {:>15} {:>11} {:>13} {:>15}",
+            "{:<22} {:>11} {:>11} {:>12} {:>11} {:>13} {:>11} {:>15}",
             "workload",
             "JCVM bc/op",
             "ours ns/op",
             "-Xint ns/op",
             "ours/-Xint",
+            "min..max",
             "ours ns/bc",
             "-Xint ns/JCVMbc"
         )?;
@@ -223,14 +286,19 @@ impl fmt::Display for BenchReport {
                 Some(v) => format!("{v:.digits$}"),
                 None => "-".to_string(),
             };
+            let spread = match w.ratio_spread() {
+                Some((min, max)) => format!("{min:.3}..{max:.3}"),
+                None => "-".to_string(),
+            };
             writeln!(
                 f,
-                "{:<22} {:>11} {:>13.0} {:>15} {:>11} {:>13.2} {:>15}",
+                "{:<22} {:>11} {:>11.0} {:>12} {:>11} {:>13} {:>11.2} {:>15}",
                 w.workload.name,
                 w.workload.jcvm_bytecodes,
-                w.ours_ns,
-                opt(w.hotspot_ns, 0),
+                w.ours_ns(),
+                opt(w.hotspot_ns(), 0),
                 opt(w.ratio(), 3),
+                spread,
                 w.ours_ns_per_bytecode(),
                 opt(w.hotspot_ns_per_jcvm_bytecode(), 2),
             )?;
@@ -265,8 +333,38 @@ impl fmt::Display for BenchReport {
     }
 }
 
-/// Runs `command` repeatedly: `warmup`, then at least `min_time` and 3 commands. Returns
-/// (ns per command, commands timed). Fails if a response differs from `expected`.
+/// The median of `values` (the mean of the two middle values of an even count), or `None`
+/// for no values.
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted.get(middle).copied()
+    } else {
+        let low = sorted.get(middle.checked_sub(1)?)?;
+        let high = sorted.get(middle)?;
+        Some((low + high) / 2.0)
+    }
+}
+
+/// `ours[i] / theirs[i]` for each round `i` both have.
+fn paired_ratios(ours: &[f64], theirs: &[f64]) -> Vec<f64> {
+    ours.iter().zip(theirs).map(|(o, t)| o / t).collect()
+}
+
+/// The geometric mean of `values` (all positive), or `None` for no values.
+fn geometric_mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let log_sum: f64 = values.iter().map(|v| v.ln()).sum();
+    Some((log_sum / values.len() as f64).exp())
+}
+
+/// Runs `command`: for `warmup` (at least once, untimed), then for at least `min_time` and 3
+/// commands. Returns (ns per command, commands timed). Fails if a response differs from
+/// `expected`.
 fn time_ours(
     card: &mut GoldenCard,
     command: &[u8],
@@ -275,8 +373,11 @@ fn time_ours(
     min_time: Duration,
 ) -> Result<(f64, u64)> {
     let start = Instant::now();
-    while start.elapsed() < warmup {
+    loop {
         check_response(card.transmit_slice(command)?, expected, command)?;
+        if start.elapsed() >= warmup {
+            break;
+        }
     }
     let start = Instant::now();
     let mut calls = 0u64;
@@ -288,6 +389,29 @@ fn time_ours(
             return Ok((elapsed.as_nanos() as f64 / calls as f64, calls));
         }
     }
+}
+
+/// Times `command` on the JVM instance `class` like [`time_ours`] (the JVM runs it once
+/// untimed, then for `warmup`, then for at least `min_time` and 3 commands). Returns (ns per
+/// command, commands timed). Fails if the response differs from `expected`.
+fn time_hotspot(
+    jvm: &mut JvmOracle,
+    class: &str,
+    command: &[u8],
+    expected: &[u8],
+    warmup: Duration,
+    min_time: Duration,
+) -> Result<(f64, u64)> {
+    let timing = jvm.bench(class, command, warmup, min_time)?;
+    if timing.response != expected {
+        bail!(
+            "the JVM answered {} to {} instead of {}",
+            to_hex(&timing.response),
+            to_hex(command),
+            to_hex(expected)
+        );
+    }
+    Ok((timing.ns_per_call, timing.calls))
 }
 
 fn check_response(got: &[u8], expected: &[u8], command: &[u8]) -> Result<()> {
@@ -314,36 +438,96 @@ pub fn run_vm_bench(options: &BenchOptions) -> Result<BenchReport> {
         .map_err(|_| anyhow::anyhow!("the benchmark thread panicked"))?
 }
 
+/// The HotSpot side: `java -Xint` with an instance of every workload's applet (named by its
+/// class) and its version, or why it does not run.
+type HotspotSide = (Option<JvmOracle>, Option<String>, Option<String>);
+
+/// Starts the HotSpot side if the options ask for it and `java` is there.
+fn start_hotspot(options: &BenchOptions) -> Result<HotspotSide> {
+    if !options.java {
+        return Ok((None, None, Some("disabled by the options".to_string())));
+    }
+    let Some(version) = java_version() else {
+        return Ok((None, None, Some("java/javac not found".to_string())));
+    };
+    let mut jvm = JvmOracle::start(&["-Xint"])?;
+    let mut created: Vec<&str> = Vec::new();
+    for workload in WORKLOADS {
+        let class = workload.applet.class;
+        if !created.contains(&class) {
+            jvm.new_applet(class, &workload.applet)?;
+            created.push(class);
+        }
+    }
+    Ok((Some(jvm), Some(version), None))
+}
+
 fn run_on_this_thread(options: &BenchOptions) -> Result<BenchReport> {
+    let options = BenchOptions {
+        rounds: options.rounds.max(1),
+        ..options.clone()
+    };
     let mut card = GoldenCard::new(&[BYTECODES, INTS, HELLO])?;
     let mut rows = Vec::new();
-    let mut selected: Option<&'static str> = None;
     let mut exchanges = Vec::new();
     for workload in WORKLOADS {
         let (command, expected) =
             transcript_exchange(workload.applet.package.folder, workload.transcript_prefix)?;
-        if selected != Some(workload.applet.class) {
-            card.select(&workload.applet)?;
-            selected = Some(workload.applet.class);
-        }
-        let (ours_ns, ours_calls) = time_ours(
-            &mut card,
-            &command,
-            &expected,
-            options.warmup,
-            options.min_time,
-        )
-        .with_context(|| workload.name)?;
         exchanges.push(expected);
         rows.push(WorkloadResult {
             workload,
             command,
-            ours_ns,
-            ours_calls,
-            hotspot_ns: None,
+            ours_round_ns: Vec::with_capacity(options.rounds),
+            ours_calls: 0,
+            hotspot_round_ns: Vec::with_capacity(options.rounds),
             hotspot_calls: 0,
         });
     }
+    let (mut jvm, java_version, java_skipped) = start_hotspot(&options)?;
+
+    let mut selected: Option<&'static str> = None;
+    for round in 0..options.rounds {
+        let warmup = if round == 0 {
+            options.warmup
+        } else {
+            Duration::ZERO
+        };
+        let hotspot_first = round % 2 == 1;
+        for (row, expected) in rows.iter_mut().zip(&exchanges) {
+            let applet = row.workload.applet;
+            if selected != Some(applet.class) {
+                card.select(&applet)?;
+                selected = Some(applet.class);
+            }
+            let name = row.workload.name;
+            // times one side of the pair: ours if `ours_turn`, else the JVM's (if it runs)
+            let mut time_side = |ours_turn: bool| -> Result<()> {
+                if ours_turn {
+                    let (ns, calls) =
+                        time_ours(&mut card, &row.command, expected, warmup, options.slice)?;
+                    row.ours_round_ns.push(ns);
+                    row.ours_calls += calls;
+                } else if let Some(jvm) = jvm.as_mut() {
+                    let (ns, calls) = time_hotspot(
+                        jvm,
+                        applet.class,
+                        &row.command,
+                        expected,
+                        warmup,
+                        options.slice,
+                    )?;
+                    row.hotspot_round_ns.push(ns);
+                    row.hotspot_calls += calls;
+                }
+                Ok(())
+            };
+            time_side(!hotspot_first)
+                .and_then(|()| time_side(hotspot_first))
+                .with_context(|| format!("{name}, round {}", round + 1))?;
+        }
+    }
+    // the JVM idles from here on; end it before the echo loop anyway
+    drop(jvm.take());
 
     card.select(&HELLO)?;
     let echo_expected = [&ECHO_COMMAND[5..10], &[0x90, 0x00][..]].concat();
@@ -362,19 +546,8 @@ fn run_on_this_thread(options: &BenchOptions) -> Result<BenchReport> {
     }
     let echo_per_second = echo_calls as f64 / start.elapsed().as_secs_f64();
 
-    let (java_version, java_skipped) = if options.java {
-        match java_version() {
-            Some(version) => {
-                run_hotspot(&mut rows, &exchanges, options)?;
-                (Some(version), None)
-            }
-            None => (None, Some("java/javac not found".to_string())),
-        }
-    } else {
-        (None, Some("disabled by the options".to_string()))
-    };
-
     Ok(BenchReport {
+        options,
         workloads: rows,
         echo_per_second,
         echo_calls,
@@ -382,36 +555,6 @@ fn run_on_this_thread(options: &BenchOptions) -> Result<BenchReport> {
         java_skipped,
         release_build: !cfg!(debug_assertions),
     })
-}
-
-/// Times every workload on `java -Xint` and fills in the HotSpot columns; each JVM response
-/// must be the transcript's too.
-fn run_hotspot(
-    rows: &mut [WorkloadResult],
-    expected: &[Vec<u8>],
-    options: &BenchOptions,
-) -> Result<()> {
-    let mut jvm = JvmOracle::start(&["-Xint"])?;
-    let mut created: Vec<&str> = Vec::new();
-    for (row, expected) in rows.iter_mut().zip(expected) {
-        let class = row.workload.applet.class;
-        if !created.contains(&class) {
-            jvm.new_applet(class, &row.workload.applet)?;
-            created.push(class);
-        }
-        let timing = jvm.bench(class, &row.command, options.warmup, options.min_time)?;
-        if &timing.response != expected {
-            bail!(
-                "{}: the JVM answered {} instead of {}",
-                row.workload.name,
-                to_hex(&timing.response),
-                to_hex(expected)
-            );
-        }
-        row.hotspot_ns = Some(timing.ns_per_call);
-        row.hotspot_calls = timing.calls;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -428,5 +571,68 @@ mod tests {
             assert_eq!(command[0], 0x80, "{}", w.name);
             assert!(response.ends_with(&[0x90, 0x00]), "{}", w.name);
         }
+    }
+
+    fn assert_close(got: Option<f64>, want: f64) {
+        let got = got.unwrap_or_else(|| panic!("None instead of {want}"));
+        assert!((got - want).abs() < 1e-12, "{got} instead of {want}");
+    }
+
+    /// Median, paired ratios and geometric mean against values computed by hand.
+    #[test]
+    fn statistics_helpers_match_hand_computed_values() {
+        assert_close(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_close(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_close(median(&[7.0]), 7.0);
+        assert_eq!(median(&[]), None);
+
+        // 2/1, 9/10, 4/8: median of the ratios 0.9, while the ratio of the medians is 4/8
+        let ours = [2.0, 9.0, 4.0];
+        let hotspot = [1.0, 10.0, 8.0];
+        assert_eq!(paired_ratios(&ours, &hotspot), vec![2.0, 0.9, 0.5]);
+        assert_close(median(&paired_ratios(&ours, &hotspot)), 0.9);
+
+        assert_close(geometric_mean(&[2.0, 8.0]), 4.0);
+        assert_close(geometric_mean(&[0.5, 2.0, 1.0]), 1.0);
+        assert_close(geometric_mean(&[1.0, 3.0, 9.0]), 3.0);
+        assert_eq!(geometric_mean(&[]), None);
+    }
+
+    /// A workload's ratio is the median of its paired per-round ratios, its spread their
+    /// min..max, and the report's geometric mean combines those medians.
+    #[test]
+    fn report_uses_the_median_of_paired_ratios() {
+        let row = |ours: &[f64], hotspot: &[f64]| WorkloadResult {
+            workload: WORKLOADS[0],
+            command: Vec::new(),
+            ours_round_ns: ours.to_vec(),
+            ours_calls: 0,
+            hotspot_round_ns: hotspot.to_vec(),
+            hotspot_calls: 0,
+        };
+        let first = row(&[2.0, 9.0, 4.0], &[1.0, 10.0, 8.0]);
+        assert_close(Some(first.ours_ns()), 4.0);
+        assert_close(first.hotspot_ns(), 8.0);
+        assert_close(first.ratio(), 0.9);
+        assert_eq!(first.ratio_spread(), Some((0.5, 2.0)));
+        // ratios 3, 4.5, 10 and 40: median (4.5 + 10) / 2
+        let second = row(&[30.0, 45.0, 100.0, 40.0], &[10.0, 10.0, 10.0, 1.0]);
+        assert_close(second.ratio(), 7.25);
+
+        let only_ours = row(&[5.0, 6.0], &[]);
+        assert_eq!(only_ours.ratio(), None);
+        assert_eq!(only_ours.ratio_spread(), None);
+
+        let report = BenchReport {
+            options: BenchOptions::quick(),
+            workloads: vec![first, second, only_ours],
+            echo_per_second: 0.0,
+            echo_calls: 0,
+            java_version: None,
+            java_skipped: None,
+            release_build: false,
+        };
+        // sqrt(0.9 * 7.25) = sqrt(6.525)
+        assert_close(report.geometric_mean_ratio(), 6.525f64.sqrt());
     }
 }

@@ -134,6 +134,20 @@ impl<N: Nvm> Vm<N> {
         Ok(b)
     }
 
+    /// The code byte at `pc` of a proven method, for the proven-method loop: on a
+    /// memory-mapped NVM of power-of-two size the address is masked into it instead of checked
+    /// (no branch in the dispatch; a proven pc is inside the NVM, so the mask never changes
+    /// it), elsewhere a checked read where a read past the NVM gives `otherwise`.
+    #[inline(always)]
+    pub(crate) fn proven_code_byte(&self, pc: usize, otherwise: u8) -> u8 {
+        match self.nvm.as_slice() {
+            Some(s) if s.len().is_power_of_two() => {
+                s.get(pc & (s.len() - 1)).copied().unwrap_or(otherwise)
+            }
+            _ => self.nvm.read_u8(pc).unwrap_or(otherwise),
+        }
+    }
+
     /// NVM address of object `handle`.
     #[inline]
     pub fn object_addr(&self, handle: ObjRef) -> Result<u32, Trap> {

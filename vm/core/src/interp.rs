@@ -31,7 +31,6 @@ const MAX_NATIVE_ARGS: usize = 8;
 /// The short operation `op` of an `LK_OP` / `LL_OP` superinstruction (one of `sadd ssub
 /// smul sand sor sxor sshl sshr`, anything else `sushr`, as the fuser only fuses these) on
 /// `a` and `b`.
-#[cfg(feature = "proven-loop")]
 #[inline(always)]
 fn fused_short_op(op: u8, a: i16, b: i16) -> i16 {
     let s = (b & 0x1F) as u32;
@@ -47,6 +46,52 @@ fn fused_short_op(op: u8, a: i16, b: i16) -> i16 {
         _ => (a as i32 as u32).wrapping_shr(s) as i16,
     }
 }
+
+/// The int operation `op` (one of `iadd isub imul iand ior ixor ishl ishr`, anything else
+/// `iushr`) on `a` and `b`: the `IK_OP` superinstruction and the proven loop's
+/// constant-operand peepholes.
+#[inline(always)]
+fn fused_int_op(op: u8, a: i32, b: i32) -> i32 {
+    let s = (b & 0x1F) as u32;
+    match op {
+        ops::Iadd => a.wrapping_add(b),
+        ops::Isub => a.wrapping_sub(b),
+        ops::Imul => a.wrapping_mul(b),
+        ops::Iand => a & b,
+        ops::Ior => a | b,
+        ops::Ixor => a ^ b,
+        ops::Ishl => a.wrapping_shl(s),
+        ops::Ishr => a.wrapping_shr(s),
+        _ => (a as u32).wrapping_shr(s) as i32,
+    }
+}
+
+/// Whether `op` is one of the short operations [`fused_short_op`] computes
+/// ([`crate::verify::SHORT_OPS`]: no division, remainder or negation).
+#[inline(always)]
+fn is_short_op(op: u8) -> bool {
+    op & 0xC0 == 0x40 && (SHORT_OP_BITS >> (op & 63)) & 1 != 0
+}
+
+/// Whether `op` is one of the int operations [`fused_int_op`] computes
+/// ([`crate::verify::INT_OPS`]).
+#[inline(always)]
+fn is_int_op(op: u8) -> bool {
+    op & 0xC0 == 0x40 && (INT_OP_BITS >> (op & 63)) & 1 != 0
+}
+
+/// Bit `op - 0x40` of every opcode in `ops` (all in 0x40..=0x7F).
+const fn opcode_bits(ops: &[oxicard_isa::Opcode]) -> u64 {
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < ops.len() {
+        bits |= 1 << (ops[i] as u8 - 0x40);
+        i += 1;
+    }
+    bits
+}
+const SHORT_OP_BITS: u64 = opcode_bits(&crate::verify::SHORT_OPS);
+const INT_OP_BITS: u64 = opcode_bits(&crate::verify::INT_OPS);
 
 /// Budget units a caught exception costs (an unwind searches handler tables and may pop
 /// frames: the work of a few dozen instructions), so that a handler which covers its own
@@ -249,18 +294,21 @@ mod ops {
 
 /// Whether a branch of condition `c` (0..=5: eq, ne, lt, ge, gt, le, the order of the JCVM
 /// `if<cond>` and `if_scmp<cond>` opcodes) is taken for `a` compared with `b`.
+///
+/// Without a second jump: the comparison gives an outcome (0 less, 1 equal, 2 greater) and
+/// [`COND_TABLE`] has, for each condition, the bit of every outcome that takes the branch.
 #[cfg(feature = "proven-loop")]
 #[inline(always)]
 fn cond_taken(c: u8, a: i16, b: i16) -> bool {
-    match c {
-        0 => a == b,
-        1 => a != b,
-        2 => a < b,
-        3 => a >= b,
-        4 => a > b,
-        _ => a <= b,
-    }
+    let outcome = (a >= b) as u32 + (a > b) as u32;
+    (COND_TABLE >> ((3 * c as u32 + outcome) & 31)) & 1 != 0
 }
+
+/// Three bits per condition of [`cond_taken`] (bit 0: less, 1: equal, 2: greater), in opcode
+/// order: eq 010, ne 101, lt 001, ge 110, gt 100, le 011. (The fuser writes only 0..=5; any
+/// other value still reads some bit of the table, never outside it.)
+#[cfg(feature = "proven-loop")]
+const COND_TABLE: u32 = 0b011_100_110_001_101_010;
 
 /// How one run of an interpreter loop ended (besides a trap).
 enum Exit {
@@ -659,18 +707,85 @@ impl<N: Nvm> Vm<N> {
                     })
                 };
             }
+            // The running frame's operand stack bounds, package and code range. The checked
+            // loop keeps them in locals; the proven loop needs them only for calls and rare
+            // instructions and reads them from the frame then, so that fewer values are
+            // carried around its loop (and kept in registers).
+            macro_rules! top_frame {
+                () => {
+                    match self.frames.last() {
+                        Some(f) => *f,
+                        None => fail!(Trap::Internal(Detail::NoFrame)),
+                    }
+                };
+            }
+            macro_rules! frame_base {
+                () => {
+                    if FAST {
+                        top_frame!().stack_base as usize
+                    } else {
+                        base
+                    }
+                };
+            }
+            macro_rules! frame_limit {
+                () => {
+                    if FAST {
+                        top_frame!().stack_limit as usize
+                    } else {
+                        limit
+                    }
+                };
+            }
+            macro_rules! frame_info {
+                () => {
+                    if FAST {
+                        match self.packages.get(top_frame!().package as usize) {
+                            Some(i) => *i,
+                            None => fail!(Trap::Internal(Detail::FramePackage)),
+                        }
+                    } else {
+                        info
+                    }
+                };
+            }
+            macro_rules! frame_code {
+                () => {
+                    if FAST {
+                        let i = frame_info!();
+                        (
+                            i.method_addr as usize,
+                            (i.method_addr + i.method_len) as usize,
+                        )
+                    } else {
+                        (code_lo, code_hi)
+                    }
+                };
+            }
             // Operands are not checked against the end of the method component: a read
             // past it stays inside the NVM (which checks its bounds), every operand value
             // is validated where it is used (locals, CP indexes, branch targets) or was
             // proven at load (fast mode).
+            // (a proven method's operands are inside its code: read like its opcodes)
             macro_rules! u8at {
                 ($off:expr) => {{
-                    t!(self.nvm.read_u8(insn + $off).map_err(nvm_err))
+                    if FAST {
+                        self.proven_code_byte(insn + $off, 0)
+                    } else {
+                        t!(self.nvm.read_u8(insn + $off).map_err(nvm_err))
+                    }
                 }};
             }
             macro_rules! u16at {
                 ($off:expr) => {{
-                    t!(self.nvm.read_u16(insn + $off).map_err(nvm_err))
+                    if FAST {
+                        u16::from_be_bytes([
+                            self.proven_code_byte(insn + $off, 0),
+                            self.proven_code_byte(insn + $off + 1, 0),
+                        ])
+                    } else {
+                        t!(self.nvm.read_u16(insn + $off).map_err(nvm_err))
+                    }
                 }};
             }
             macro_rules! i32at {
@@ -730,6 +845,50 @@ impl<N: Nvm> Vm<N> {
                     self.stack[i & STACK_MASK] = v;
                 }};
             }
+            // The short result `$v` of the instructions that end before pc `$next`, in a
+            // proven method: a following `sstore` takes it at once (one dispatch for both, the
+            // store runs as it would next: it is the next instruction of the proven method),
+            // otherwise it is pushed.
+            macro_rules! short_result {
+                ($v:expr, $next:expr) => {{
+                    let v: i16 = $v;
+                    let next: usize = $next;
+                    let b = self.proven_code_byte(next, ops::Impdep1);
+                    if b.wrapping_sub(ops::Sstore0) < 4 {
+                        self.stack[(locals + (b - ops::Sstore0) as usize) & STACK_MASK] = v;
+                        pc = next + 1;
+                    } else if b == ops::Sstore {
+                        let i = self.proven_code_byte(next + 1, 0) as usize;
+                        self.stack[(locals + i) & STACK_MASK] = v;
+                        pc = next + 2;
+                    } else {
+                        self.stack[sp & STACK_MASK] = v;
+                        sp += 1;
+                        pc = next;
+                    }
+                }};
+            }
+            // The same for an int result and `istore`.
+            macro_rules! int_result {
+                ($v:expr, $next:expr) => {{
+                    let v: i32 = $v;
+                    let next: usize = $next;
+                    let b = self.proven_code_byte(next, ops::Impdep1);
+                    let (at, len) = if b.wrapping_sub(ops::Istore0) < 4 {
+                        (locals + (b - ops::Istore0) as usize, 1)
+                    } else if b == ops::Istore {
+                        (locals + self.proven_code_byte(next + 1, 0) as usize, 2)
+                    } else {
+                        (sp, 0)
+                    };
+                    self.stack[at & STACK_MASK] = (v >> 16) as i16;
+                    self.stack[(at + 1) & STACK_MASK] = v as i16;
+                    if len == 0 {
+                        sp += 2;
+                    }
+                    pc = next + len;
+                }};
+            }
             // One handler per opcode (no second dispatch inside a handler).
             macro_rules! short_op {
                 ($a:ident, $b:ident, $e:expr) => {{
@@ -739,9 +898,54 @@ impl<N: Nvm> Vm<N> {
                     }
                     let $b = self.stack[(sp - 1) & STACK_MASK];
                     let $a = self.stack[(sp - 2) & STACK_MASK];
-                    self.stack[(sp - 2) & STACK_MASK] = $e;
-                    sp -= 1;
-                    pc += 1;
+                    if FAST {
+                        let r: i16 = $e;
+                        sp -= 2;
+                        short_result!(r, pc + 1);
+                    } else {
+                        self.stack[(sp - 2) & STACK_MASK] = $e;
+                        sp -= 1;
+                        pc += 1;
+                    }
+                }};
+            }
+            // A constant of `$len` bytes: in a proven method, an operation that follows takes
+            // it as its right operand at once (its left is already on the stack, as proven)
+            macro_rules! short_const {
+                ($k:expr, $len:expr) => {{
+                    let k: i16 = $k;
+                    let b = if FAST {
+                        self.proven_code_byte(pc + $len, ops::Impdep1)
+                    } else {
+                        ops::Nop
+                    };
+                    if FAST && is_short_op(b) {
+                        let a = self.stack[(sp - 1) & STACK_MASK];
+                        sp -= 1;
+                        short_result!(fused_short_op(b, a, k), pc + $len + 1);
+                    } else {
+                        push!(k);
+                        pc += $len;
+                    }
+                }};
+            }
+            macro_rules! int_const {
+                ($k:expr, $len:expr) => {{
+                    let k: i32 = $k;
+                    let b = if FAST {
+                        self.proven_code_byte(pc + $len, ops::Impdep1)
+                    } else {
+                        ops::Nop
+                    };
+                    if FAST && is_int_op(b) {
+                        let a = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
+                            | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
+                        sp -= 2;
+                        int_result!(fused_int_op(b, a, k), pc + $len + 1);
+                    } else {
+                        push_int!(k);
+                        pc += $len;
+                    }
                 }};
             }
             macro_rules! int_op {
@@ -765,22 +969,28 @@ impl<N: Nvm> Vm<N> {
                         // the four words in one piece (a proven frame's operands never
                         // wrap around the stack array)
                         let j = (sp - 4) & STACK_MASK;
-                        let window = self.stack.get_mut(j..j + 4);
-                        match window.and_then(|q| <&mut [i16; 4]>::try_from(q).ok()) {
+                        let window = self.stack.get(j..j + 4);
+                        let r: i32 = match window.and_then(|q| <&[i16; 4]>::try_from(q).ok()) {
                             Some(q) => {
                                 let $a = ((q[0] as i32) << 16) | q[1] as u16 as i32;
                                 let $b = ((q[2] as i32) << 16) | q[3] as u16 as i32;
-                                let r: i32 = $e;
-                                q[0] = (r >> 16) as i16;
-                                q[1] = r as i16;
+                                $e
                             }
-                            None => int_op_by_word!(),
-                        }
+                            None => {
+                                let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
+                                    | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
+                                let $a = ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
+                                    | self.stack[(sp - 3) & STACK_MASK] as u16 as i32;
+                                $e
+                            }
+                        };
+                        sp -= 4;
+                        int_result!(r, pc + 1);
                     } else {
-                        int_op_by_word!()
+                        int_op_by_word!();
+                        sp -= 2;
+                        pc += 1;
                     }
-                    sp -= 2;
-                    pc += 1;
                 }};
             }
             // the inlined fast paths of element and field bytecodes, in proven methods only
@@ -858,7 +1068,7 @@ impl<N: Nvm> Vm<N> {
             }
             macro_rules! cp {
                 ($idx:expr, $tag:expr) => {
-                    t!(self.cp_entry(&info, $idx as u16, $tag, insn as u32)) & 0x00FF_FFFF
+                    t!(self.cp_entry(&frame_info!(), $idx as u16, $tag, insn as u32)) & 0x00FF_FFFF
                 };
             }
             // words the method of a constant-pool method entry returns (0xFF: unknown)
@@ -885,7 +1095,7 @@ impl<N: Nvm> Vm<N> {
                     // the words the verifier assumed this call returns (fast frames only)
                     let expect: u8 = $ret;
                     charge!(1);
-                    if sp < base + nargs {
+                    if sp < frame_base!() + nargs {
                         bad!(Detail::OperandStackUnderflow)
                     }
                     if m >> 16 == NATIVE_PACKAGE {
@@ -1079,9 +1289,7 @@ impl<N: Nvm> Vm<N> {
                     let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
                     let (k, l1) = fused_const!($w, $l0);
                     let r = fused_short_op(wbyte!($w, $l0 + l1), a, k);
-                    self.stack[sp & STACK_MASK] = r;
-                    sp += 1;
-                    pc += $l0 + l1 + 1;
+                    short_result!(r, pc + $l0 + l1 + 1);
                 }};
                 (LL_XALOAD, $w:ident, $i0:expr, $l0:expr) => {{
                     let arr = self.stack[(locals + $i0 as usize) & STACK_MASK];
@@ -1094,11 +1302,7 @@ impl<N: Nvm> Vm<N> {
                             .map(i16::from_be_bytes)
                     };
                     match v {
-                        Some(v) => {
-                            self.stack[sp & STACK_MASK] = v;
-                            sp += 1;
-                            pc += $l0 + l1 + 1;
-                        }
+                        Some(v) => short_result!(v, pc + $l0 + l1 + 1),
                         None => {
                             // the element instruction runs on its own: the checked path
                             // reads the element or throws at its own pc
@@ -1121,30 +1325,14 @@ impl<N: Nvm> Vm<N> {
                         ),
                         c => (c as i32 - ops::Iconst0 as i32, 1),
                     };
-                    let s = (k & 0x1F) as u32;
-                    let r = match wbyte!($w, $l0 + l1) {
-                        ops::Iadd => a.wrapping_add(k),
-                        ops::Isub => a.wrapping_sub(k),
-                        ops::Imul => a.wrapping_mul(k),
-                        ops::Iand => a & k,
-                        ops::Ior => a | k,
-                        ops::Ixor => a ^ k,
-                        ops::Ishl => a.wrapping_shl(s),
-                        ops::Ishr => a.wrapping_shr(s),
-                        _ => (a as u32).wrapping_shr(s) as i32,
-                    };
-                    self.stack[sp & STACK_MASK] = (r >> 16) as i16;
-                    self.stack[(sp + 1) & STACK_MASK] = r as i16;
-                    sp += 2;
-                    pc += $l0 + l1 + 1;
+                    let r = fused_int_op(wbyte!($w, $l0 + l1), a, k);
+                    int_result!(r, pc + $l0 + l1 + 1);
                 }};
                 (LL_OP, $w:ident, $i0:expr, $l0:expr) => {{
                     let a = self.stack[(locals + $i0 as usize) & STACK_MASK];
                     let (b, l1) = fused_local!($w, $l0);
                     let r = fused_short_op(wbyte!($w, $l0 + l1), a, b);
-                    self.stack[sp & STACK_MASK] = r;
-                    sp += 1;
-                    pc += $l0 + l1 + 1;
+                    short_result!(r, pc + $l0 + l1 + 1);
                 }};
             }
             // the index form (local in the next byte) and the `_n` forms of a kind
@@ -1166,35 +1354,25 @@ impl<N: Nvm> Vm<N> {
                     pc += 1 + wide as usize;
                 }};
             }
+            // one superinstruction opcode: `index` (the first load's local in the next byte)
+            // or the `_n` form with local `$n`, each its own arm of the dispatch
             #[cfg(feature = "proven-loop")]
-            macro_rules! fused_arms {
-                ($kind:ident, $byte:ident, $w:ident, index) => {{
+            macro_rules! fused_arm {
+                ($kind:ident, $byte:ident, index) => {{
                     if !FAST {
                         fused_checked!($byte);
                         continue 'run;
                     }
-                    let $w = window!();
-                    fused_op!($kind, $w, wbyte!($w, 1), 2)
+                    let w = window!();
+                    fused_op!($kind, w, wbyte!(w, 1), 2)
                 }};
-                ($kind:ident, $byte:ident, $w:ident, $n0:ident) => {{
+                ($kind:ident, $byte:ident, $n:literal) => {{
                     if !FAST {
                         fused_checked!($byte);
                         continue 'run;
                     }
-                    let $w = window!();
-                    fused_op!($kind, $w, $byte.wrapping_sub(fused::$n0), 1)
-                }};
-                ($kind:ident, $byte:ident, $w:ident) => {{
-                    if !FAST {
-                        fused_checked!($byte);
-                        continue 'run;
-                    }
-                    let $w = window!();
-                    if $byte & 8 == 0 {
-                        fused_op!($kind, $w, wbyte!($w, 1), 2)
-                    } else {
-                        fused_op!($kind, $w, $byte & 3, 1)
-                    }
+                    let w = window!();
+                    fused_op!($kind, w, $n, 1)
                 }};
             }
 
@@ -1204,7 +1382,7 @@ impl<N: Nvm> Vm<N> {
             let byte = if FAST {
                 // a proven method's pc stays inside its component and guard: a read past the
                 // NVM (impossible) runs as the guard's reserved opcode
-                self.nvm.read_u8(pc).unwrap_or(ops::Impdep1)
+                self.proven_code_byte(pc, ops::Impdep1)
             } else {
                 t!(self.nvm.read_u8(pc).map_err(nvm_err))
             };
@@ -1221,36 +1399,18 @@ impl<N: Nvm> Vm<N> {
                 | ops::Sconst2
                 | ops::Sconst3
                 | ops::Sconst4
-                | ops::Sconst5 => {
-                    push!(byte as i16 - 3);
-                    pc += 1;
-                }
+                | ops::Sconst5 => short_const!(byte as i16 - 3, 1),
                 ops::IconstM1
                 | ops::Iconst0
                 | ops::Iconst1
                 | ops::Iconst2
                 | ops::Iconst3
                 | ops::Iconst4
-                | ops::Iconst5 => {
-                    push_int!(byte as i32 - 10);
-                    pc += 1;
-                }
-                ops::Bspush => {
-                    push!(u8at!(1) as i8 as i16);
-                    pc += 2;
-                }
-                ops::Sspush => {
-                    push!(u16at!(1) as i16);
-                    pc += 3;
-                }
-                ops::Bipush => {
-                    push_int!(u8at!(1) as i8 as i32);
-                    pc += 2;
-                }
-                ops::Sipush => {
-                    push_int!(u16at!(1) as i16 as i32);
-                    pc += 3;
-                }
+                | ops::Iconst5 => int_const!(byte as i32 - 10, 1),
+                ops::Bspush => short_const!(u8at!(1) as i8 as i16, 2),
+                ops::Sspush => short_const!(u16at!(1) as i16, 3),
+                ops::Bipush => int_const!(u8at!(1) as i8 as i32, 2),
+                ops::Sipush => int_const!(u16at!(1) as i16 as i32, 3),
                 ops::Iipush => {
                     push_int!(i32at!(1));
                     pc += 5;
@@ -1415,7 +1575,7 @@ impl<N: Nvm> Vm<N> {
                     if !(1..=4).contains(&m) || (n != 0 && (n < m || n > m + 4)) {
                         bad!(Detail::DupXOperand);
                     }
-                    if sp < base + m.max(n) || sp + m > limit {
+                    if sp < frame_base!() + m.max(n) || sp + m > frame_limit!() {
                         bad!(Detail::DupXStack);
                     }
                     let mut tmp = [0i16; 4];
@@ -1439,7 +1599,8 @@ impl<N: Nvm> Vm<N> {
                     let mn = u8at!(1);
                     let m = (mn >> 4) as usize;
                     let n = (mn & 0x0F) as usize;
-                    if !(1..=2).contains(&m) || !(1..=2).contains(&n) || sp < base + m + n {
+                    if !(1..=2).contains(&m) || !(1..=2).contains(&n) || sp < frame_base!() + m + n
+                    {
                         bad!(Detail::SwapXOperand);
                     }
                     let mut tmp = [0i16; 4];
@@ -1555,8 +1716,7 @@ impl<N: Nvm> Vm<N> {
                 }
                 ops::S2i => {
                     let a = pop!();
-                    push_int!(a as i32);
-                    pc += 1;
+                    int_const!(a as i32, 1);
                 }
                 ops::I2b => {
                     let a = pop_int!();
@@ -1612,13 +1772,14 @@ impl<N: Nvm> Vm<N> {
                 }
                 ops::Jsr => {
                     let rel = u16at!(1) as i16;
-                    push!((insn + 3 - code_lo) as i16);
+                    push!((insn + 3 - frame_code!().0) as i16);
                     jump!(rel);
                 }
                 ops::Ret => {
                     let v = local!(u8at!(1)) as u16 as usize;
-                    let target = code_lo + v;
-                    if target >= code_hi {
+                    let (lo, hi) = frame_code!();
+                    let target = lo + v;
+                    if target >= hi {
                         bad!(Detail::RetTarget);
                     }
                     if target <= insn {
@@ -1807,10 +1968,15 @@ impl<N: Nvm> Vm<N> {
                     pc += len;
                 }
                 ops::Invokevirtual => {
-                    let e = t!(self.cp_entry(&info, u16at!(1), layout::CP_VMETHOD, insn as u32));
+                    let e = t!(self.cp_entry(
+                        &frame_info!(),
+                        u16at!(1),
+                        layout::CP_VMETHOD,
+                        insn as u32
+                    ));
                     let nargs = (e >> 8) as usize & 0xFF;
                     let token = e as u8;
-                    if nargs == 0 || sp < base + nargs {
+                    if nargs == 0 || sp < frame_base!() + nargs {
                         bad!(Detail::InvokevirtualArguments);
                     }
                     let obj = match self.stack.get(sp - nargs) {
@@ -1827,6 +1993,7 @@ impl<N: Nvm> Vm<N> {
                 }
                 ops::Invokespecial | ops::Invokestatic => {
                     let idx = u16at!(1);
+                    let info = frame_info!();
                     let e = t!(self
                         .nvm
                         .read_u32((info.cp_addr + idx as u32 * 4) as usize)
@@ -1849,13 +2016,13 @@ impl<N: Nvm> Vm<N> {
                         if let Some(f) = self.frames.last_mut() {
                             f.expect_ret = ret_words!(e);
                         }
-                        t!(self.push_frame_with(m, Args::Top(sp, base)));
+                        t!(self.push_frame_with(m, Args::Top(sp, frame_base!())));
                         load_frame!();
                         continue 'run;
                     }
                     let nargs = t!(self.method_nargs(m)) as usize;
                     if op == ops::Invokespecial {
-                        if nargs == 0 || sp < base + nargs {
+                        if nargs == 0 || sp < frame_base!() + nargs {
                             bad!(Detail::InvokespecialArguments);
                         }
                         let this = self.stack.get(sp - nargs).copied().unwrap_or(0) as ObjRef;
@@ -1867,7 +2034,7 @@ impl<N: Nvm> Vm<N> {
                     let nargs = u8at!(1) as usize;
                     let iface = cp!(u16at!(2), layout::CP_CLASS) as u16;
                     let method = u8at!(4);
-                    if nargs == 0 || sp < base + nargs {
+                    if nargs == 0 || sp < frame_base!() + nargs {
                         bad!(Detail::InvokeinterfaceArguments);
                     }
                     let obj = match self.stack.get(sp - nargs) {
@@ -1955,35 +2122,95 @@ impl<N: Nvm> Vm<N> {
                     pc += 4;
                 }
                 #[cfg(feature = "proven-loop")]
-                fused::LL | fused::LL_N0..=fused::LL_N3 => fused_arms!(LL, byte, w),
+                fused::LL => fused_arm!(LL, byte, index),
                 #[cfg(feature = "proven-loop")]
-                fused::LL_IFCMP | fused::LL_IFCMP_N0..=fused::LL_IFCMP_N3 => {
-                    fused_arms!(LL_IFCMP, byte, w)
-                }
+                fused::LL_N0 => fused_arm!(LL, byte, 0),
                 #[cfg(feature = "proven-loop")]
-                fused::LK_IFCMP | fused::LK_IFCMP_N0..=fused::LK_IFCMP_N3 => {
-                    fused_arms!(LK_IFCMP, byte, w)
-                }
+                fused::LL_N1 => fused_arm!(LL, byte, 1),
                 #[cfg(feature = "proven-loop")]
-                fused::L_IF | fused::L_IF_N0..=fused::L_IF_N3 => fused_arms!(L_IF, byte, w),
+                fused::LL_N2 => fused_arm!(LL, byte, 2),
                 #[cfg(feature = "proven-loop")]
-                fused::L_IFCMP | fused::L_IFCMP_N0..=fused::L_IFCMP_N3 => {
-                    fused_arms!(L_IFCMP, byte, w)
-                }
+                fused::LL_N3 => fused_arm!(LL, byte, 3),
                 #[cfg(feature = "proven-loop")]
-                fused::LK_OP | fused::LK_OP_N0..=fused::LK_OP_N3 => fused_arms!(LK_OP, byte, w),
+                fused::LL_IFCMP => fused_arm!(LL_IFCMP, byte, index),
                 #[cfg(feature = "proven-loop")]
-                fused::LL_XALOAD | fused::LL_XALOAD_N0..=fused::LL_XALOAD_N3 => {
-                    fused_arms!(LL_XALOAD, byte, w)
-                }
+                fused::LL_IFCMP_N0 => fused_arm!(LL_IFCMP, byte, 0),
                 #[cfg(feature = "proven-loop")]
-                fused::IK_OP => fused_arms!(IK_OP, byte, w, index),
+                fused::LL_IFCMP_N1 => fused_arm!(LL_IFCMP, byte, 1),
                 #[cfg(feature = "proven-loop")]
-                fused::IK_OP_N0..=fused::IK_OP_N3 => fused_arms!(IK_OP, byte, w, IK_OP_N0),
+                fused::LL_IFCMP_N2 => fused_arm!(LL_IFCMP, byte, 2),
                 #[cfg(feature = "proven-loop")]
-                fused::LL_OP => fused_arms!(LL_OP, byte, w, index),
+                fused::LL_IFCMP_N3 => fused_arm!(LL_IFCMP, byte, 3),
                 #[cfg(feature = "proven-loop")]
-                fused::LL_OP_N0..=fused::LL_OP_N3 => fused_arms!(LL_OP, byte, w, LL_OP_N0),
+                fused::LK_IFCMP => fused_arm!(LK_IFCMP, byte, index),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_IFCMP_N0 => fused_arm!(LK_IFCMP, byte, 0),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_IFCMP_N1 => fused_arm!(LK_IFCMP, byte, 1),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_IFCMP_N2 => fused_arm!(LK_IFCMP, byte, 2),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_IFCMP_N3 => fused_arm!(LK_IFCMP, byte, 3),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IF => fused_arm!(L_IF, byte, index),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IF_N0 => fused_arm!(L_IF, byte, 0),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IF_N1 => fused_arm!(L_IF, byte, 1),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IF_N2 => fused_arm!(L_IF, byte, 2),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IF_N3 => fused_arm!(L_IF, byte, 3),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IFCMP => fused_arm!(L_IFCMP, byte, index),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IFCMP_N0 => fused_arm!(L_IFCMP, byte, 0),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IFCMP_N1 => fused_arm!(L_IFCMP, byte, 1),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IFCMP_N2 => fused_arm!(L_IFCMP, byte, 2),
+                #[cfg(feature = "proven-loop")]
+                fused::L_IFCMP_N3 => fused_arm!(L_IFCMP, byte, 3),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_OP => fused_arm!(LK_OP, byte, index),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_OP_N0 => fused_arm!(LK_OP, byte, 0),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_OP_N1 => fused_arm!(LK_OP, byte, 1),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_OP_N2 => fused_arm!(LK_OP, byte, 2),
+                #[cfg(feature = "proven-loop")]
+                fused::LK_OP_N3 => fused_arm!(LK_OP, byte, 3),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_XALOAD => fused_arm!(LL_XALOAD, byte, index),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_XALOAD_N0 => fused_arm!(LL_XALOAD, byte, 0),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_XALOAD_N1 => fused_arm!(LL_XALOAD, byte, 1),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_XALOAD_N2 => fused_arm!(LL_XALOAD, byte, 2),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_XALOAD_N3 => fused_arm!(LL_XALOAD, byte, 3),
+                #[cfg(feature = "proven-loop")]
+                fused::IK_OP => fused_arm!(IK_OP, byte, index),
+                #[cfg(feature = "proven-loop")]
+                fused::IK_OP_N0 => fused_arm!(IK_OP, byte, 0),
+                #[cfg(feature = "proven-loop")]
+                fused::IK_OP_N1 => fused_arm!(IK_OP, byte, 1),
+                #[cfg(feature = "proven-loop")]
+                fused::IK_OP_N2 => fused_arm!(IK_OP, byte, 2),
+                #[cfg(feature = "proven-loop")]
+                fused::IK_OP_N3 => fused_arm!(IK_OP, byte, 3),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_OP => fused_arm!(LL_OP, byte, index),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_OP_N0 => fused_arm!(LL_OP, byte, 0),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_OP_N1 => fused_arm!(LL_OP, byte, 1),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_OP_N2 => fused_arm!(LL_OP, byte, 2),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_OP_N3 => fused_arm!(LL_OP, byte, 3),
                 ops::Impdep1 | ops::Impdep2 => bad!(Detail::ReservedOpcode),
                 _ => bad!(Detail::UndefinedOpcode),
             }
@@ -1994,5 +2221,25 @@ impl<N: Nvm> Vm<N> {
         }
         *budget = left;
         Err(fault)
+    }
+}
+
+#[cfg(all(test, feature = "proven-loop"))]
+mod tests {
+    use super::cond_taken;
+
+    /// The branchless table agrees with the six Java comparisons (the oracle: Rust's own
+    /// operators) for every condition and a spread of operands, extremes included.
+    #[test]
+    fn cond_taken_matches_the_java_comparisons() {
+        let values = [i16::MIN, -300, -1, 0, 1, 2, 300, i16::MAX];
+        for a in values {
+            for b in values {
+                let expected = [a == b, a != b, a < b, a >= b, a > b, a <= b];
+                for (c, want) in expected.into_iter().enumerate() {
+                    assert_eq!(cond_taken(c as u8, a, b), want, "cond {c}, {a} vs {b}");
+                }
+            }
+        }
     }
 }

@@ -77,22 +77,42 @@ pub(crate) mod fused {
     pub const LL_XALOAD: u8 = 0xF0;
     /// `LL` with `aload_0`/`sload_0` first (to `LL_N3`, `_3`).
     pub const LL_N0: u8 = encode(LL, 0x18);
+    /// `LL` with a `_1` load first.
+    pub const LL_N1: u8 = LL_N0 + 1;
+    /// `LL` with a `_2` load first.
+    pub const LL_N2: u8 = LL_N0 + 2;
     /// `LL` with `aload_3`/`sload_3` first.
     pub const LL_N3: u8 = LL_N0 + 3;
     /// `LL_IFCMP` with a `_0` load first.
     pub const LL_IFCMP_N0: u8 = encode(LL_IFCMP, 0x18);
+    /// `LL_IFCMP` with a `_1` load first.
+    pub const LL_IFCMP_N1: u8 = LL_IFCMP_N0 + 1;
+    /// `LL_IFCMP` with a `_2` load first.
+    pub const LL_IFCMP_N2: u8 = LL_IFCMP_N0 + 2;
     /// `LL_IFCMP` with a `_3` load first.
     pub const LL_IFCMP_N3: u8 = LL_IFCMP_N0 + 3;
     /// `LK_IFCMP` with a `_0` load first.
     pub const LK_IFCMP_N0: u8 = encode(LK_IFCMP, 0x18);
+    /// `LK_IFCMP` with a `_1` load first.
+    pub const LK_IFCMP_N1: u8 = LK_IFCMP_N0 + 1;
+    /// `LK_IFCMP` with a `_2` load first.
+    pub const LK_IFCMP_N2: u8 = LK_IFCMP_N0 + 2;
     /// `LK_IFCMP` with a `_3` load first.
     pub const LK_IFCMP_N3: u8 = LK_IFCMP_N0 + 3;
     /// `L_IF` with a `_0` load first.
     pub const L_IF_N0: u8 = encode(L_IF, 0x18);
+    /// `L_IF` with a `_1` load first.
+    pub const L_IF_N1: u8 = L_IF_N0 + 1;
+    /// `L_IF` with a `_2` load first.
+    pub const L_IF_N2: u8 = L_IF_N0 + 2;
     /// `L_IF` with a `_3` load first.
     pub const L_IF_N3: u8 = L_IF_N0 + 3;
     /// `L_IFCMP` with a `_0` load first.
     pub const L_IFCMP_N0: u8 = encode(L_IFCMP, 0x18);
+    /// `L_IFCMP` with a `_1` load first.
+    pub const L_IFCMP_N1: u8 = L_IFCMP_N0 + 1;
+    /// `L_IFCMP` with a `_2` load first.
+    pub const L_IFCMP_N2: u8 = L_IFCMP_N0 + 2;
     /// `L_IFCMP` with a `_3` load first.
     pub const L_IFCMP_N3: u8 = L_IFCMP_N0 + 3;
     /// `L; L; <op>`, `<op>` as for [`LK_OP`]: pushes two locals combined. Its forms are
@@ -101,6 +121,10 @@ pub(crate) mod fused {
     pub const LL_OP: u8 = 0xF1;
     /// `LL_OP` with a `_0` load first.
     pub const LL_OP_N0: u8 = LL_OP + 1;
+    /// `LL_OP` with a `_1` load first.
+    pub const LL_OP_N1: u8 = LL_OP_N0 + 1;
+    /// `LL_OP` with a `_2` load first.
+    pub const LL_OP_N2: u8 = LL_OP_N0 + 2;
     /// `LL_OP` with a `_3` load first.
     pub const LL_OP_N3: u8 = LL_OP + 4;
     /// `IL; IK; <iop>`: an int local (`iload` or `iload_n`) combined with an int constant
@@ -109,14 +133,26 @@ pub(crate) mod fused {
     pub const IK_OP: u8 = 0xC2;
     /// `IK_OP` with `iload_0` first.
     pub const IK_OP_N0: u8 = IK_OP + 1;
+    /// `IK_OP` with a `_1` load first.
+    pub const IK_OP_N1: u8 = IK_OP_N0 + 1;
+    /// `IK_OP` with a `_2` load first.
+    pub const IK_OP_N2: u8 = IK_OP_N0 + 2;
     /// `IK_OP` with `iload_3` first.
     pub const IK_OP_N3: u8 = IK_OP + 4;
     /// `LK_OP` with a `_0` load first.
     pub const LK_OP_N0: u8 = encode(LK_OP, 0x18);
+    /// `LK_OP` with a `_1` load first.
+    pub const LK_OP_N1: u8 = LK_OP_N0 + 1;
+    /// `LK_OP` with a `_2` load first.
+    pub const LK_OP_N2: u8 = LK_OP_N0 + 2;
     /// `LK_OP` with a `_3` load first.
     pub const LK_OP_N3: u8 = LK_OP_N0 + 3;
     /// `LL_XALOAD` with a `_0` load first.
     pub const LL_XALOAD_N0: u8 = encode(LL_XALOAD, 0x18);
+    /// `LL_XALOAD` with a `_1` load first.
+    pub const LL_XALOAD_N1: u8 = LL_XALOAD_N0 + 1;
+    /// `LL_XALOAD` with a `_2` load first.
+    pub const LL_XALOAD_N2: u8 = LL_XALOAD_N0 + 2;
     /// `LL_XALOAD` with a `_3` load first.
     pub const LL_XALOAD_N3: u8 = LL_XALOAD_N0 + 3;
     /// The first internal opcode.
@@ -188,7 +224,7 @@ fn short_const_len(byte: u8) -> Option<usize> {
 }
 
 /// The short arithmetic of [`fused::LK_OP`] (none of them throws).
-const SHORT_OPS: [Opcode; 9] = [
+pub(crate) const SHORT_OPS: [Opcode; 9] = [
     Opcode::Sadd,
     Opcode::Ssub,
     Opcode::Smul,
@@ -201,7 +237,7 @@ const SHORT_OPS: [Opcode; 9] = [
 ];
 
 /// The int arithmetic of [`fused::IK_OP`] (none of them throws).
-const INT_OPS: [Opcode; 9] = [
+pub(crate) const INT_OPS: [Opcode; 9] = [
     Opcode::Iadd,
     Opcode::Isub,
     Opcode::Imul,
@@ -1079,6 +1115,38 @@ mod tests {
         m
     }
 
+    /// The JCVM semantics of short operation `op` (one of [`SHORT_OPS`]) on `x` and `k`.
+    fn model_short_op(op: Op, x: i16, k: i16) -> i16 {
+        let s = k & 0x1F;
+        match op {
+            Op::Sadd => x.wrapping_add(k),
+            Op::Ssub => x.wrapping_sub(k),
+            Op::Smul => x.wrapping_mul(k),
+            Op::Sand => x & k,
+            Op::Sor => x | k,
+            Op::Sxor => x ^ k,
+            Op::Sshl => ((x as i32) << s) as i16,
+            Op::Sshr => ((x as i32) >> s) as i16,
+            _ => ((x as i32 as u32) >> s) as i16,
+        }
+    }
+
+    /// The JCVM semantics of int operation `op` (one of [`INT_OPS`]) on `v` and `k`.
+    fn model_int_op(op: Op, v: i32, k: i32) -> i32 {
+        let s = (k & 0x1F) as u32;
+        match op {
+            Op::Iadd => v.wrapping_add(k),
+            Op::Isub => v.wrapping_sub(k),
+            Op::Imul => v.wrapping_mul(k),
+            Op::Iand => v & k,
+            Op::Ior => v | k,
+            Op::Ixor => v ^ k,
+            Op::Ishl => v << s,
+            Op::Ishr => v >> s,
+            _ => ((v as u32) >> s) as i32,
+        }
+    }
+
     fn fused_model(a: i16, b: i16) -> i16 {
         let conds: [fn(i16, i16) -> bool; 6] = [
             |x, y| x == y,
@@ -1104,30 +1172,16 @@ mod tests {
                 h = h.wrapping_mul(3).wrapping_add(cond(x, y) as i16);
             }
         }
-        let short_op = |op: Op, x: i16, k: i16| -> i16 {
-            let s = k & 0x1F;
-            match op {
-                Op::Sadd => x.wrapping_add(k),
-                Op::Ssub => x.wrapping_sub(k),
-                Op::Smul => x.wrapping_mul(k),
-                Op::Sand => x & k,
-                Op::Sor => x | k,
-                Op::Sxor => x ^ k,
-                Op::Sshl => ((x as i32) << s) as i16,
-                Op::Sshr => ((x as i32) >> s) as i16,
-                _ => ((x as i32 as u32) >> s) as i16,
-            }
-        };
         for _ in 0..2 {
             h = h.wrapping_add(a.wrapping_add(b as i8 as i16));
         }
         for op in SHORT_OPS {
-            h = h.wrapping_add(short_op(op, a, b));
-            h = h.wrapping_add(short_op(op, a, b));
+            h = h.wrapping_add(model_short_op(op, a, b));
+            h = h.wrapping_add(model_short_op(op, a, b));
         }
         for op in SHORT_OPS {
-            h = h.wrapping_add(short_op(op, a, 7));
-            h = h.wrapping_add(short_op(op, b, 2));
+            h = h.wrapping_add(model_short_op(op, a, 7));
+            h = h.wrapping_add(model_short_op(op, b, 2));
         }
         h = h.wrapping_add(a.wrapping_add(b));
         h.wrapping_add(20)
@@ -1274,18 +1328,7 @@ mod tests {
             for op in INT_OPS {
                 for v in [x, y] {
                     for k in [-3, 0x777, 5, -1] {
-                        let s = (k & 0x1F) as u32;
-                        let r = match op {
-                            Op::Iadd => v.wrapping_add(k),
-                            Op::Isub => v.wrapping_sub(k),
-                            Op::Imul => v.wrapping_mul(k),
-                            Op::Iand => v & k,
-                            Op::Ior => v | k,
-                            Op::Ixor => v ^ k,
-                            Op::Ishl => v << s,
-                            Op::Ishr => v >> s,
-                            _ => ((v as u32) >> s) as i32,
-                        };
+                        let r = model_int_op(op, v, k);
                         h = h.wrapping_mul(31).wrapping_add(r as i16);
                     }
                 }
@@ -1300,6 +1343,135 @@ mod tests {
         assert!(code.contains(&fused::encode(fused::IK_OP, Op::Iload2 as u8)));
         let mut checked = vm_with(&m);
         for (a, b) in [(0, 0), (1, -1), (-32768, 32767), (0x1234, -0x4321), (-1, 5)] {
+            let want = Ok(crate::Value::Word(model(a, b)));
+            assert_eq!(fast.run(&mut NoNatives, 1, &[a, b]), want, "fast {a} {b}");
+            assert_eq!(
+                checked.run(&mut NoNatives, 1, &[a, b]),
+                want,
+                "checked {a} {b}"
+            );
+        }
+    }
+
+    /// The proven loop's peepholes: a constant followed by an operation (short and int, every
+    /// constant form), `s2i` followed by an int operation, and any short or int result
+    /// followed by a store (`sstore_n`, `sstore`, `istore_n`, `istore`) or by something else.
+    #[test]
+    fn constant_and_store_peepholes_run_as_the_instructions_they_replace() {
+        // short f(short a, short b); locals: 2-3 int t, 4 hash h, 5 short s
+        let mut m = vec![0x05, 0x24]; // max_stack 5, nargs 2, max_locals 4
+        let mix = [Op::Sload as u8, 4, Op::Bspush as u8, 31, Op::Smul as u8];
+        let mix_end = [Op::Sadd as u8, Op::Sstore as u8, 4];
+        let short_consts: [&[u8]; 4] = [
+            &[Op::SconstM1 as u8],
+            &[Op::Sconst5 as u8],
+            &[Op::Bspush as u8, (-7i8) as u8],
+            &[Op::Sspush as u8, 0x12, 0x34],
+        ];
+        let short_stores: [&[u8]; 3] = [
+            &[Op::Sstore as u8, 5, Op::Sload as u8, 5],
+            &[Op::Sstore3 as u8, Op::Sload3 as u8],
+            &[],
+        ];
+        let int_consts: [&[u8]; 4] = [
+            &[Op::IconstM1 as u8],
+            &[Op::Iconst4 as u8],
+            &[Op::Bipush as u8, (-9i8) as u8],
+            &[Op::Sipush as u8, 0x05, 0x67],
+        ];
+        let int_stores: [&[u8]; 3] = [
+            &[Op::Istore as u8, 2, Op::Iload2 as u8],
+            &[Op::Istore2 as u8, Op::Iload as u8, 2],
+            &[],
+        ];
+        for op in SHORT_OPS {
+            for k in short_consts {
+                for store in short_stores {
+                    // (short) a <op> k, the left operand not a local load (no superinstruction)
+                    m.extend(ops(&[Op::Sload0, Op::S2b]));
+                    m.extend_from_slice(k);
+                    m.push(op as u8);
+                    m.extend_from_slice(store);
+                    m.extend(mix);
+                    m.extend(ops(&[Op::SwapX]));
+                    m.push(0x11);
+                    m.extend(mix_end);
+                }
+            }
+        }
+        // the int x = (a << 16) ^ b, both halves significant
+        let wide = [
+            Op::Sload0 as u8,
+            Op::S2i as u8,
+            Op::Bipush as u8,
+            16,
+            Op::Ishl as u8,
+            Op::Sload1 as u8,
+            Op::S2i as u8,
+            Op::Ixor as u8,
+        ];
+        for op in INT_OPS {
+            for k in int_consts {
+                for store in int_stores {
+                    m.extend(wide.iter().copied());
+                    m.extend_from_slice(k);
+                    m.push(op as u8);
+                    m.extend_from_slice(store);
+                    m.push(Op::I2s as u8);
+                    m.extend(mix);
+                    m.extend(ops(&[Op::SwapX]));
+                    m.push(0x11);
+                    m.extend(mix_end);
+                }
+            }
+            for store in int_stores {
+                // x <op> (int) b: `s2i` straight before the operation
+                m.extend(wide.iter().copied());
+                m.extend(ops(&[Op::Sload1, Op::S2i]));
+                m.push(op as u8);
+                m.extend_from_slice(store);
+                m.push(Op::I2s as u8);
+                m.extend(mix);
+                m.extend(ops(&[Op::SwapX]));
+                m.push(0x11);
+                m.extend(mix_end);
+            }
+        }
+        m.extend([Op::Sload as u8, 4, Op::Sreturn as u8]);
+        let model = |a: i16, b: i16| -> i16 {
+            let mut h = 0i16;
+            let mut mix = |v: i16| h = h.wrapping_mul(31).wrapping_add(v);
+            for op in SHORT_OPS {
+                for k in [-1, 5, -7, 0x1234] {
+                    for _ in 0..3 {
+                        mix(model_short_op(op, a as i8 as i16, k));
+                    }
+                }
+            }
+            let x = ((a as i32) << 16) ^ b as i32;
+            for op in INT_OPS {
+                for k in [-1, 4, -9, 0x567] {
+                    for _ in 0..3 {
+                        mix(model_int_op(op, x, k) as i16);
+                    }
+                }
+                for _ in 0..3 {
+                    mix(model_int_op(op, x, b as i32) as i16);
+                }
+            }
+            h
+        };
+        let mut fast = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
+        let mut checked = vm_with(&m);
+        for (a, b) in [
+            (0, 0),
+            (1, -1),
+            (-32768, 32767),
+            (0x1234, -0x4321),
+            (-1, 5),
+            (200, 17),
+        ] {
             let want = Ok(crate::Value::Word(model(a, b)));
             assert_eq!(fast.run(&mut NoNatives, 1, &[a, b]), want, "fast {a} {b}");
             assert_eq!(

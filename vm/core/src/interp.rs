@@ -2211,8 +2211,13 @@ impl<N: Nvm> Vm<N> {
                 fused::LL_OP_N2 => fused_arm!(LL_OP, byte, 2),
                 #[cfg(feature = "proven-loop")]
                 fused::LL_OP_N3 => fused_arm!(LL_OP, byte, 3),
-                ops::Impdep1 | ops::Impdep2 => bad!(Detail::ReservedOpcode),
-                _ => bad!(Detail::UndefinedOpcode),
+                // the guard after the code, a reserved or an undefined opcode: one arm, so the
+                // dispatch needs no check of its own for them
+                _ => bad!(if byte == ops::Impdep1 || byte == ops::Impdep2 {
+                    Detail::ReservedOpcode
+                } else {
+                    Detail::UndefinedOpcode
+                }),
             }
         }
         if let Some(f) = self.frames.last_mut() {

@@ -1186,6 +1186,90 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
 
+            // `getfield_<kind>[_w|_this]` in a proven method: `$len` bytes, the object `this`
+            // (local 0) or popped; `$kind` A or S (one word), B (a byte, sign-extended) or I
+            // (two words)
+            macro_rules! getfield {
+                ($len:literal, $this:literal, $kind:ident) => {{
+                    let idx = if $len == 3 {
+                        u16at!(1)
+                    } else {
+                        u8at!(1) as u16
+                    };
+                    let cell = cp!(idx, layout::CP_IFIELD) as u16;
+                    let obj = if $this { local!(0) } else { pop!() } as ObjRef;
+                    let hi = match self.field_fast(obj, cell) {
+                        Some(v) => v,
+                        None => t!(self.checked_get_field(obj, cell)),
+                    };
+                    getfield!(@push $kind, hi, obj, cell);
+                    pc += $len;
+                }};
+                (@push B, $hi:ident, $obj:ident, $cell:ident) => {
+                    push!($hi as i8 as i16)
+                };
+                (@push I, $hi:ident, $obj:ident, $cell:ident) => {{
+                    let lo = match self.field_fast($obj, $cell.wrapping_add(1)) {
+                        Some(v) => v,
+                        None => t!(self.get_field($obj, $cell.wrapping_add(1))),
+                    };
+                    push!($hi);
+                    push!(lo);
+                }};
+                (@push $kind:ident, $hi:ident, $obj:ident, $cell:ident) => {
+                    push!($hi)
+                };
+            }
+            // `putfield_<kind>[_w|_this]` in a proven method, as `getfield!`; `$kind` A (a
+            // reference: the firewall checks what may be stored), B, S or I
+            macro_rules! putfield {
+                ($len:literal, $this:literal, I) => {{
+                    let cell = putfield!(@cell $len);
+                    let v = pop_int!();
+                    let obj = if $this { local!(0) } else { pop!() } as ObjRef;
+                    match self.put_field_fast(obj, cell, (v >> 16) as i16) {
+                        Some(r) => t!(r),
+                        None => t!(self.checked_put_field(obj, cell, (v >> 16) as i16)),
+                    }
+                    match self.put_field_fast(obj, cell.wrapping_add(1), v as i16) {
+                        Some(r) => t!(r),
+                        None => t!(self.put_field(obj, cell.wrapping_add(1), v as i16)),
+                    }
+                    pc += $len;
+                }};
+                ($len:literal, $this:literal, $kind:ident) => {{
+                    let cell = putfield!(@cell $len);
+                    let v = putfield!(@value $kind, pop!());
+                    let obj = if $this { local!(0) } else { pop!() } as ObjRef;
+                    putfield!(@guard $kind, v);
+                    match self.put_field_fast(obj, cell, v) {
+                        Some(r) => t!(r),
+                        None => t!(self.checked_put_field(obj, cell, v)),
+                    }
+                    pc += $len;
+                }};
+                (@cell $len:literal) => {{
+                    let idx = if $len == 3 {
+                        u16at!(1)
+                    } else {
+                        u8at!(1) as u16
+                    };
+                    cp!(idx, layout::CP_IFIELD) as u16
+                }};
+                (@value B, $v:expr) => {
+                    $v as i8 as i16
+                };
+                (@value $kind:ident, $v:expr) => {
+                    $v
+                };
+                (@guard A, $v:ident) => {
+                    t!(self.guard_stored($v as ObjRef))
+                };
+                (@guard $kind:ident, $v:ident) => {
+                    ()
+                };
+            }
+
             // Superinstructions (see `verify::fused`), in proven methods only. They read
             // their code as one window of 8 bytes from `insn` (the guard after the Method
             // component keeps it inside the NVM; the bytes were proven at link).
@@ -1883,6 +1967,33 @@ impl<N: Nvm> Vm<N> {
                     }
                     pc += 3;
                 }
+                // in proven methods one arm per field opcode: the operand width, `this` and the
+                // field kind are known in each (no decoding of the opcode inside the arm); the
+                // checked loop has the one arm below for all (less flash for the firmware)
+                ops::GetfieldA if FAST => getfield!(2, false, A),
+                ops::GetfieldB if FAST => getfield!(2, false, B),
+                ops::GetfieldS if FAST => getfield!(2, false, S),
+                ops::GetfieldI if FAST => getfield!(2, false, I),
+                ops::GetfieldAW if FAST => getfield!(3, false, A),
+                ops::GetfieldBW if FAST => getfield!(3, false, B),
+                ops::GetfieldSW if FAST => getfield!(3, false, S),
+                ops::GetfieldIW if FAST => getfield!(3, false, I),
+                ops::GetfieldAThis if FAST => getfield!(2, true, A),
+                ops::GetfieldBThis if FAST => getfield!(2, true, B),
+                ops::GetfieldSThis if FAST => getfield!(2, true, S),
+                ops::GetfieldIThis if FAST => getfield!(2, true, I),
+                ops::PutfieldA if FAST => putfield!(2, false, A),
+                ops::PutfieldB if FAST => putfield!(2, false, B),
+                ops::PutfieldS if FAST => putfield!(2, false, S),
+                ops::PutfieldI if FAST => putfield!(2, false, I),
+                ops::PutfieldAW if FAST => putfield!(3, false, A),
+                ops::PutfieldBW if FAST => putfield!(3, false, B),
+                ops::PutfieldSW if FAST => putfield!(3, false, S),
+                ops::PutfieldIW if FAST => putfield!(3, false, I),
+                ops::PutfieldAThis if FAST => putfield!(2, true, A),
+                ops::PutfieldBThis if FAST => putfield!(2, true, B),
+                ops::PutfieldSThis if FAST => putfield!(2, true, S),
+                ops::PutfieldIThis if FAST => putfield!(2, true, I),
                 ops::GetfieldA
                 | ops::GetfieldB
                 | ops::GetfieldS

@@ -719,21 +719,14 @@ impl<N: Nvm> Vm<N> {
                     }
                 };
             }
-            macro_rules! frame_base {
-                () => {
+            // the frame's `$field` (`stack_base`, `stack_limit`), kept in local `$local` by the
+            // checked loop
+            macro_rules! frame_bound {
+                ($field:ident, $local:ident) => {
                     if FAST {
-                        top_frame!().stack_base as usize
+                        top_frame!().$field as usize
                     } else {
-                        base
-                    }
-                };
-            }
-            macro_rules! frame_limit {
-                () => {
-                    if FAST {
-                        top_frame!().stack_limit as usize
-                    } else {
-                        limit
+                        $local
                     }
                 };
             }
@@ -1095,7 +1088,7 @@ impl<N: Nvm> Vm<N> {
                     // the words the verifier assumed this call returns (fast frames only)
                     let expect: u8 = $ret;
                     charge!(1);
-                    if sp < frame_base!() + nargs {
+                    if sp < frame_bound!(stack_base, base) + nargs {
                         bad!(Detail::OperandStackUnderflow)
                     }
                     if m >> 16 == NATIVE_PACKAGE {
@@ -1659,7 +1652,9 @@ impl<N: Nvm> Vm<N> {
                     if !(1..=4).contains(&m) || (n != 0 && (n < m || n > m + 4)) {
                         bad!(Detail::DupXOperand);
                     }
-                    if sp < frame_base!() + m.max(n) || sp + m > frame_limit!() {
+                    if sp < frame_bound!(stack_base, base) + m.max(n)
+                        || sp + m > frame_bound!(stack_limit, limit)
+                    {
                         bad!(Detail::DupXStack);
                     }
                     let mut tmp = [0i16; 4];
@@ -1683,7 +1678,9 @@ impl<N: Nvm> Vm<N> {
                     let mn = u8at!(1);
                     let m = (mn >> 4) as usize;
                     let n = (mn & 0x0F) as usize;
-                    if !(1..=2).contains(&m) || !(1..=2).contains(&n) || sp < frame_base!() + m + n
+                    if !(1..=2).contains(&m)
+                        || !(1..=2).contains(&n)
+                        || sp < frame_bound!(stack_base, base) + m + n
                     {
                         bad!(Detail::SwapXOperand);
                     }
@@ -2087,7 +2084,7 @@ impl<N: Nvm> Vm<N> {
                     ));
                     let nargs = (e >> 8) as usize & 0xFF;
                     let token = e as u8;
-                    if nargs == 0 || sp < frame_base!() + nargs {
+                    if nargs == 0 || sp < frame_bound!(stack_base, base) + nargs {
                         bad!(Detail::InvokevirtualArguments);
                     }
                     let obj = match self.stack.get(sp - nargs) {
@@ -2127,13 +2124,13 @@ impl<N: Nvm> Vm<N> {
                         if let Some(f) = self.frames.last_mut() {
                             f.expect_ret = ret_words!(e);
                         }
-                        t!(self.push_frame_with(m, Args::Top(sp, frame_base!())));
+                        t!(self.push_frame_with(m, Args::Top(sp, frame_bound!(stack_base, base))));
                         load_frame!();
                         continue 'run;
                     }
                     let nargs = t!(self.method_nargs(m)) as usize;
                     if op == ops::Invokespecial {
-                        if nargs == 0 || sp < frame_base!() + nargs {
+                        if nargs == 0 || sp < frame_bound!(stack_base, base) + nargs {
                             bad!(Detail::InvokespecialArguments);
                         }
                         let this = self.stack.get(sp - nargs).copied().unwrap_or(0) as ObjRef;
@@ -2145,7 +2142,7 @@ impl<N: Nvm> Vm<N> {
                     let nargs = u8at!(1) as usize;
                     let iface = cp!(u16at!(2), layout::CP_CLASS) as u16;
                     let method = u8at!(4);
-                    if nargs == 0 || sp < frame_base!() + nargs {
+                    if nargs == 0 || sp < frame_bound!(stack_base, base) + nargs {
                         bad!(Detail::InvokeinterfaceArguments);
                     }
                     let obj = match self.stack.get(sp - nargs) {

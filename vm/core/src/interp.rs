@@ -310,6 +310,18 @@ fn cond_taken(c: u8, a: i16, b: i16) -> bool {
 #[cfg(feature = "proven-loop")]
 const COND_TABLE: u32 = 0b011_100_110_001_101_010;
 
+/// The bytes (opcode and constant-pool index) of a field opcode and whether its object is
+/// `this` (local 0): the `_w` forms have a two-byte index, the `_this` forms take no object
+/// from the stack.
+#[inline(always)]
+fn field_form(byte: u8) -> (usize, bool) {
+    match byte {
+        0xA9..=0xAC | 0xB1..=0xB4 => (3, false),
+        0xAD..=0xB0 | 0xB5..=0xB8 => (2, true),
+        _ => (2, false),
+    }
+}
+
 /// How one run of an interpreter loop ended (besides a trap).
 enum Exit {
     /// The outermost frame of this execution returned.
@@ -1179,11 +1191,12 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
 
-            // `getfield_<kind>[_w|_this]` in a proven method: `$len` bytes, the object `this`
-            // (local 0) or popped; `$kind` A or S (one word), B (a byte, sign-extended) or I
-            // (two words)
+            // `getfield_<t>[_w|_this]`: `$len` operand-and-opcode bytes, the object `this`
+            // (local 0) or popped, an int field (`$int`: two words), a byte field (`$byte`:
+            // sign-extended) or one word. The proven loop's arm of each opcode passes
+            // constants; the checked loop's one arm for all decodes them from the opcode.
             macro_rules! getfield {
-                ($len:literal, $this:literal, $kind:ident) => {{
+                ($len:expr, $this:expr, $int:expr, $byte:expr) => {{
                     let idx = if $len == 3 {
                         u16at!(1)
                     } else {
@@ -1191,76 +1204,62 @@ impl<N: Nvm> Vm<N> {
                     };
                     let cell = cp!(idx, layout::CP_IFIELD) as u16;
                     let obj = if $this { local!(0) } else { pop!() } as ObjRef;
-                    let hi = match self.field_fast(obj, cell) {
+                    let hi = match fast!(self.field_fast(obj, cell)) {
                         Some(v) => v,
                         None => t!(self.checked_get_field(obj, cell)),
                     };
-                    getfield!(@push $kind, hi, obj, cell);
+                    if $int {
+                        let lo = match fast!(self.field_fast(obj, cell.wrapping_add(1))) {
+                            Some(v) => v,
+                            None => t!(self.get_field(obj, cell.wrapping_add(1))),
+                        };
+                        push!(hi);
+                        push!(lo);
+                    } else if $byte {
+                        push!(hi as i8 as i16);
+                    } else {
+                        push!(hi);
+                    }
                     pc += $len;
                 }};
-                (@push B, $hi:ident, $obj:ident, $cell:ident) => {
-                    push!($hi as i8 as i16)
-                };
-                (@push I, $hi:ident, $obj:ident, $cell:ident) => {{
-                    let lo = match self.field_fast($obj, $cell.wrapping_add(1)) {
-                        Some(v) => v,
-                        None => t!(self.get_field($obj, $cell.wrapping_add(1))),
-                    };
-                    push!($hi);
-                    push!(lo);
-                }};
-                (@push $kind:ident, $hi:ident, $obj:ident, $cell:ident) => {
-                    push!($hi)
-                };
             }
-            // `putfield_<kind>[_w|_this]` in a proven method, as `getfield!`; `$kind` A (a
-            // reference: the firewall checks what may be stored), B, S or I
+            // `putfield_<t>[_w|_this]`, as `getfield!`; `$reference`: the firewall checks
+            // the reference stored
             macro_rules! putfield {
-                ($len:literal, $this:literal, I) => {{
-                    let cell = putfield!(@cell $len);
-                    let v = pop_int!();
-                    let obj = if $this { local!(0) } else { pop!() } as ObjRef;
-                    match self.put_field_fast(obj, cell, (v >> 16) as i16) {
-                        Some(r) => t!(r),
-                        None => t!(self.checked_put_field(obj, cell, (v >> 16) as i16)),
-                    }
-                    match self.put_field_fast(obj, cell.wrapping_add(1), v as i16) {
-                        Some(r) => t!(r),
-                        None => t!(self.put_field(obj, cell.wrapping_add(1), v as i16)),
-                    }
-                    pc += $len;
-                }};
-                ($len:literal, $this:literal, $kind:ident) => {{
-                    let cell = putfield!(@cell $len);
-                    let v = putfield!(@value $kind, pop!());
-                    let obj = if $this { local!(0) } else { pop!() } as ObjRef;
-                    putfield!(@guard $kind, v);
-                    match self.put_field_fast(obj, cell, v) {
-                        Some(r) => t!(r),
-                        None => t!(self.checked_put_field(obj, cell, v)),
-                    }
-                    pc += $len;
-                }};
-                (@cell $len:literal) => {{
+                ($len:expr, $this:expr, $int:expr, $byte:expr, $reference:expr) => {{
                     let idx = if $len == 3 {
                         u16at!(1)
                     } else {
                         u8at!(1) as u16
                     };
-                    cp!(idx, layout::CP_IFIELD) as u16
+                    let cell = cp!(idx, layout::CP_IFIELD) as u16;
+                    if $int {
+                        let v = pop_int!();
+                        let obj = if $this { local!(0) } else { pop!() } as ObjRef;
+                        match fast!(self.put_field_fast(obj, cell, (v >> 16) as i16)) {
+                            Some(r) => t!(r),
+                            None => t!(self.checked_put_field(obj, cell, (v >> 16) as i16)),
+                        }
+                        match fast!(self.put_field_fast(obj, cell.wrapping_add(1), v as i16)) {
+                            Some(r) => t!(r),
+                            None => t!(self.put_field(obj, cell.wrapping_add(1), v as i16)),
+                        }
+                    } else {
+                        let mut v = pop!();
+                        if $byte {
+                            v = v as i8 as i16;
+                        }
+                        let obj = if $this { local!(0) } else { pop!() } as ObjRef;
+                        if $reference {
+                            t!(self.guard_stored(v as ObjRef));
+                        }
+                        match fast!(self.put_field_fast(obj, cell, v)) {
+                            Some(r) => t!(r),
+                            None => t!(self.checked_put_field(obj, cell, v)),
+                        }
+                    }
+                    pc += $len;
                 }};
-                (@value B, $v:expr) => {
-                    $v as i8 as i16
-                };
-                (@value $kind:ident, $v:expr) => {
-                    $v
-                };
-                (@guard A, $v:ident) => {
-                    t!(self.guard_stored($v as ObjRef))
-                };
-                (@guard $kind:ident, $v:ident) => {
-                    ()
-                };
             }
 
             // Superinstructions (see `verify::fused`), in proven methods only. They read
@@ -1967,30 +1966,30 @@ impl<N: Nvm> Vm<N> {
                 // in proven methods one arm per field opcode: the operand width, `this` and the
                 // field kind are known in each (no decoding of the opcode inside the arm); the
                 // checked loop has the one arm below for all (less flash for the firmware)
-                ops::GetfieldA if FAST => getfield!(2, false, A),
-                ops::GetfieldB if FAST => getfield!(2, false, B),
-                ops::GetfieldS if FAST => getfield!(2, false, S),
-                ops::GetfieldI if FAST => getfield!(2, false, I),
-                ops::GetfieldAW if FAST => getfield!(3, false, A),
-                ops::GetfieldBW if FAST => getfield!(3, false, B),
-                ops::GetfieldSW if FAST => getfield!(3, false, S),
-                ops::GetfieldIW if FAST => getfield!(3, false, I),
-                ops::GetfieldAThis if FAST => getfield!(2, true, A),
-                ops::GetfieldBThis if FAST => getfield!(2, true, B),
-                ops::GetfieldSThis if FAST => getfield!(2, true, S),
-                ops::GetfieldIThis if FAST => getfield!(2, true, I),
-                ops::PutfieldA if FAST => putfield!(2, false, A),
-                ops::PutfieldB if FAST => putfield!(2, false, B),
-                ops::PutfieldS if FAST => putfield!(2, false, S),
-                ops::PutfieldI if FAST => putfield!(2, false, I),
-                ops::PutfieldAW if FAST => putfield!(3, false, A),
-                ops::PutfieldBW if FAST => putfield!(3, false, B),
-                ops::PutfieldSW if FAST => putfield!(3, false, S),
-                ops::PutfieldIW if FAST => putfield!(3, false, I),
-                ops::PutfieldAThis if FAST => putfield!(2, true, A),
-                ops::PutfieldBThis if FAST => putfield!(2, true, B),
-                ops::PutfieldSThis if FAST => putfield!(2, true, S),
-                ops::PutfieldIThis if FAST => putfield!(2, true, I),
+                ops::GetfieldA if FAST => getfield!(2, false, false, false),
+                ops::GetfieldB if FAST => getfield!(2, false, false, true),
+                ops::GetfieldS if FAST => getfield!(2, false, false, false),
+                ops::GetfieldI if FAST => getfield!(2, false, true, false),
+                ops::GetfieldAW if FAST => getfield!(3, false, false, false),
+                ops::GetfieldBW if FAST => getfield!(3, false, false, true),
+                ops::GetfieldSW if FAST => getfield!(3, false, false, false),
+                ops::GetfieldIW if FAST => getfield!(3, false, true, false),
+                ops::GetfieldAThis if FAST => getfield!(2, true, false, false),
+                ops::GetfieldBThis if FAST => getfield!(2, true, false, true),
+                ops::GetfieldSThis if FAST => getfield!(2, true, false, false),
+                ops::GetfieldIThis if FAST => getfield!(2, true, true, false),
+                ops::PutfieldA if FAST => putfield!(2, false, false, false, true),
+                ops::PutfieldB if FAST => putfield!(2, false, false, true, false),
+                ops::PutfieldS if FAST => putfield!(2, false, false, false, false),
+                ops::PutfieldI if FAST => putfield!(2, false, true, false, false),
+                ops::PutfieldAW if FAST => putfield!(3, false, false, false, true),
+                ops::PutfieldBW if FAST => putfield!(3, false, false, true, false),
+                ops::PutfieldSW if FAST => putfield!(3, false, false, false, false),
+                ops::PutfieldIW if FAST => putfield!(3, false, true, false, false),
+                ops::PutfieldAThis if FAST => putfield!(2, true, false, false, true),
+                ops::PutfieldBThis if FAST => putfield!(2, true, false, true, false),
+                ops::PutfieldSThis if FAST => putfield!(2, true, false, false, false),
+                ops::PutfieldIThis if FAST => putfield!(2, true, true, false, false),
                 ops::GetfieldA
                 | ops::GetfieldB
                 | ops::GetfieldS
@@ -2003,31 +2002,13 @@ impl<N: Nvm> Vm<N> {
                 | ops::GetfieldBThis
                 | ops::GetfieldSThis
                 | ops::GetfieldIThis => {
-                    let (idx, len, this) = match byte {
-                        0x83..=0x86 => (u8at!(1) as u16, 2, false),
-                        0xA9..=0xAC => (u16at!(1), 3, false),
-                        _ => (u8at!(1) as u16, 2, true),
-                    };
-                    let cell = cp!(idx, layout::CP_IFIELD) as u16;
-                    let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                    let int = matches!(op, ops::GetfieldI | ops::GetfieldIW | ops::GetfieldIThis);
-                    let hi = match fast!(self.field_fast(obj, cell)) {
-                        Some(v) => v,
-                        None => t!(self.checked_get_field(obj, cell)),
-                    };
-                    if int {
-                        let lo = match fast!(self.field_fast(obj, cell.wrapping_add(1))) {
-                            Some(v) => v,
-                            None => t!(self.get_field(obj, cell.wrapping_add(1))),
-                        };
-                        push!(hi);
-                        push!(lo);
-                    } else if matches!(op, ops::GetfieldB | ops::GetfieldBW | ops::GetfieldBThis) {
-                        push!(hi as i8 as i16);
-                    } else {
-                        push!(hi);
-                    }
-                    pc += len;
+                    let (len, this) = field_form(byte);
+                    getfield!(
+                        len,
+                        this,
+                        matches!(op, ops::GetfieldI | ops::GetfieldIW | ops::GetfieldIThis),
+                        matches!(op, ops::GetfieldB | ops::GetfieldBW | ops::GetfieldBThis)
+                    )
                 }
                 ops::PutfieldA
                 | ops::PutfieldB
@@ -2041,39 +2022,14 @@ impl<N: Nvm> Vm<N> {
                 | ops::PutfieldBThis
                 | ops::PutfieldSThis
                 | ops::PutfieldIThis => {
-                    let (idx, len, this) = match byte {
-                        0x87..=0x8A => (u8at!(1) as u16, 2, false),
-                        0xB1..=0xB4 => (u16at!(1), 3, false),
-                        _ => (u8at!(1) as u16, 2, true),
-                    };
-                    let cell = cp!(idx, layout::CP_IFIELD) as u16;
-                    let int = matches!(op, ops::PutfieldI | ops::PutfieldIW | ops::PutfieldIThis);
-                    if int {
-                        let v = pop_int!();
-                        let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                        match fast!(self.put_field_fast(obj, cell, (v >> 16) as i16)) {
-                            Some(r) => t!(r),
-                            None => t!(self.checked_put_field(obj, cell, (v >> 16) as i16)),
-                        }
-                        match fast!(self.put_field_fast(obj, cell.wrapping_add(1), v as i16)) {
-                            Some(r) => t!(r),
-                            None => t!(self.put_field(obj, cell.wrapping_add(1), v as i16)),
-                        }
-                    } else {
-                        let mut v = pop!();
-                        if matches!(op, ops::PutfieldB | ops::PutfieldBW | ops::PutfieldBThis) {
-                            v = v as i8 as i16;
-                        }
-                        let obj = if this { local!(0) } else { pop!() } as ObjRef;
-                        if matches!(op, ops::PutfieldA | ops::PutfieldAW | ops::PutfieldAThis) {
-                            t!(self.guard_stored(v as ObjRef));
-                        }
-                        match fast!(self.put_field_fast(obj, cell, v)) {
-                            Some(r) => t!(r),
-                            None => t!(self.checked_put_field(obj, cell, v)),
-                        }
-                    }
-                    pc += len;
+                    let (len, this) = field_form(byte);
+                    putfield!(
+                        len,
+                        this,
+                        matches!(op, ops::PutfieldI | ops::PutfieldIW | ops::PutfieldIThis),
+                        matches!(op, ops::PutfieldB | ops::PutfieldBW | ops::PutfieldBThis),
+                        matches!(op, ops::PutfieldA | ops::PutfieldAW | ops::PutfieldAThis)
+                    )
                 }
                 ops::Invokevirtual => {
                     let e = t!(self.cp_entry(

@@ -959,40 +959,39 @@ impl<N: Nvm> Vm<N> {
                     if !FAST && sp < base + 4 {
                         bad!(Detail::OperandStackUnderflow)
                     }
-                    macro_rules! int_op_by_word {
-                        () => {{
-                            let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
-                                | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
-                            let $a = ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
-                                | self.stack[(sp - 3) & STACK_MASK] as u16 as i32;
-                            let r: i32 = $e;
-                            self.stack[(sp - 4) & STACK_MASK] = (r >> 16) as i16;
-                            self.stack[(sp - 3) & STACK_MASK] = r as i16;
-                        }};
+                    // the two ints below the stack top, word by word
+                    macro_rules! int_operands {
+                        () => {
+                            (
+                                ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
+                                    | self.stack[(sp - 3) & STACK_MASK] as u16 as i32,
+                                ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
+                                    | self.stack[(sp - 1) & STACK_MASK] as u16 as i32,
+                            )
+                        };
                     }
-                    if FAST {
+                    let ($a, $b) = if FAST {
                         // the four words in one piece (a proven frame's operands never
                         // wrap around the stack array)
                         let j = (sp - 4) & STACK_MASK;
                         let window = self.stack.get(j..j + 4);
-                        let r: i32 = match window.and_then(|q| <&[i16; 4]>::try_from(q).ok()) {
-                            Some(q) => {
-                                let $a = ((q[0] as i32) << 16) | q[1] as u16 as i32;
-                                let $b = ((q[2] as i32) << 16) | q[3] as u16 as i32;
-                                $e
-                            }
-                            None => {
-                                let $b = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
-                                    | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
-                                let $a = ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
-                                    | self.stack[(sp - 3) & STACK_MASK] as u16 as i32;
-                                $e
-                            }
-                        };
+                        match window.and_then(|q| <&[i16; 4]>::try_from(q).ok()) {
+                            Some(q) => (
+                                ((q[0] as i32) << 16) | q[1] as u16 as i32,
+                                ((q[2] as i32) << 16) | q[3] as u16 as i32,
+                            ),
+                            None => int_operands!(),
+                        }
+                    } else {
+                        int_operands!()
+                    };
+                    let r: i32 = $e;
+                    if FAST {
                         sp -= 4;
                         int_result!(r, pc + 1);
                     } else {
-                        int_op_by_word!();
+                        self.stack[(sp - 4) & STACK_MASK] = (r >> 16) as i16;
+                        self.stack[(sp - 3) & STACK_MASK] = r as i16;
                         sp -= 2;
                         pc += 1;
                     }

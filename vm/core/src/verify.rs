@@ -58,6 +58,20 @@ const DONE: u8 = 2;
 /// `sconst_k`; the branches are the narrow forms.
 #[cfg_attr(not(feature = "proven-loop"), allow(dead_code))]
 pub(crate) mod fused {
+    /// Declares the `_0` to `_3` forms of superinstruction `$kind`: its internal opcode
+    /// with an `aload_n`/`sload_n` load first (`iload_n` for `IK_OP`), consecutive from `$n0`.
+    macro_rules! n_forms {
+        ($kind:ident: $n0:ident = $first:expr, $n1:ident, $n2:ident, $n3:ident) => {
+            #[doc = concat!("`", stringify!($kind), "` with a `_0` load first.")]
+            pub const $n0: u8 = $first;
+            #[doc = concat!("`", stringify!($kind), "` with a `_1` load first.")]
+            pub const $n1: u8 = $n0 + 1;
+            #[doc = concat!("`", stringify!($kind), "` with a `_2` load first.")]
+            pub const $n2: u8 = $n0 + 2;
+            #[doc = concat!("`", stringify!($kind), "` with a `_3` load first.")]
+            pub const $n3: u8 = $n0 + 3;
+        };
+    }
     /// `L; L`: pushes two locals.
     pub const LL: u8 = 0xC0;
     /// `L; L; if_scmp<cond>`: compares two locals and branches.
@@ -75,86 +89,28 @@ pub(crate) mod fused {
     /// a local (when the element's fast path does not apply, the loads run and the element
     /// instruction runs on its own, so it throws at its own pc).
     pub const LL_XALOAD: u8 = 0xF0;
-    /// `LL` with `aload_0`/`sload_0` first (to `LL_N3`, `_3`).
-    pub const LL_N0: u8 = encode(LL, 0x18);
-    /// `LL` with a `_1` load first.
-    pub const LL_N1: u8 = LL_N0 + 1;
-    /// `LL` with a `_2` load first.
-    pub const LL_N2: u8 = LL_N0 + 2;
-    /// `LL` with `aload_3`/`sload_3` first.
-    pub const LL_N3: u8 = LL_N0 + 3;
-    /// `LL_IFCMP` with a `_0` load first.
-    pub const LL_IFCMP_N0: u8 = encode(LL_IFCMP, 0x18);
-    /// `LL_IFCMP` with a `_1` load first.
-    pub const LL_IFCMP_N1: u8 = LL_IFCMP_N0 + 1;
-    /// `LL_IFCMP` with a `_2` load first.
-    pub const LL_IFCMP_N2: u8 = LL_IFCMP_N0 + 2;
-    /// `LL_IFCMP` with a `_3` load first.
-    pub const LL_IFCMP_N3: u8 = LL_IFCMP_N0 + 3;
-    /// `LK_IFCMP` with a `_0` load first.
-    pub const LK_IFCMP_N0: u8 = encode(LK_IFCMP, 0x18);
-    /// `LK_IFCMP` with a `_1` load first.
-    pub const LK_IFCMP_N1: u8 = LK_IFCMP_N0 + 1;
-    /// `LK_IFCMP` with a `_2` load first.
-    pub const LK_IFCMP_N2: u8 = LK_IFCMP_N0 + 2;
-    /// `LK_IFCMP` with a `_3` load first.
-    pub const LK_IFCMP_N3: u8 = LK_IFCMP_N0 + 3;
-    /// `L_IF` with a `_0` load first.
-    pub const L_IF_N0: u8 = encode(L_IF, 0x18);
-    /// `L_IF` with a `_1` load first.
-    pub const L_IF_N1: u8 = L_IF_N0 + 1;
-    /// `L_IF` with a `_2` load first.
-    pub const L_IF_N2: u8 = L_IF_N0 + 2;
-    /// `L_IF` with a `_3` load first.
-    pub const L_IF_N3: u8 = L_IF_N0 + 3;
-    /// `L_IFCMP` with a `_0` load first.
-    pub const L_IFCMP_N0: u8 = encode(L_IFCMP, 0x18);
-    /// `L_IFCMP` with a `_1` load first.
-    pub const L_IFCMP_N1: u8 = L_IFCMP_N0 + 1;
-    /// `L_IFCMP` with a `_2` load first.
-    pub const L_IFCMP_N2: u8 = L_IFCMP_N0 + 2;
-    /// `L_IFCMP` with a `_3` load first.
-    pub const L_IFCMP_N3: u8 = L_IFCMP_N0 + 3;
+    n_forms!(LL: LL_N0 = encode(LL, 0x18), LL_N1, LL_N2, LL_N3);
+    n_forms!(LL_IFCMP: LL_IFCMP_N0 = encode(LL_IFCMP, 0x18), LL_IFCMP_N1, LL_IFCMP_N2, LL_IFCMP_N3);
+    n_forms!(LK_IFCMP: LK_IFCMP_N0 = encode(LK_IFCMP, 0x18), LK_IFCMP_N1, LK_IFCMP_N2, LK_IFCMP_N3);
+    n_forms!(L_IF: L_IF_N0 = encode(L_IF, 0x18), L_IF_N1, L_IF_N2, L_IF_N3);
+    n_forms!(L_IFCMP: L_IFCMP_N0 = encode(L_IFCMP, 0x18), L_IFCMP_N1, L_IFCMP_N2, L_IFCMP_N3);
     /// `L; L; <op>`, `<op>` as for [`LK_OP`]: pushes two locals combined. Its forms are
     /// consecutive values (`LL_OP`, then the `_0` to `_3` forms): no other superinstruction
     /// has it as its second load, so the bit-3 rule is not needed.
     pub const LL_OP: u8 = 0xF1;
-    /// `LL_OP` with a `_0` load first.
-    pub const LL_OP_N0: u8 = LL_OP + 1;
-    /// `LL_OP` with a `_1` load first.
-    pub const LL_OP_N1: u8 = LL_OP_N0 + 1;
-    /// `LL_OP` with a `_2` load first.
-    pub const LL_OP_N2: u8 = LL_OP_N0 + 2;
-    /// `LL_OP` with a `_3` load first.
-    pub const LL_OP_N3: u8 = LL_OP + 4;
+    n_forms!(LL_OP: LL_OP_N0 = LL_OP + 1, LL_OP_N1, LL_OP_N2, LL_OP_N3);
     /// `IL; IK; <iop>`: an int local (`iload` or `iload_n`) combined with an int constant
     /// (`bipush`, `sipush`, `iconst_n`) by one of `iadd isub imul iand ior ixor ishl ishr
     /// iushr`. Its forms are consecutive values, its original an `iload` form.
     pub const IK_OP: u8 = 0xC2;
-    /// `IK_OP` with `iload_0` first.
-    pub const IK_OP_N0: u8 = IK_OP + 1;
-    /// `IK_OP` with a `_1` load first.
-    pub const IK_OP_N1: u8 = IK_OP_N0 + 1;
-    /// `IK_OP` with a `_2` load first.
-    pub const IK_OP_N2: u8 = IK_OP_N0 + 2;
-    /// `IK_OP` with `iload_3` first.
-    pub const IK_OP_N3: u8 = IK_OP + 4;
-    /// `LK_OP` with a `_0` load first.
-    pub const LK_OP_N0: u8 = encode(LK_OP, 0x18);
-    /// `LK_OP` with a `_1` load first.
-    pub const LK_OP_N1: u8 = LK_OP_N0 + 1;
-    /// `LK_OP` with a `_2` load first.
-    pub const LK_OP_N2: u8 = LK_OP_N0 + 2;
-    /// `LK_OP` with a `_3` load first.
-    pub const LK_OP_N3: u8 = LK_OP_N0 + 3;
-    /// `LL_XALOAD` with a `_0` load first.
-    pub const LL_XALOAD_N0: u8 = encode(LL_XALOAD, 0x18);
-    /// `LL_XALOAD` with a `_1` load first.
-    pub const LL_XALOAD_N1: u8 = LL_XALOAD_N0 + 1;
-    /// `LL_XALOAD` with a `_2` load first.
-    pub const LL_XALOAD_N2: u8 = LL_XALOAD_N0 + 2;
-    /// `LL_XALOAD` with a `_3` load first.
-    pub const LL_XALOAD_N3: u8 = LL_XALOAD_N0 + 3;
+    n_forms!(IK_OP: IK_OP_N0 = IK_OP + 1, IK_OP_N1, IK_OP_N2, IK_OP_N3);
+    n_forms!(LK_OP: LK_OP_N0 = encode(LK_OP, 0x18), LK_OP_N1, LK_OP_N2, LK_OP_N3);
+    n_forms!(
+        LL_XALOAD: LL_XALOAD_N0 = encode(LL_XALOAD, 0x18),
+        LL_XALOAD_N1,
+        LL_XALOAD_N2,
+        LL_XALOAD_N3
+    );
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.

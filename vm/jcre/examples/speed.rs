@@ -1,7 +1,12 @@
 //! Quick release-mode speed check of the interpreter through the `Card` facade: echo APDUs
 //! per second and the compute-heavy golden bytecodes commands (golden README §8).
 //!
-//! `cargo run --release -p oxicard-jcre --example speed`
+//! `cargo run --release -p oxicard-jcre --example speed` (a filter argument picks the
+//! measurements whose name contains it; `SPEED_ONCE=1` runs each once, for callgrind;
+//! `SPEED_MIN=k` prints the best of k batches).
+//!
+//! A host-side measuring tool, not card code: it unwraps, so a missing golden file or a
+//! wrong response stops the measurement with the failure instead of timing it.
 #![allow(clippy::unwrap_used)]
 
 use oxicard_jcre::Card;

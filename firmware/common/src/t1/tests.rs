@@ -168,10 +168,17 @@ fn ifs_request_changes_the_response_chunks() {
     assert_eq!(lrc(out), 0);
 }
 
-/// One direction of a line: bytes through a channel, with bits flipped at chosen positions.
+/// One side of a line: bytes through channels, with bits flipped at chosen positions.
+///
+/// The bytes of one write travel as one message, as a UART sends them back to back: a
+/// writer thread that the scheduler pauses in the middle of a block (for longer than the
+/// character waiting time, on a loaded machine) would otherwise cut the block in two, and
+/// the test would measure the scheduler instead of the protocol.
 struct Wire {
-    tx: Sender<u8>,
-    rx: Receiver<u8>,
+    tx: Sender<Vec<u8>>,
+    rx: Receiver<Vec<u8>>,
+    /// Received bytes not read yet.
+    pending: VecDeque<u8>,
     /// (byte index in this side's output, bit mask)
     flips: Vec<(usize, u8)>,
     written: usize,
@@ -179,7 +186,19 @@ struct Wire {
 }
 
 impl Wire {
+    fn new(tx: Sender<Vec<u8>>, rx: Receiver<Vec<u8>>, flips: Vec<(usize, u8)>) -> Wire {
+        Wire {
+            tx,
+            rx,
+            pending: VecDeque::new(),
+            flips,
+            written: 0,
+            cwt: Duration::from_millis(5),
+        }
+    }
+
     fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut line = Vec::with_capacity(bytes.len());
         for &b in bytes {
             let mask = self
                 .flips
@@ -187,22 +206,38 @@ impl Wire {
                 .find(|(at, _)| *at == self.written)
                 .map_or(0, |f| f.1);
             self.written += 1;
-            self.tx.send(b ^ mask).map_err(|e| e.to_string())?;
+            line.push(b ^ mask);
         }
-        Ok(())
+        self.tx.send(line).map_err(|e| e.to_string())
+    }
+
+    /// The next byte, waiting at most `timeout` (for ever with `None`) when none is pending.
+    fn next_byte(&mut self, timeout: Option<Duration>) -> Result<Option<u8>, String> {
+        while self.pending.is_empty() {
+            let line = match timeout {
+                None => self.rx.recv().map_err(|e| e.to_string())?,
+                Some(t) => match self.rx.recv_timeout(t) {
+                    Ok(line) => line,
+                    Err(RecvTimeoutError::Timeout) => return Ok(None),
+                    Err(e) => return Err(e.to_string()),
+                },
+            };
+            self.pending.extend(line);
+        }
+        Ok(self.pending.pop_front())
     }
 }
 
 impl CardLink for Wire {
     type Error = String;
     fn read_byte(&mut self, wait: Wait) -> Result<u8, LinkError<String>> {
-        match wait {
-            Wait::Block => self.rx.recv().map_err(|e| LinkError::Io(e.to_string())),
-            Wait::Character => self.rx.recv_timeout(self.cwt).map_err(|e| match e {
-                RecvTimeoutError::Timeout => LinkError::Timeout,
-                e => LinkError::Io(e.to_string()),
-            }),
-        }
+        let timeout = match wait {
+            Wait::Block => None,
+            Wait::Character => Some(self.cwt),
+        };
+        self.next_byte(timeout)
+            .map_err(LinkError::Io)?
+            .ok_or(LinkError::Timeout)
     }
     fn write_all(&mut self, bytes: &[u8]) -> Result<(), String> {
         self.send(bytes)
@@ -211,11 +246,7 @@ impl CardLink for Wire {
 
 impl ReaderLink for Wire {
     fn read_byte(&mut self, timeout: Duration) -> std::io::Result<Option<u8>> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(b) => Ok(Some(b)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(e) => Err(std::io::Error::other(e)),
-        }
+        self.next_byte(Some(timeout)).map_err(std::io::Error::other)
     }
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.send(bytes).map_err(std::io::Error::other)
@@ -232,21 +263,9 @@ fn run_pair(
 ) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, u64) {
     let (reader_tx, card_rx) = channel();
     let (card_tx, reader_rx) = channel();
-    let cwt = Duration::from_millis(5);
-    let card_wire = Wire {
-        tx: card_tx,
-        rx: card_rx,
-        flips: to_reader_flips,
-        written: 0,
-        cwt,
-    };
-    let reader_wire = Wire {
-        tx: reader_tx,
-        rx: reader_rx,
-        flips: to_card_flips,
-        written: 0,
-        cwt,
-    };
+    let card_wire = Wire::new(card_tx, card_rx, to_reader_flips);
+    let reader_wire = Wire::new(reader_tx, reader_rx, to_card_flips);
+    let cwt = card_wire.cwt;
     let mut card = transform();
     let seen = card.seen.clone();
     let card_thread = std::thread::spawn(move || {

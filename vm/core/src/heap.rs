@@ -192,7 +192,7 @@ impl<N: Nvm> Vm<N> {
     /// The header of a non-null object; null gives NullPointerException. Decoded headers
     /// are cached, direct-mapped by handle ([`HEADER_CACHE`] slots: a loop touches the same
     /// few objects, `this`, a table and a buffer, again and again); see
-    /// [`Vm::forget_headers`] for when the cache is dropped.
+    /// `Vm::forget_headers` for when the cache is dropped.
     #[inline]
     pub fn header(&self, obj: ObjRef) -> Result<Header, Trap> {
         let slot = self.header_slot(obj);

@@ -601,7 +601,7 @@ impl<N: Nvm> Vm<N> {
     /// Resolved constant-pool entry `index` of package `info`, checking its kind; the whole
     /// entry (the tag byte included, see [`layout::CP_RET_SHIFT`]).
     #[inline]
-    fn cp_entry(
+    pub(crate) fn cp_entry(
         &self,
         info: &crate::PackageInfo,
         index: u16,
@@ -1190,18 +1190,37 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
 
+            // the cell of the field a field instruction of `$len` bytes names: its operand
+            // byte (`$cell`) or the constant-pool entry its operand indexes
+            macro_rules! field_cell {
+                ($len:expr, $cell:expr) => {
+                    if $cell {
+                        u8at!(1) as u16
+                    } else {
+                        let idx = if $len == 3 {
+                            u16at!(1)
+                        } else {
+                            u8at!(1) as u16
+                        };
+                        cp!(idx, layout::CP_IFIELD) as u16
+                    }
+                };
+            }
             // `getfield_<t>[_w|_this]`: `$len` operand-and-opcode bytes, the object `this`
             // (local 0) or popped, an int field (`$int`: two words), a byte field (`$byte`:
             // sign-extended) or one word. The proven loop's arm of each opcode passes
             // constants; the checked loop's one arm for all decodes them from the opcode.
+            // (`cell`: a form whose operand byte is the field's cell, resolved at link, see
+            // `verify::fused::GETFIELD_A_THIS_CELL`)
             macro_rules! getfield {
-                ($len:expr, $this:expr, $int:expr, $byte:expr) => {{
-                    let idx = if $len == 3 {
-                        u16at!(1)
-                    } else {
-                        u8at!(1) as u16
-                    };
-                    let cell = cp!(idx, layout::CP_IFIELD) as u16;
+                ($len:expr, $this:expr, $int:expr, $byte:expr) => {
+                    getfield!($len, $this, $int, $byte, false)
+                };
+                ($len:expr, $this:expr, $int:expr, $byte:expr, cell) => {
+                    getfield!($len, $this, $int, $byte, true)
+                };
+                ($len:expr, $this:expr, $int:expr, $byte:expr, $cell:expr) => {{
+                    let cell = field_cell!($len, $cell);
                     let obj = if $this { local!(0) } else { pop!() } as ObjRef;
                     let hi = match fast!(self.field_fast(obj, cell)) {
                         Some(v) => v,
@@ -1225,13 +1244,14 @@ impl<N: Nvm> Vm<N> {
             // `putfield_<t>[_w|_this]`, as `getfield!`; `$reference`: the firewall checks
             // the reference stored
             macro_rules! putfield {
-                ($len:expr, $this:expr, $int:expr, $byte:expr, $reference:expr) => {{
-                    let idx = if $len == 3 {
-                        u16at!(1)
-                    } else {
-                        u8at!(1) as u16
-                    };
-                    let cell = cp!(idx, layout::CP_IFIELD) as u16;
+                ($len:expr, $this:expr, $int:expr, $byte:expr, $reference:expr) => {
+                    putfield!($len, $this, $int, $byte, $reference, false)
+                };
+                ($len:expr, $this:expr, $int:expr, $byte:expr, $reference:expr, cell) => {
+                    putfield!($len, $this, $int, $byte, $reference, true)
+                };
+                ($len:expr, $this:expr, $int:expr, $byte:expr, $reference:expr, $cell:expr) => {{
+                    let cell = field_cell!($len, $cell);
                     if $int {
                         let v = pop_int!();
                         let obj = if $this { local!(0) } else { pop!() } as ObjRef;
@@ -1989,6 +2009,22 @@ impl<N: Nvm> Vm<N> {
                 ops::PutfieldBThis if FAST => putfield!(2, true, false, true, false),
                 ops::PutfieldSThis if FAST => putfield!(2, true, false, false, false),
                 ops::PutfieldIThis if FAST => putfield!(2, true, true, false, false),
+                #[cfg(feature = "proven-loop")]
+                fused::GETFIELD_A_THIS_CELL => getfield!(2, true, false, false, cell),
+                #[cfg(feature = "proven-loop")]
+                fused::GETFIELD_B_THIS_CELL => getfield!(2, true, false, true, cell),
+                #[cfg(feature = "proven-loop")]
+                fused::GETFIELD_S_THIS_CELL => getfield!(2, true, false, false, cell),
+                #[cfg(feature = "proven-loop")]
+                fused::GETFIELD_I_THIS_CELL => getfield!(2, true, true, false, cell),
+                #[cfg(feature = "proven-loop")]
+                fused::PUTFIELD_A_THIS_CELL => putfield!(2, true, false, false, true, cell),
+                #[cfg(feature = "proven-loop")]
+                fused::PUTFIELD_B_THIS_CELL => putfield!(2, true, false, true, false, cell),
+                #[cfg(feature = "proven-loop")]
+                fused::PUTFIELD_S_THIS_CELL => putfield!(2, true, false, false, false, cell),
+                #[cfg(feature = "proven-loop")]
+                fused::PUTFIELD_I_THIS_CELL => putfield!(2, true, true, false, false, cell),
                 ops::GetfieldA
                 | ops::GetfieldB
                 | ops::GetfieldS

@@ -27,6 +27,11 @@
 //! into the middle of a sequence runs the original instructions, and every reader of code
 //! (this walk included) sees the original opcode through [`original_opcode`]. None of the
 //! fused instructions can throw, so an exception never starts inside a fused sequence.
+//! The one exception to "only the first byte": a `getfield_<t>_this`/`putfield_<t>_this`
+//! whose constant-pool entry names a cell below 256 gets an internal opcode and the cell as
+//! its operand (see [`fused::GETFIELD_A_THIS_CELL`]), unless another proof reads that byte
+//! as an opcode; both loops run it as the field instruction it was, without the constant
+//! pool, and readers of code see its original opcode (the operand they do not read).
 //! Fusing waits until every method of the package is proven, and leaves out a byte that some
 //! proof read as an operand (overlapping methods, see `Cover`); code not proven before that
 //! holds an internal opcode is not proven. The checked loop runs an internal opcode as the
@@ -111,6 +116,23 @@ pub(crate) mod fused {
         LL_XALOAD_N2,
         LL_XALOAD_N3
     );
+    /// Declares the internal opcodes of `$insn_a_this` to `$insn_i_this` with the field's
+    /// cell in the operand byte instead of the constant-pool index that resolves to it (the
+    /// linker resolved it, so the interpreter does not again): consecutive from `$a`.
+    macro_rules! cell_forms {
+        ($insn:literal: $a:ident = $first:expr, $b:ident, $s:ident, $i:ident) => {
+            #[doc = concat!("`", $insn, "_a_this` with the field's cell as its operand.")]
+            pub const $a: u8 = $first;
+            #[doc = concat!("`", $insn, "_b_this` with the field's cell as its operand.")]
+            pub const $b: u8 = $a + 1;
+            #[doc = concat!("`", $insn, "_s_this` with the field's cell as its operand.")]
+            pub const $s: u8 = $a + 2;
+            #[doc = concat!("`", $insn, "_i_this` with the field's cell as its operand.")]
+            pub const $i: u8 = $a + 3;
+        };
+    }
+    cell_forms!("getfield": GETFIELD_A_THIS_CELL = 0xD4, GETFIELD_B_THIS_CELL, GETFIELD_S_THIS_CELL, GETFIELD_I_THIS_CELL);
+    cell_forms!("putfield": PUTFIELD_A_THIS_CELL = 0xE4, PUTFIELD_B_THIS_CELL, PUTFIELD_S_THIS_CELL, PUTFIELD_I_THIS_CELL);
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.
@@ -148,6 +170,10 @@ pub(crate) mod fused {
 pub(crate) const fn original_opcode(byte: u8) -> u8 {
     if byte < fused::FIRST || byte >= fused::END {
         byte
+    } else if byte >= fused::GETFIELD_A_THIS_CELL && byte <= fused::GETFIELD_I_THIS_CELL {
+        Opcode::GetfieldAThis as u8 + (byte - fused::GETFIELD_A_THIS_CELL)
+    } else if byte >= fused::PUTFIELD_A_THIS_CELL && byte <= fused::PUTFIELD_I_THIS_CELL {
+        Opcode::PutfieldAThis as u8 + (byte - fused::PUTFIELD_A_THIS_CELL)
     } else if byte == fused::IK_OP {
         Opcode::Iload as u8
     } else if byte >= fused::IK_OP_N0 && byte <= fused::IK_OP_N3 {
@@ -245,7 +271,7 @@ pub(crate) struct Verifier {
     limit: usize,
     /// Return words of methods walked so far.
     returns: Vec<(MethodRef, Option<u8>), RET_CACHE>,
-    /// The cover map of the package being verified (see [`Verifier::begin_cover`]).
+    /// The cover map of the package being verified (see `Vm::begin_cover`).
     cover: Option<Cover>,
 }
 
@@ -439,12 +465,17 @@ impl<N: Nvm> Vm<N> {
         v.limit = c.addr + c.len;
         // the map's bytes from the cover on are no longer known to be zero
         v.zeroed = v.zeroed.min(c.addr.saturating_sub(v.map));
-        let base = self.packages.get(c.pkg as usize)?.method_addr as usize;
+        let info = *self.packages.get(c.pkg as usize)?;
+        let base = info.method_addr as usize;
         for pc in 0..c.len {
             if self.nvm.read_u8(c.addr + pc).ok()? != COVER_START {
                 continue;
             }
             let a = base + pc;
+            if let Some(resolved) = self.field_with_cell(&info, a, c.addr + pc) {
+                self.nvm.write(a, &resolved).ok()?;
+                continue;
+            }
             let Some(kind) = self.fusion_kind(a, base + c.len, false) else {
                 continue;
             };
@@ -455,6 +486,36 @@ impl<N: Nvm> Vm<N> {
             }
         }
         Some(())
+    }
+
+    /// The form with the field's cell as its operand ([`fused::GETFIELD_A_THIS_CELL`] ...)
+    /// of the `getfield_<t>_this` or `putfield_<t>_this` at NVM address `a` of package
+    /// `info` (opcode and operand), if it is one, its operand byte is read as an operand only
+    /// (cover byte at `cover + 1`), and its constant-pool entry names an instance field whose
+    /// cell fits the byte.
+    fn field_with_cell(
+        &self,
+        info: &crate::PackageInfo,
+        a: usize,
+        cover: usize,
+    ) -> Option<[u8; 2]> {
+        let [op, index]: [u8; 2] = self.read_bytes(a).ok()?;
+        let get = Opcode::GetfieldAThis as u8..=Opcode::GetfieldIThis as u8;
+        let put = Opcode::PutfieldAThis as u8..=Opcode::PutfieldIThis as u8;
+        let first = if get.contains(&op) {
+            fused::GETFIELD_A_THIS_CELL + (op - get.start())
+        } else if put.contains(&op) {
+            fused::PUTFIELD_A_THIS_CELL + (op - put.start())
+        } else {
+            return None;
+        };
+        if self.nvm.read_u8(cover + 1).ok()? != COVER_OPERAND {
+            return None;
+        }
+        let cell = self
+            .cp_entry(info, index.into(), layout::CP_IFIELD, a as u32)
+            .ok()? as u16;
+        Some([first, u8::try_from(cell).ok()?])
     }
 
     /// The superinstruction the code at NVM address `a` starts, if any (the component ends
@@ -1459,6 +1520,116 @@ mod tests {
         }
         // and a walk no longer proves it: its code holds internal opcodes
         assert!(!vm.verify_method(&mut verifier(), 1));
+    }
+
+    /// Instance field entries 0.. of package 0's constant pool with cells `cells`.
+    fn field_entries(vm: &mut Vm<RamNvm<0x10000>>, cells: &[u16]) {
+        let cp = 0x5000u32;
+        for (i, &cell) in cells.iter().enumerate() {
+            let entry = (layout::CP_IFIELD as u32) << 24 | cell as u32;
+            vm.nvm.write_u32(cp as usize + 4 * i, entry).unwrap();
+        }
+        vm.packages[0].cp_addr = cp;
+        vm.packages[0].cp_count = cells.len() as u16;
+    }
+
+    #[test]
+    fn this_field_instructions_get_their_cells_at_link() {
+        // method 1 (`this` in local 0): every `getfield_<t>_this`/`putfield_<t>_this` whose
+        // entry names a cell below 256 takes the cell as its operand; the one naming cell 300
+        // and the `getfield_s` (object popped) keep their index
+        let mut m = vec![0x03, 0x10]; // max_stack 3, nargs 1, max_locals 0
+        let code = [
+            Op::GetfieldSThis as u8,
+            0,
+            Op::PutfieldSThis as u8,
+            1,
+            Op::GetfieldIThis as u8,
+            2,
+            Op::PutfieldIThis as u8,
+            3,
+            Op::GetfieldAThis as u8,
+            4,
+            Op::PutfieldAThis as u8,
+            5,
+            Op::GetfieldBThis as u8,
+            6,
+            Op::PutfieldBThis as u8,
+            7,
+            Op::GetfieldBThis as u8,
+            8,
+            Op::Pop as u8,
+            Op::Aload0 as u8,
+            Op::GetfieldS as u8,
+            0,
+            Op::Sreturn as u8,
+        ];
+        m.extend(code);
+        let mut vm = vm_with(&m);
+        field_entries(&mut vm, &[10, 11, 12, 13, 14, 15, 16, 17, 300]);
+        assert_eq!(prove_and_fuse(&mut vm, &[1]), [true]);
+        let mut linked = [0u8; 23];
+        vm.nvm.read(METHODS as usize + 3, &mut linked).unwrap();
+        let want = [
+            fused::GETFIELD_S_THIS_CELL,
+            10,
+            fused::PUTFIELD_S_THIS_CELL,
+            11,
+            fused::GETFIELD_I_THIS_CELL,
+            12,
+            fused::PUTFIELD_I_THIS_CELL,
+            13,
+            fused::GETFIELD_A_THIS_CELL,
+            14,
+            fused::PUTFIELD_A_THIS_CELL,
+            15,
+            fused::GETFIELD_B_THIS_CELL,
+            16,
+            fused::PUTFIELD_B_THIS_CELL,
+            17,
+        ];
+        assert_eq!(linked[..16], want);
+        assert_eq!(linked[16..], code[16..]);
+        // every reader of code sees the original instruction (its length and stack effect
+        // included: a walk proves the method again)
+        for (at, &byte) in linked.iter().enumerate().step_by(2).take(8) {
+            assert_eq!(original_opcode(byte), code[at]);
+        }
+        assert!(vm.verify_method(&mut verifier(), 1));
+    }
+
+    #[test]
+    fn a_field_operand_another_proof_reads_as_an_opcode_keeps_its_index() {
+        // method 1: `getfield_s_this 3; sreturn`; method 2 overlaps it: its header is method
+        // 1's second header byte and `getfield_s_this`, its code is the operand (3:
+        // `sconst_0`) and `sreturn`
+        let m = [
+            0x01,                    // method 1: max_stack 1
+            0x11,                    // method 1: nargs 1, max_locals 1; method 2: max_stack 1
+            Op::GetfieldSThis as u8, // method 2: nargs 10, max_locals 15
+            Op::Sconst0 as u8,       // method 1: the operand; method 2's code
+            Op::Sreturn as u8,
+        ];
+        let at = METHODS as usize + 1 + 2;
+        for (methods, cell) in [(&[1][..], true), (&[1, 2][..], false), (&[2, 1][..], false)] {
+            let mut vm = vm_with(&m);
+            field_entries(&mut vm, &[0, 0, 0, 9]);
+            assert!(prove_and_fuse(&mut vm, methods).iter().all(|&p| p));
+            let linked: [u8; 2] = vm.read_bytes(at).unwrap();
+            let want = if cell {
+                [fused::GETFIELD_S_THIS_CELL, 9]
+            } else {
+                [Op::GetfieldSThis as u8, Op::Sconst0 as u8]
+            };
+            assert_eq!(linked, want, "methods {methods:?}");
+        }
+        let mut vm = vm_with(&m);
+        field_entries(&mut vm, &[0, 0, 0, 9]);
+        prove_and_fuse(&mut vm, &[1, 2]);
+        assert_eq!(
+            vm.run(&mut NoNatives, 2, &[0; 10]),
+            Ok(crate::Value::Word(0))
+        );
     }
 
     #[test]

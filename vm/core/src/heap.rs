@@ -10,6 +10,7 @@
 use crate::error::{CodeAddress, Detail, Trap};
 use crate::layout::{self, ClassId};
 use crate::{nvm_err, SystemException, Vm};
+use core::cell::Cell;
 use oxicard_store::Nvm;
 
 /// A reference: a handle into the object table, 0 = null.
@@ -81,6 +82,49 @@ impl ArrayType {
             ArrayType::Short | ArrayType::Reference => 2,
             ArrayType::Int => 4,
         }
+    }
+}
+
+/// One slot of the header cache (see [`Vm::header`]): an object and its decoded header,
+/// each field in a cell of its own, so that a fast path reads the fields it checks one by
+/// one, after the object matched, instead of copying the whole header first.
+#[derive(Clone, Default)]
+pub(crate) struct HeaderSlot {
+    /// The object (0: empty).
+    obj: Cell<ObjRef>,
+    addr: Cell<u32>,
+    class: Cell<ClassId>,
+    owner: Cell<u8>,
+    flags: Cell<u8>,
+    len: Cell<u16>,
+    elem_class: Cell<ClassId>,
+    ram: Cell<u16>,
+}
+
+impl HeaderSlot {
+    /// The cached header (of whatever object the slot holds).
+    fn header(&self) -> Header {
+        Header {
+            addr: self.addr.get(),
+            class: self.class.get(),
+            owner: self.owner.get(),
+            flags: self.flags.get(),
+            len: self.len.get(),
+            elem_class: self.elem_class.get(),
+            ram: self.ram.get(),
+        }
+    }
+
+    /// Holds `h`, the header of `obj`.
+    fn set(&self, obj: ObjRef, h: Header) {
+        self.obj.set(obj);
+        self.addr.set(h.addr);
+        self.class.set(h.class);
+        self.owner.set(h.owner);
+        self.flags.set(h.flags);
+        self.len.set(h.len);
+        self.elem_class.set(h.elem_class);
+        self.ram.set(h.ram);
     }
 }
 
@@ -185,7 +229,7 @@ impl<N: Nvm> Vm<N> {
 
     /// The header cache slot of `obj`.
     #[inline(always)]
-    fn header_slot(&self, obj: ObjRef) -> &core::cell::Cell<(ObjRef, Header)> {
+    fn header_slot(&self, obj: ObjRef) -> &HeaderSlot {
         &self.header_cache[obj as usize & (HEADER_CACHE - 1)]
     }
 
@@ -196,12 +240,11 @@ impl<N: Nvm> Vm<N> {
     #[inline]
     pub fn header(&self, obj: ObjRef) -> Result<Header, Trap> {
         let slot = self.header_slot(obj);
-        let (cached, h) = slot.get();
-        if cached == obj && obj != NULL {
-            return Ok(h);
+        if slot.obj.get() == obj && obj != NULL {
+            return Ok(slot.header());
         }
         let h = self.read_header(obj)?;
-        slot.set((obj, h));
+        slot.set(obj, h);
         Ok(h)
     }
 
@@ -210,7 +253,7 @@ impl<N: Nvm> Vm<N> {
     /// object collector).
     pub(crate) fn forget_headers(&self) {
         for slot in &self.header_cache {
-            slot.set((NULL, Header::default()));
+            slot.set(NULL, Header::default());
         }
     }
 
@@ -399,13 +442,13 @@ impl<N: Nvm> Vm<N> {
     /// `obj` is the object of its header-cache slot, an instance owned by the active
     /// context (the firewall allows a context its own fields), and `cell` is inside it.
     #[inline(always)]
-    fn field_fast_header(&self, obj: ObjRef, cell: u16) -> Option<Header> {
-        let (cached, h) = self.header_slot(obj).get();
-        if cached != obj
+    fn field_fast_header(&self, obj: ObjRef, cell: u16) -> Option<&HeaderSlot> {
+        let h = self.header_slot(obj);
+        if h.obj.get() != obj
             || obj == NULL
-            || h.owner != self.context
-            || h.class >= ARRAY_CLASS
-            || cell >= h.len
+            || h.owner.get() != self.context
+            || h.class.get() >= ARRAY_CLASS
+            || cell >= h.len.get()
         {
             return None;
         }
@@ -417,7 +460,7 @@ impl<N: Nvm> Vm<N> {
     #[inline(always)]
     pub(crate) fn field_fast(&self, obj: ObjRef, cell: u16) -> Option<i16> {
         let h = self.field_fast_header(obj, cell)?;
-        let at = h.addr as usize + HDR + 2 * cell as usize;
+        let at = h.addr.get() as usize + HDR + 2 * cell as usize;
         let mem = self.nvm.as_slice()?;
         Some(i16::from_be_bytes([*mem.get(at)?, *mem.get(at + 1)?]))
     }
@@ -432,9 +475,9 @@ impl<N: Nvm> Vm<N> {
         cell: u16,
         value: i16,
     ) -> Option<Result<(), Trap>> {
-        let h = self.field_fast_header(obj, cell)?;
+        let addr = self.field_fast_header(obj, cell)?.addr.get();
         Some(self.write_persistent(
-            h.addr + (HDR + cell as usize * 2) as u32,
+            addr + (HDR + cell as usize * 2) as u32,
             &value.to_be_bytes(),
             true,
         ))
@@ -548,14 +591,15 @@ impl<N: Nvm> Vm<N> {
     /// table (it owns the array, or the array is a global array of the JCRE context, which
     /// the table allows for every context). `None`: take the full path (it also throws).
     #[inline(always)]
-    fn element_fast_header(&self, arr: ObjRef) -> Option<Header> {
-        let (cached, h) = self.header_slot(arr).get();
-        let own = h.owner == self.context
-            || (h.owner == crate::firewall::JCRE_CONTEXT && h.flags & GLOBAL != 0);
-        if cached != arr || arr == NULL || h.class < ARRAY_CLASS || !own {
+    fn element_fast_header(&self, arr: ObjRef) -> Option<&HeaderSlot> {
+        let h = self.header_slot(arr);
+        if h.obj.get() != arr || arr == NULL || h.class.get() < ARRAY_CLASS {
             return None;
         }
-        Some(h)
+        let owner = h.owner.get();
+        let own = owner == self.context
+            || (owner == crate::firewall::JCRE_CONTEXT && h.flags.get() & GLOBAL != 0);
+        own.then_some(h)
     }
 
     /// Element `index` of `arr` when the fast path applies (see
@@ -566,20 +610,22 @@ impl<N: Nvm> Vm<N> {
     #[inline(always)]
     pub(crate) fn load_fast<const K: usize>(&self, arr: ObjRef, index: i16) -> Option<[u8; K]> {
         let h = self.element_fast_header(arr)?;
-        let size = match (h.class & 0xFF) as u8 {
+        let size = match (h.class.get() & 0xFF) as u8 {
             10 | 11 => 1,
             12 | 14 => 2,
             13 => 4,
             _ => 0,
         };
-        if size != K || index < 0 || index as u16 >= h.len {
+        if size != K || index < 0 || index as u16 >= h.len.get() {
             return None;
         }
         let off = K * index as usize;
-        let at = if h.is_transient() {
-            self.ram.get(h.ram as usize + off..)?
+        let at = if h.flags.get() & TRANSIENT_MASK != 0 {
+            self.ram.get(h.ram.get() as usize + off..)?
         } else {
-            self.nvm.as_slice()?.get(h.addr as usize + HDR + off..)?
+            self.nvm
+                .as_slice()?
+                .get(h.addr.get() as usize + HDR + off..)?
         };
         at.get(..K)?.try_into().ok()
     }
@@ -595,7 +641,7 @@ impl<N: Nvm> Vm<N> {
         index: i16,
         value: i32,
     ) -> Option<Result<(), Trap>> {
-        let h = self.element_fast_header(arr)?;
+        let h = self.element_fast_header(arr)?.header();
         if index < 0 || index as u16 >= h.len {
             return None;
         }

@@ -157,7 +157,7 @@ pub struct Vm<N: Nvm> {
     budget_left: u64,
     /// Recently decoded object headers, direct-mapped by handle (see [`Vm::header`]):
     /// (handle, header); handle 0 when empty.
-    header_cache: [core::cell::Cell<(ObjRef, heap::Header)>; heap::HEADER_CACHE],
+    header_cache: [heap::HeaderSlot; heap::HEADER_CACHE],
     /// End of the space the allocator may use: the NVM size, or the bottom of the staging
     /// area while a package load is open.
     alloc_limit: usize,
@@ -193,9 +193,7 @@ impl<N: Nvm> Vm<N> {
             system_exceptions: [NULL; SYSTEM_EXCEPTIONS],
             alloc_limit: 0,
             frame_floor: 0,
-            header_cache: core::array::from_fn(|_| {
-                core::cell::Cell::new((NULL, heap::Header::default()))
-            }),
+            header_cache: core::array::from_fn(|_| heap::HeaderSlot::default()),
             budget_left: DEFAULT_BUDGET,
             free_hint: 1,
         }

@@ -896,7 +896,12 @@ mod tests {
 
     /// A VM with one package whose Method component is `0 handlers` + `method` at offset 1.
     fn vm_with(method: &[u8]) -> Box<Vm<RamNvm<0x10000>>> {
-        let mut vm = Box::new(Vm::new(RamNvm::new(), &CATALOG).unwrap());
+        vm_with_catalog(method, &CATALOG)
+    }
+
+    /// [`vm_with`] on the built-in classes of `catalog`.
+    fn vm_with_catalog(method: &[u8], catalog: &'static ApiCatalog) -> Box<Vm<RamNvm<0x10000>>> {
+        let mut vm = Box::new(Vm::new(RamNvm::new(), catalog).unwrap());
         let mut comp = vec![0u8];
         comp.extend_from_slice(method);
         vm.nvm.write(METHODS as usize, &comp).unwrap();
@@ -1596,6 +1601,172 @@ mod tests {
             assert_eq!(original_opcode(byte), code[at]);
         }
         assert!(vm.verify_method(&mut verifier(), 1));
+    }
+
+    /// Every field instruction (`getfield`/`putfield` of each type, plain, `_w` and `_this`)
+    /// in both loops, against the heap's own field accessors: one method per instruction.
+    #[test]
+    fn every_field_instruction_reads_and_writes_its_cell_in_both_loops() {
+        // a built-in class of 6 cells: int at cells 0-1, short at 2, byte at 3, reference at 4
+        static FIELDS: ApiCatalog = ApiCatalog {
+            packages: &[],
+            classes: &[crate::api::BuiltinClass {
+                package: 0,
+                token: 0,
+                super_class: None,
+                flags: 0,
+                cells: 6,
+                vtable: &[],
+                interfaces: &[],
+            }],
+            static_methods: &[],
+            natives: &[],
+        };
+        // (type, cell, value written, the get opcodes (plain, _w, _this), the put opcodes)
+        let types = [
+            (
+                'i',
+                0u16,
+                0x89AB_CDEFu32 as i32,
+                [Op::GetfieldI, Op::GetfieldIW, Op::GetfieldIThis],
+                [Op::PutfieldI, Op::PutfieldIW, Op::PutfieldIThis],
+            ),
+            (
+                's',
+                2,
+                -0x7BDF,
+                [Op::GetfieldS, Op::GetfieldSW, Op::GetfieldSThis],
+                [Op::PutfieldS, Op::PutfieldSW, Op::PutfieldSThis],
+            ),
+            (
+                'b',
+                3,
+                0x1285,
+                [Op::GetfieldB, Op::GetfieldBW, Op::GetfieldBThis],
+                [Op::PutfieldB, Op::PutfieldBW, Op::PutfieldBThis],
+            ),
+            (
+                'a',
+                4,
+                0,
+                [Op::GetfieldA, Op::GetfieldAW, Op::GetfieldAThis],
+                [Op::PutfieldA, Op::PutfieldAW, Op::PutfieldAThis],
+            ),
+        ];
+        // constant-pool entry `k` and `256 + k` name type `k`'s cell (300 entries)
+        let cell_of = |index: usize| types.get(index % 256).map_or(5, |t| t.1);
+        let mut methods = Vec::<(usize, char, u16, i32, bool), 32>::new(); // (offset, type, cell, value, put)
+        let mut comp = StdVec::new();
+        for &(ty, cell, value, gets, puts) in &types {
+            let k = types.iter().position(|t| t.0 == ty).unwrap() as u8;
+            for (form, (get, put)) in gets.iter().zip(puts.iter()).enumerate() {
+                let operand = |code: &mut StdVec<u8>| match form {
+                    1 => code.extend([1, k]), // index 256 + k
+                    _ => code.push(k),
+                };
+                // get: [aload_0] getfield idx; <t>return
+                let at = comp.len() + 1;
+                comp.extend([0x02, 0x10]); // max_stack 2, nargs 1, max_locals 0
+                if form != 2 {
+                    comp.push(Op::Aload0 as u8);
+                }
+                comp.push(*get as u8);
+                operand(&mut comp);
+                comp.push(match ty {
+                    'i' => Op::Ireturn as u8,
+                    'a' => Op::Areturn as u8,
+                    _ => Op::Sreturn as u8,
+                });
+                methods.push((at, ty, cell, value, false)).unwrap();
+                // put: [aload_0] <value> putfield idx; return
+                let at = comp.len() + 1;
+                comp.extend([0x03, 0x10]); // max_stack 3, nargs 1, max_locals 0
+                if form != 2 {
+                    comp.push(Op::Aload0 as u8);
+                }
+                match ty {
+                    'i' => {
+                        comp.push(Op::Iipush as u8);
+                        comp.extend(value.to_be_bytes());
+                    }
+                    'a' => comp.push(Op::Aload0 as u8),
+                    _ => {
+                        comp.push(Op::Sspush as u8);
+                        comp.extend((value as i16).to_be_bytes());
+                    }
+                }
+                comp.push(*put as u8);
+                operand(&mut comp);
+                comp.push(Op::Return as u8);
+                methods.push((at, ty, cell, value, true)).unwrap();
+            }
+        }
+        let offsets: StdVec<MethodRef> = methods.iter().map(|m| m.0 as MethodRef).collect();
+        let mut vm = vm_with_catalog(&comp, &FIELDS);
+        let cp = 0x5000usize;
+        for index in 0..300 {
+            let entry = (layout::CP_IFIELD as u32) << 24 | cell_of(index) as u32;
+            vm.nvm.write_u32(cp + 4 * index, entry).unwrap();
+        }
+        vm.packages[0].cp_addr = cp as u32;
+        vm.packages[0].cp_count = 300;
+        assert!(prove_and_fuse(&mut vm, &offsets).iter().all(|&p| p));
+        let info = vm.packages[0];
+        let obj = vm.new_instance(0).unwrap();
+        for checked in [false, true] {
+            if checked {
+                // the proof record lost: every method runs in the checked loop, the
+                // `_this` forms with the cells the link put in their operands
+                let map = fast_map_addr(info.method_addr, info.method_len);
+                vm.nvm.write(map, &[0; 64]).unwrap();
+            }
+            for &(m, ty, cell, value, put) in &methods {
+                assert_eq!(vm.is_fast(&info, m as u32), !checked);
+                let what = (m, ty, put, checked);
+                // the value as the field holds it: a byte truncated and sign-extended (the
+                // byte field is preset with the whole short for a get, which takes its low
+                // byte), a reference the object itself
+                let raw = if ty == 'a' { obj as i32 } else { value };
+                let value = if ty == 'b' { raw as i8 as i32 } else { raw };
+                let words = |v: i32| {
+                    if ty == 'i' {
+                        [(v >> 16) as i16, v as i16]
+                    } else {
+                        [v as i16, 0]
+                    }
+                };
+                for c in 0..6 {
+                    vm.put_field(obj, c, 0x5A5A).unwrap();
+                }
+                let got = if put {
+                    let r = vm.run(&mut NoNatives, m as u32, &[obj as i16]);
+                    assert_eq!(r, Ok(crate::Value::Void), "{what:?}");
+                    let stored = [
+                        vm.get_field(obj, cell).unwrap(),
+                        vm.get_field(obj, cell + 1).unwrap(),
+                    ];
+                    let n = if ty == 'i' { 2 } else { 1 };
+                    assert_eq!(stored[..n], words(value)[..n], "{what:?}");
+                    // no other cell changed
+                    for c in (0..6).filter(|&c| c < cell || c >= cell + n as u16) {
+                        assert_eq!(vm.get_field(obj, c), Ok(0x5A5A), "{what:?} cell {c}");
+                    }
+                    continue;
+                } else {
+                    vm.put_field(obj, cell, words(raw)[0]).unwrap();
+                    if ty == 'i' {
+                        vm.put_field(obj, cell + 1, words(raw)[1]).unwrap();
+                    }
+                    vm.run(&mut NoNatives, m as u32, &[obj as i16])
+                };
+                let want = if ty == 'i' {
+                    crate::Value::Int(value)
+                } else {
+                    crate::Value::Word(value as i16)
+                };
+                assert_eq!(got, Ok(want), "{what:?}");
+            }
+        }
     }
 
     #[test]

@@ -1190,6 +1190,49 @@ impl<N: Nvm> Vm<N> {
                 }};
             }
 
+            // `getstatic_<t>` (`$op`, the JCVM opcode) of the static field at NVM address `$addr`
+            macro_rules! getstatic {
+                ($op:expr, $addr:expr) => {{
+                    let addr: u32 = $addr;
+                    let size = match $op {
+                        ops::GetstaticB => 1,
+                        ops::GetstaticI => 4,
+                        _ => 2,
+                    };
+                    let v = t!(self.get_static(addr, size));
+                    if size == 4 {
+                        push_int!(v);
+                    } else {
+                        push!(v as i16);
+                    }
+                    pc += 3;
+                }};
+            }
+            // `putstatic_<t>` (`$op`, the JCVM opcode) of the static field at NVM address `$addr`
+            macro_rules! putstatic {
+                ($op:expr, $addr:expr) => {{
+                    let addr: u32 = $addr;
+                    let op: u8 = $op;
+                    match op {
+                        ops::PutstaticB => {
+                            let v = pop!();
+                            t!(self.write_persistent(addr, &[v as u8], true));
+                        }
+                        ops::PutstaticI => {
+                            let v = pop_int!();
+                            t!(self.write_persistent(addr, &v.to_be_bytes(), true));
+                        }
+                        _ => {
+                            let v = pop!();
+                            if op == ops::PutstaticA {
+                                t!(self.guard_stored(v as ObjRef));
+                            }
+                            t!(self.write_persistent(addr, &v.to_be_bytes(), true));
+                        }
+                    }
+                    pc += 3;
+                }};
+            }
             // the cell of the field a field instruction of `$len` bytes names: its operand
             // byte (`$cell`) or the constant-pool entry its operand indexes
             macro_rules! field_cell {
@@ -1947,40 +1990,24 @@ impl<N: Nvm> Vm<N> {
                     ret!(Value::Void);
                 }
                 ops::GetstaticA | ops::GetstaticB | ops::GetstaticS | ops::GetstaticI => {
-                    let addr = cp!(u16at!(1), layout::CP_SFIELD);
-                    let size = match op {
-                        ops::GetstaticB => 1,
-                        ops::GetstaticI => 4,
-                        _ => 2,
-                    };
-                    let v = t!(self.get_static(addr, size));
-                    if size == 4 {
-                        push_int!(v);
-                    } else {
-                        push!(v as i16);
-                    }
-                    pc += 3;
+                    getstatic!(op, cp!(u16at!(1), layout::CP_SFIELD))
                 }
+                #[cfg(feature = "proven-loop")]
+                fused::GETSTATIC_A_AT => getstatic!(ops::GetstaticA, u16at!(1) as u32),
+                #[cfg(feature = "proven-loop")]
+                fused::GETSTATIC_B_AT => getstatic!(ops::GetstaticB, u16at!(1) as u32),
+                #[cfg(feature = "proven-loop")]
+                fused::GETSTATIC_S_AT => getstatic!(ops::GetstaticS, u16at!(1) as u32),
+                #[cfg(feature = "proven-loop")]
+                fused::GETSTATIC_I_AT => getstatic!(ops::GetstaticI, u16at!(1) as u32),
+                #[cfg(feature = "proven-loop")]
+                fused::PUTSTATIC_B_AT => putstatic!(ops::PutstaticB, u16at!(1) as u32),
+                #[cfg(feature = "proven-loop")]
+                fused::PUTSTATIC_S_AT => putstatic!(ops::PutstaticS, u16at!(1) as u32),
+                #[cfg(feature = "proven-loop")]
+                fused::PUTSTATIC_I_AT => putstatic!(ops::PutstaticI, u16at!(1) as u32),
                 ops::PutstaticA | ops::PutstaticB | ops::PutstaticS | ops::PutstaticI => {
-                    let addr = cp!(u16at!(1), layout::CP_SFIELD);
-                    match op {
-                        ops::PutstaticB => {
-                            let v = pop!();
-                            t!(self.write_persistent(addr, &[v as u8], true));
-                        }
-                        ops::PutstaticI => {
-                            let v = pop_int!();
-                            t!(self.write_persistent(addr, &v.to_be_bytes(), true));
-                        }
-                        _ => {
-                            let v = pop!();
-                            if op == ops::PutstaticA {
-                                t!(self.guard_stored(v as ObjRef));
-                            }
-                            t!(self.write_persistent(addr, &v.to_be_bytes(), true));
-                        }
-                    }
-                    pc += 3;
+                    putstatic!(op, cp!(u16at!(1), layout::CP_SFIELD))
                 }
                 // in proven methods one arm per field opcode: the operand width, `this` and the
                 // field kind are known in each (no decoding of the opcode inside the arm); the

@@ -27,11 +27,13 @@
 //! into the middle of a sequence runs the original instructions, and every reader of code
 //! (this walk included) sees the original opcode through [`original_opcode`]. None of the
 //! fused instructions can throw, so an exception never starts inside a fused sequence.
-//! The one exception to "only the first byte": a `getfield_<t>_this`/`putfield_<t>_this`
-//! whose constant-pool entry names a cell below 256 gets an internal opcode and the cell as
-//! its operand (see [`fused::GETFIELD_A_THIS_CELL`]), unless another proof reads that byte
-//! as an opcode; both loops run it as the field instruction it was, without the constant
-//! pool, and readers of code see its original opcode (the operand they do not read).
+//! The exceptions to "only the first byte": a `getfield_<t>_this`/`putfield_<t>_this` whose
+//! constant-pool entry names a cell below 256 gets an internal opcode and the cell as its
+//! operand (see [`fused::GETFIELD_A_THIS_CELL`]), and a `getstatic_<t>`/`putstatic_<t>` whose
+//! field's address is below 64 KiB the address (see [`fused::GETSTATIC_A_AT`]), unless
+//! another proof reads one of those bytes as an opcode; both loops run them as the field
+//! instructions they were, without the constant pool, and readers of code see their original
+//! opcodes (the operands they do not read).
 //! Fusing waits until every method of the package is proven, and leaves out a byte that some
 //! proof read as an operand (overlapping methods, see `Cover`); code not proven before that
 //! holds an internal opcode is not proven. The checked loop runs an internal opcode as the
@@ -133,6 +135,24 @@ pub(crate) mod fused {
     }
     cell_forms!("getfield": GETFIELD_A_THIS_CELL = 0xD4, GETFIELD_B_THIS_CELL, GETFIELD_S_THIS_CELL, GETFIELD_I_THIS_CELL);
     cell_forms!("putfield": PUTFIELD_A_THIS_CELL = 0xE4, PUTFIELD_B_THIS_CELL, PUTFIELD_S_THIS_CELL, PUTFIELD_I_THIS_CELL);
+    /// `getstatic_a` with the static field's NVM address (below 64 KiB; linked packages
+    /// never move) as its operand instead of the constant-pool index that resolves to it;
+    /// `getstatic_b`, `_s`, `_i` follow.
+    pub const GETSTATIC_A_AT: u8 = 0xB9;
+    /// `getstatic_b` with its field's address (see [`GETSTATIC_A_AT`]).
+    pub const GETSTATIC_B_AT: u8 = GETSTATIC_A_AT + 1;
+    /// `getstatic_s` with its field's address (see [`GETSTATIC_A_AT`]).
+    pub const GETSTATIC_S_AT: u8 = GETSTATIC_A_AT + 2;
+    /// `getstatic_i` with its field's address (see [`GETSTATIC_A_AT`]).
+    pub const GETSTATIC_I_AT: u8 = GETSTATIC_A_AT + 3;
+    /// `putstatic_b` with its field's address (see [`GETSTATIC_A_AT`]); `putstatic_s` and
+    /// `_i` follow. (`putstatic_a` keeps its index: a stored reference takes the firewall's
+    /// check, which costs more than the constant pool.)
+    pub const PUTSTATIC_B_AT: u8 = 0xBD;
+    /// `putstatic_s` with its field's address (see [`PUTSTATIC_B_AT`]).
+    pub const PUTSTATIC_S_AT: u8 = PUTSTATIC_B_AT + 1;
+    /// `putstatic_i` with its field's address (see [`PUTSTATIC_B_AT`]).
+    pub const PUTSTATIC_I_AT: u8 = PUTSTATIC_B_AT + 2;
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.
@@ -168,7 +188,11 @@ pub(crate) mod fused {
 /// The JCVM opcode whose byte an internal opcode replaced (any other byte is itself): a
 /// `sload` form, which runs and verifies as the `aload` it may have been.
 pub(crate) const fn original_opcode(byte: u8) -> u8 {
-    if byte < fused::FIRST || byte >= fused::END {
+    if byte >= fused::GETSTATIC_A_AT && byte <= fused::GETSTATIC_I_AT {
+        Opcode::GetstaticA as u8 + (byte - fused::GETSTATIC_A_AT)
+    } else if byte >= fused::PUTSTATIC_B_AT && byte <= fused::PUTSTATIC_I_AT {
+        Opcode::PutstaticB as u8 + (byte - fused::PUTSTATIC_B_AT)
+    } else if byte < fused::FIRST || byte >= fused::END {
         byte
     } else if byte >= fused::GETFIELD_A_THIS_CELL && byte <= fused::GETFIELD_I_THIS_CELL {
         Opcode::GetfieldAThis as u8 + (byte - fused::GETFIELD_A_THIS_CELL)
@@ -476,6 +500,10 @@ impl<N: Nvm> Vm<N> {
                 self.nvm.write(a, &resolved).ok()?;
                 continue;
             }
+            if let Some(resolved) = self.static_with_address(&info, a, c.addr + pc) {
+                self.nvm.write(a, &resolved).ok()?;
+                continue;
+            }
             let Some(kind) = self.fusion_kind(a, base + c.len, false) else {
                 continue;
             };
@@ -516,6 +544,39 @@ impl<N: Nvm> Vm<N> {
             .cp_entry(info, index.into(), layout::CP_IFIELD, a as u32)
             .ok()? as u16;
         Some([first, u8::try_from(cell).ok()?])
+    }
+
+    /// The form with the field's address as its operand ([`fused::GETSTATIC_A_AT`] ...) of
+    /// the `getstatic_<t>` or `putstatic_<t>` (not `_a`) at NVM address `a` of package `info`
+    /// (opcode and operand), if it is one, its operand bytes are read as operands only (cover
+    /// bytes from `cover + 1`), and its constant-pool entry names a static field below
+    /// 64 KiB.
+    fn static_with_address(
+        &self,
+        info: &crate::PackageInfo,
+        a: usize,
+        cover: usize,
+    ) -> Option<[u8; 3]> {
+        let [op, index @ ..]: [u8; 3] = self.read_bytes(a).ok()?;
+        let get = Opcode::GetstaticA as u8..=Opcode::GetstaticI as u8;
+        let put = Opcode::PutstaticB as u8..=Opcode::PutstaticI as u8;
+        let first = if get.contains(&op) {
+            fused::GETSTATIC_A_AT + (op - get.start())
+        } else if put.contains(&op) {
+            fused::PUTSTATIC_B_AT + (op - put.start())
+        } else {
+            return None;
+        };
+        let operands: [u8; 2] = self.read_bytes(cover + 1).ok()?;
+        if operands != [COVER_OPERAND; 2] {
+            return None;
+        }
+        let index = u16::from_be_bytes(index);
+        let e = self
+            .cp_entry(info, index, layout::CP_SFIELD, a as u32)
+            .ok()?;
+        let [hi, lo] = u16::try_from(e & 0x00FF_FFFF).ok()?.to_be_bytes();
+        Some([first, hi, lo])
     }
 
     /// The superinstruction the code at NVM address `a` starts, if any (the component ends
@@ -1766,6 +1827,190 @@ mod tests {
                 };
                 assert_eq!(got, Ok(want), "{what:?}");
             }
+        }
+    }
+
+    #[test]
+    fn static_field_instructions_get_their_addresses_at_link_and_run_in_both_loops() {
+        // one method per instruction: (code, constant-pool index, field address, rewritten
+        // to); entry 8 names an address past 64 KiB and keeps its index, as does
+        // `putstatic_a`
+        let cases: [(&[u8], u16, u32, Option<u8>); 9] = [
+            (
+                &[Op::GetstaticS as u8, 0, 0, Op::Sreturn as u8],
+                0,
+                0x6000,
+                Some(fused::GETSTATIC_S_AT),
+            ),
+            (
+                &[
+                    Op::Sspush as u8,
+                    0x12,
+                    0x34,
+                    Op::PutstaticS as u8,
+                    0,
+                    1,
+                    Op::Return as u8,
+                ],
+                1,
+                0x6002,
+                Some(fused::PUTSTATIC_S_AT),
+            ),
+            (
+                &[Op::GetstaticB as u8, 0, 2, Op::Sreturn as u8],
+                2,
+                0x6004,
+                Some(fused::GETSTATIC_B_AT),
+            ),
+            (
+                &[
+                    Op::Sspush as u8,
+                    0x12,
+                    0x85,
+                    Op::PutstaticB as u8,
+                    0,
+                    3,
+                    Op::Return as u8,
+                ],
+                3,
+                0x6005,
+                Some(fused::PUTSTATIC_B_AT),
+            ),
+            (
+                &[Op::GetstaticI as u8, 0, 4, Op::Ireturn as u8],
+                4,
+                0x6008,
+                Some(fused::GETSTATIC_I_AT),
+            ),
+            (
+                &[
+                    Op::Iipush as u8,
+                    0x89,
+                    0xAB,
+                    0xCD,
+                    0xEF,
+                    Op::PutstaticI as u8,
+                    0,
+                    5,
+                    Op::Return as u8,
+                ],
+                5,
+                0x600C,
+                Some(fused::PUTSTATIC_I_AT),
+            ),
+            (
+                &[Op::GetstaticA as u8, 0, 6, Op::Areturn as u8],
+                6,
+                0x6010,
+                Some(fused::GETSTATIC_A_AT),
+            ),
+            (
+                &[
+                    Op::AconstNull as u8,
+                    Op::PutstaticA as u8,
+                    0,
+                    7,
+                    Op::Return as u8,
+                ],
+                7,
+                0x6012,
+                None,
+            ),
+            (
+                &[Op::GetstaticS as u8, 0, 8, Op::Sreturn as u8],
+                8,
+                0x1_0000,
+                None,
+            ),
+        ];
+        let mut comp = StdVec::new();
+        let mut at = StdVec::new();
+        for (code, ..) in &cases {
+            at.push(comp.len() + 1);
+            comp.extend([0x02, 0x00]); // max_stack 2, nargs 0, max_locals 0
+            comp.extend_from_slice(code);
+        }
+        let mut vm = vm_with(&comp);
+        let cp = 0x5000usize;
+        for (_, index, addr, _) in &cases {
+            let entry = (layout::CP_SFIELD as u32) << 24 | addr;
+            vm.nvm.write_u32(cp + 4 * *index as usize, entry).unwrap();
+        }
+        vm.packages[0].cp_addr = cp as u32;
+        vm.packages[0].cp_count = cases.len() as u16;
+        let methods: StdVec<MethodRef> = at.iter().map(|&a| a as MethodRef).collect();
+        assert!(prove_and_fuse(&mut vm, &methods).iter().all(|&p| p));
+        for ((code, _, addr, rewritten), &m) in cases.iter().zip(&at) {
+            let op_at = code.len() - 4; // the field instruction, then a return
+            let linked: [u8; 3] = vm.read_bytes(METHODS as usize + m + 2 + op_at).unwrap();
+            let want = match rewritten {
+                Some(op) => [*op, (*addr >> 8) as u8, *addr as u8],
+                None => [code[op_at], code[op_at + 1], code[op_at + 2]],
+            };
+            assert_eq!(linked, want, "method at {m}");
+            assert_eq!(original_opcode(linked[0]), code[op_at]);
+        }
+        // proven, then checked (the proof record lost): reads and writes reach the fields
+        let info = vm.packages[0];
+        for checked in [false, true] {
+            if checked {
+                let map = fast_map_addr(info.method_addr, info.method_len);
+                vm.nvm.write(map, &[0; 16]).unwrap();
+            }
+            vm.nvm.write(0x6000, &[0x5A; 0x14]).unwrap();
+            vm.nvm.write(0x6000, &[0xFE, 0xDC]).unwrap();
+            vm.nvm.write(0x6004, &[0x85]).unwrap();
+            vm.nvm.write(0x6008, &[0x01, 0x23, 0x45, 0x67]).unwrap();
+            vm.nvm.write(0x6010, &[0x00, 0x00]).unwrap();
+            let run = |vm: &mut Vm<RamNvm<0x10000>>, i: usize| {
+                assert_eq!(vm.is_fast(&info, at[i] as u32), !checked);
+                vm.run(&mut NoNatives, at[i] as MethodRef, &[])
+            };
+            assert_eq!(run(&mut vm, 0), Ok(crate::Value::Word(0xFEDCu16 as i16)));
+            assert_eq!(run(&mut vm, 1), Ok(crate::Value::Void));
+            assert_eq!(vm.read_bytes::<2>(0x6002), Ok([0x12, 0x34]));
+            assert_eq!(run(&mut vm, 2), Ok(crate::Value::Word(-123)));
+            assert_eq!(run(&mut vm, 3), Ok(crate::Value::Void));
+            assert_eq!(
+                vm.read_bytes::<2>(0x6005),
+                Ok([0x85, 0x5A]),
+                "a byte, nothing after it"
+            );
+            assert_eq!(run(&mut vm, 4), Ok(crate::Value::Int(0x0123_4567)));
+            assert_eq!(run(&mut vm, 5), Ok(crate::Value::Void));
+            assert_eq!(vm.read_bytes::<4>(0x600C), Ok([0x89, 0xAB, 0xCD, 0xEF]));
+            assert_eq!(run(&mut vm, 6), Ok(crate::Value::Word(0)));
+        }
+    }
+
+    #[test]
+    fn a_static_operand_another_proof_reads_as_an_opcode_keeps_its_index() {
+        // method 1: `getstatic_s 3; sreturn`; method 2 overlaps it: its header is method 1's
+        // second header byte and `getstatic_s`, its code the operand (`nop; sconst_0`) and
+        // `sreturn`
+        let m = [
+            0x01,                 // method 1: max_stack 1
+            0x01,                 // method 1: nargs 0, max_locals 1; method 2: max_stack 1
+            Op::GetstaticS as u8, // method 2: nargs 7, max_locals 13
+            Op::Nop as u8,        // method 1: the operand; method 2's code
+            Op::Sconst0 as u8,
+            Op::Sreturn as u8,
+        ];
+        let at = METHODS as usize + 1 + 2;
+        for (methods, address) in [(&[1][..], true), (&[1, 2][..], false), (&[2, 1][..], false)] {
+            let mut vm = vm_with(&m);
+            let entry = (layout::CP_SFIELD as u32) << 24 | 0x6000;
+            vm.nvm.write_u32(0x5000 + 12, entry).unwrap();
+            vm.packages[0].cp_addr = 0x5000;
+            vm.packages[0].cp_count = 4;
+            assert!(prove_and_fuse(&mut vm, methods).iter().all(|&p| p));
+            let linked: [u8; 3] = vm.read_bytes(at).unwrap();
+            let want = if address {
+                [fused::GETSTATIC_S_AT, 0x60, 0x00]
+            } else {
+                [Op::GetstaticS as u8, 0, 3]
+            };
+            assert_eq!(linked, want, "methods {methods:?}");
         }
     }
 

@@ -103,10 +103,14 @@ pub(crate) struct Journal {
     commits: u64,
     /// Zero the entry area at the next commit (see [`Vm::scrub_journal_at_commit`]).
     scrub: bool,
-    /// The entry the last journaled write found or appended: a loop that writes the same
-    /// field or static again and again finds it without reading the log.
-    recent: Option<Recent>,
+    /// The entries the last journaled writes found or appended, the latest first: a loop
+    /// that writes the same few fields or statics again and again finds them without
+    /// reading the log.
+    recent: [Option<Recent>; RECENT],
 }
+
+/// Entries [`Journal::recent`] remembers.
+const RECENT: usize = 4;
 
 impl Journal {
     /// A journal not yet opened (see [`Vm::open_journal`]).
@@ -122,7 +126,7 @@ impl Journal {
             tx: None,
             commits: 0,
             scrub: false,
-            recent: None,
+            recent: [None; RECENT],
         }
     }
 
@@ -130,20 +134,25 @@ impl Journal {
         2 * self.slot
     }
 
-    /// Whether the entry of [`Journal::recent`] already saves the `len` bytes at `addr`
+    /// Whether an entry of [`Journal::recent`] already saves the `len` bytes at `addr`
     /// for a write (`tx`: for the open transaction): the same test as the scan of
     /// [`Vm::journal_old`], on an entry of this epoch (entries are only appended within
     /// an epoch; the log is emptied only by the commit that starts the next epoch).
     #[inline]
     fn covers(&self, addr: u32, len: usize, tx: bool) -> bool {
-        let Some(r) = self.recent else {
-            return false;
-        };
-        r.epoch == self.epoch
-            && (r.index as usize) < self.positions.len()
-            && r.addr <= addr
-            && addr as usize + len <= r.addr as usize + r.len as usize
-            && (!tx || (r.tx && matches!(self.tx, Some(t) if r.index >= t.first_index)))
+        self.recent.iter().flatten().any(|r| {
+            r.epoch == self.epoch
+                && (r.index as usize) < self.positions.len()
+                && r.addr <= addr
+                && addr as usize + len <= r.addr as usize + r.len as usize
+                && (!tx || (r.tx && matches!(self.tx, Some(t) if r.index >= t.first_index)))
+        })
+    }
+
+    /// Remembers `r` as the latest entry a journaled write found or appended.
+    fn remember(&mut self, r: Recent) {
+        self.recent.rotate_right(1);
+        self.recent[0] = Some(r);
     }
 
     /// Below this address a write needs an undo entry (`tx`: for the open transaction).
@@ -212,7 +221,7 @@ impl<N: Nvm> Vm<N> {
             self.journal.epoch = self.nvm.read_u32(base + slot).map_err(nvm_err)?;
         }
         self.journal.end = self.journal.first();
-        self.journal.recent = None;
+        self.journal.recent = [None; RECENT];
         // scan this epoch's entries
         while let Some(size) = self.read_entry(self.journal.end)? {
             if self
@@ -295,7 +304,7 @@ impl<N: Nvm> Vm<N> {
         }
         self.journal.end = self.journal.first();
         self.journal.positions.clear();
-        self.journal.recent = None;
+        self.journal.recent = [None; RECENT];
         self.journal.sb_logged = false;
         self.journal.fresh_from = self.sb.top;
         self.journal.commits += 1;
@@ -423,7 +432,7 @@ impl<N: Nvm> Vm<N> {
             let a = u32::from_be_bytes([0, h[0], h[1], h[2]]);
             let l = (h[3] & !TX_FLAG) as usize;
             if a <= addr && addr as usize + len <= a as usize + l && (!tx || h[3] & TX_FLAG != 0) {
-                self.journal.recent = Some(Recent {
+                self.journal.remember(Recent {
                     epoch: self.journal.epoch,
                     index: i as u16,
                     addr: a,
@@ -482,9 +491,10 @@ impl<N: Nvm> Vm<N> {
             .push(self.journal.end as u16)
             .map_err(|_| Trap::Internal(Detail::Journal))?;
         self.journal.end += size;
-        self.journal.recent = Some(Recent {
+        let index = self.journal.positions.len().saturating_sub(1) as u16;
+        self.journal.remember(Recent {
             epoch: self.journal.epoch,
-            index: self.journal.positions.len().saturating_sub(1) as u16,
+            index,
             addr,
             len: len as u8,
             tx,

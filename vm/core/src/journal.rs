@@ -66,7 +66,7 @@ struct Tx {
     objects: u16,
 }
 
-/// The entry the last journaled write found or appended (see [`Journal::covers`]).
+/// An entry a journaled write found or appended (see [`Journal::covers`]).
 #[derive(Clone, Copy, Debug)]
 struct Recent {
     /// Epoch it belongs to.
@@ -103,10 +103,11 @@ pub(crate) struct Journal {
     commits: u64,
     /// Zero the entry area at the next commit (see [`Vm::scrub_journal_at_commit`]).
     scrub: bool,
-    /// The entries the last journaled writes found or appended, the latest first: a loop
+    /// The entries the last journaled writes found or appended, the latest last: a loop
     /// that writes the same few fields or statics again and again finds them without
-    /// reading the log.
-    recent: [Option<Recent>; RECENT],
+    /// reading the log. (A `Vec`: empty, it costs nothing to build, and the card is built
+    /// in place.)
+    recent: Vec<Recent, RECENT>,
 }
 
 /// Entries [`Journal::recent`] remembers.
@@ -126,7 +127,7 @@ impl Journal {
             tx: None,
             commits: 0,
             scrub: false,
-            recent: [None; RECENT],
+            recent: Vec::new(),
         }
     }
 
@@ -140,7 +141,7 @@ impl Journal {
     /// an epoch; the log is emptied only by the commit that starts the next epoch).
     #[inline]
     fn covers(&self, addr: u32, len: usize, tx: bool) -> bool {
-        self.recent.iter().flatten().any(|r| {
+        self.recent.iter().rev().any(|r| {
             r.epoch == self.epoch
                 && (r.index as usize) < self.positions.len()
                 && r.addr <= addr
@@ -151,8 +152,10 @@ impl Journal {
 
     /// Remembers `r` as the latest entry a journaled write found or appended.
     fn remember(&mut self, r: Recent) {
-        self.recent.rotate_right(1);
-        self.recent[0] = Some(r);
+        if self.recent.is_full() {
+            self.recent.remove(0);
+        }
+        let _ = self.recent.push(r);
     }
 
     /// Below this address a write needs an undo entry (`tx`: for the open transaction).
@@ -221,7 +224,7 @@ impl<N: Nvm> Vm<N> {
             self.journal.epoch = self.nvm.read_u32(base + slot).map_err(nvm_err)?;
         }
         self.journal.end = self.journal.first();
-        self.journal.recent = [None; RECENT];
+        self.journal.recent.clear();
         // scan this epoch's entries
         while let Some(size) = self.read_entry(self.journal.end)? {
             if self
@@ -304,7 +307,7 @@ impl<N: Nvm> Vm<N> {
         }
         self.journal.end = self.journal.first();
         self.journal.positions.clear();
-        self.journal.recent = [None; RECENT];
+        self.journal.recent.clear();
         self.journal.sb_logged = false;
         self.journal.fresh_from = self.sb.top;
         self.journal.commits += 1;

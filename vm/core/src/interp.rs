@@ -1992,20 +1992,23 @@ impl<N: Nvm> Vm<N> {
                 ops::GetstaticA | ops::GetstaticB | ops::GetstaticS | ops::GetstaticI => {
                     getstatic!(op, cp!(u16at!(1), layout::CP_SFIELD))
                 }
+                // the static forms with an NVM address as operand, in proven methods only:
+                // unproven code may branch onto any byte, and must not reach an address of
+                // its choosing (the checked loop takes them as undefined opcodes)
                 #[cfg(feature = "proven-loop")]
-                fused::GETSTATIC_A_AT => getstatic!(ops::GetstaticA, u16at!(1) as u32),
+                fused::GETSTATIC_A_AT if FAST => getstatic!(ops::GetstaticA, u16at!(1) as u32),
                 #[cfg(feature = "proven-loop")]
-                fused::GETSTATIC_B_AT => getstatic!(ops::GetstaticB, u16at!(1) as u32),
+                fused::GETSTATIC_B_AT if FAST => getstatic!(ops::GetstaticB, u16at!(1) as u32),
                 #[cfg(feature = "proven-loop")]
-                fused::GETSTATIC_S_AT => getstatic!(ops::GetstaticS, u16at!(1) as u32),
+                fused::GETSTATIC_S_AT if FAST => getstatic!(ops::GetstaticS, u16at!(1) as u32),
                 #[cfg(feature = "proven-loop")]
-                fused::GETSTATIC_I_AT => getstatic!(ops::GetstaticI, u16at!(1) as u32),
+                fused::GETSTATIC_I_AT if FAST => getstatic!(ops::GetstaticI, u16at!(1) as u32),
                 #[cfg(feature = "proven-loop")]
-                fused::PUTSTATIC_B_AT => putstatic!(ops::PutstaticB, u16at!(1) as u32),
+                fused::PUTSTATIC_B_AT if FAST => putstatic!(ops::PutstaticB, u16at!(1) as u32),
                 #[cfg(feature = "proven-loop")]
-                fused::PUTSTATIC_S_AT => putstatic!(ops::PutstaticS, u16at!(1) as u32),
+                fused::PUTSTATIC_S_AT if FAST => putstatic!(ops::PutstaticS, u16at!(1) as u32),
                 #[cfg(feature = "proven-loop")]
-                fused::PUTSTATIC_I_AT => putstatic!(ops::PutstaticI, u16at!(1) as u32),
+                fused::PUTSTATIC_I_AT if FAST => putstatic!(ops::PutstaticI, u16at!(1) as u32),
                 ops::PutstaticA | ops::PutstaticB | ops::PutstaticS | ops::PutstaticI => {
                     putstatic!(op, cp!(u16at!(1), layout::CP_SFIELD))
                 }

@@ -103,11 +103,12 @@ pub(crate) struct Journal {
     commits: u64,
     /// Zero the entry area at the next commit (see [`Vm::scrub_journal_at_commit`]).
     scrub: bool,
-    /// The entries the last journaled writes found or appended, the latest last: a loop
-    /// that writes the same few fields or statics again and again finds them without
-    /// reading the log. (A `Vec`: empty, it costs nothing to build, and the card is built
-    /// in place.)
+    /// The entries the last journaled writes found or appended: a loop that writes the
+    /// same few fields or statics again and again finds them without reading the log. (A
+    /// `Vec`: empty, it costs nothing to build, and the card is built in place.)
     recent: Vec<Recent, RECENT>,
+    /// The entry of a full `recent` the next one replaces (its oldest).
+    recent_next: u8,
 }
 
 /// Entries [`Journal::recent`] remembers.
@@ -128,6 +129,7 @@ impl Journal {
             commits: 0,
             scrub: false,
             recent: Vec::new(),
+            recent_next: 0,
         }
     }
 
@@ -141,7 +143,7 @@ impl Journal {
     /// an epoch; the log is emptied only by the commit that starts the next epoch).
     #[inline]
     fn covers(&self, addr: u32, len: usize, tx: bool) -> bool {
-        self.recent.iter().rev().any(|r| {
+        self.recent.iter().any(|r| {
             r.epoch == self.epoch
                 && (r.index as usize) < self.positions.len()
                 && r.addr <= addr
@@ -150,12 +152,21 @@ impl Journal {
         })
     }
 
-    /// Remembers `r` as the latest entry a journaled write found or appended.
+    /// Remembers `r`, an entry a journaled write found or appended, in place of the
+    /// oldest when [`Journal::recent`] is full.
     fn remember(&mut self, r: Recent) {
-        if self.recent.is_full() {
-            self.recent.remove(0);
+        if let Err(r) = self.recent.push(r) {
+            if let Some(oldest) = self.recent.get_mut(self.recent_next as usize) {
+                *oldest = r;
+            }
+            self.recent_next = (self.recent_next + 1) % RECENT as u8;
         }
-        let _ = self.recent.push(r);
+    }
+
+    /// Forgets the remembered entries (the log they name is gone or not read yet).
+    fn forget_recent(&mut self) {
+        self.recent.clear();
+        self.recent_next = 0;
     }
 
     /// Below this address a write needs an undo entry (`tx`: for the open transaction).
@@ -224,7 +235,7 @@ impl<N: Nvm> Vm<N> {
             self.journal.epoch = self.nvm.read_u32(base + slot).map_err(nvm_err)?;
         }
         self.journal.end = self.journal.first();
-        self.journal.recent.clear();
+        self.journal.forget_recent();
         // scan this epoch's entries
         while let Some(size) = self.read_entry(self.journal.end)? {
             if self
@@ -307,7 +318,7 @@ impl<N: Nvm> Vm<N> {
         }
         self.journal.end = self.journal.first();
         self.journal.positions.clear();
-        self.journal.recent.clear();
+        self.journal.forget_recent();
         self.journal.sb_logged = false;
         self.journal.fresh_from = self.sb.top;
         self.journal.commits += 1;

@@ -499,12 +499,8 @@ impl<N: Nvm> Vm<N> {
                 continue;
             }
             let a = base + pc;
-            if let Some(resolved) = self.field_with_cell(&info, a, c.addr + pc) {
-                self.nvm.write(a, &resolved).ok()?;
-                continue;
-            }
-            if let Some(resolved) = self.static_with_address(&info, a, c.addr + pc) {
-                self.nvm.write(a, &resolved).ok()?;
+            if let Some((resolved, len)) = self.resolved_form(&info, a, c.addr + pc) {
+                self.nvm.write(a, resolved.get(..len)?).ok()?;
                 continue;
             }
             let Some(kind) = self.fusion_kind(a, base + c.len, false) else {
@@ -519,67 +515,66 @@ impl<N: Nvm> Vm<N> {
         Some(())
     }
 
-    /// The form with the field's cell as its operand ([`fused::GETFIELD_A_THIS_CELL`] ...)
-    /// of the `getfield_<t>_this` or `putfield_<t>_this` at NVM address `a` of package
-    /// `info` (opcode and operand), if it is one, its operand byte is read as an operand only
-    /// (cover byte at `cover + 1`), and its constant-pool entry names an instance field whose
-    /// cell fits the byte.
-    fn field_with_cell(
+    /// The form the link resolves, opcode and operand, of the field instruction at NVM
+    /// address `a` of package `info`, if it has one: `getfield_<t>_this`/`putfield_<t>_this`
+    /// with the field's cell ([`fused::GETFIELD_A_THIS_CELL`] ...), `getstatic_<t>` and
+    /// `putstatic_<t>` (not `_a`) with the field's address ([`fused::GETSTATIC_A_AT`] ...).
+    /// Only where its operand bytes are read as operands only (cover bytes from
+    /// `cover + 1`) and the value its constant-pool entry resolves to fits them; the bytes
+    /// to write are the first `len` (the instruction's length).
+    fn resolved_form(
         &self,
         info: &crate::PackageInfo,
         a: usize,
         cover: usize,
-    ) -> Option<[u8; 2]> {
-        let [op, index]: [u8; 2] = self.read_bytes(a).ok()?;
-        let get = Opcode::GetfieldAThis as u8..=Opcode::GetfieldIThis as u8;
-        let put = Opcode::PutfieldAThis as u8..=Opcode::PutfieldIThis as u8;
-        let first = if get.contains(&op) {
-            fused::GETFIELD_A_THIS_CELL + (op - get.start())
-        } else if put.contains(&op) {
-            fused::PUTFIELD_A_THIS_CELL + (op - put.start())
-        } else {
-            return None;
-        };
-        if self.nvm.read_u8(cover + 1).ok()? != COVER_OPERAND {
-            return None;
+    ) -> Option<([u8; 3], usize)> {
+        // (original opcodes, first internal opcode, tag of the entry, instruction length)
+        let forms = [
+            (
+                Opcode::GetfieldAThis..=Opcode::GetfieldIThis,
+                fused::GETFIELD_A_THIS_CELL,
+                layout::CP_IFIELD,
+                2,
+            ),
+            (
+                Opcode::PutfieldAThis..=Opcode::PutfieldIThis,
+                fused::PUTFIELD_A_THIS_CELL,
+                layout::CP_IFIELD,
+                2,
+            ),
+            (
+                Opcode::GetstaticA..=Opcode::GetstaticI,
+                fused::GETSTATIC_A_AT,
+                layout::CP_SFIELD,
+                3,
+            ),
+            (
+                Opcode::PutstaticB..=Opcode::PutstaticI,
+                fused::PUTSTATIC_B_AT,
+                layout::CP_SFIELD,
+                3,
+            ),
+        ];
+        // (the guard after the component keeps a 3-byte read inside the NVM)
+        let [op, b1, b2]: [u8; 3] = self.read_bytes(a).ok()?;
+        let (opcodes, first, tag, len) = forms
+            .into_iter()
+            .find(|(o, ..)| (*o.start() as u8..=*o.end() as u8).contains(&op))?;
+        for k in 1..len {
+            if self.nvm.read_u8(cover + k).ok()? != COVER_OPERAND {
+                return None;
+            }
         }
-        let cell = self
-            .cp_entry(info, index.into(), layout::CP_IFIELD, a as u32)
-            .ok()? as u16;
-        Some([first, u8::try_from(cell).ok()?])
-    }
-
-    /// The form with the field's address as its operand ([`fused::GETSTATIC_A_AT`] ...) of
-    /// the `getstatic_<t>` or `putstatic_<t>` (not `_a`) at NVM address `a` of package `info`
-    /// (opcode and operand), if it is one, its operand bytes are read as operands only (cover
-    /// bytes from `cover + 1`), and its constant-pool entry names a static field below
-    /// 64 KiB.
-    fn static_with_address(
-        &self,
-        info: &crate::PackageInfo,
-        a: usize,
-        cover: usize,
-    ) -> Option<[u8; 3]> {
-        let [op, index @ ..]: [u8; 3] = self.read_bytes(a).ok()?;
-        let get = Opcode::GetstaticA as u8..=Opcode::GetstaticI as u8;
-        let put = Opcode::PutstaticB as u8..=Opcode::PutstaticI as u8;
-        let first = if get.contains(&op) {
-            fused::GETSTATIC_A_AT + (op - get.start())
-        } else if put.contains(&op) {
-            fused::PUTSTATIC_B_AT + (op - put.start())
+        let first = first + (op - *opcodes.start() as u8);
+        if len == 2 {
+            let cell = self.cp_entry(info, b1.into(), tag, a as u32).ok()? as u16;
+            Some(([first, u8::try_from(cell).ok()?, b2], len))
         } else {
-            return None;
-        };
-        let operands: [u8; 2] = self.read_bytes(cover + 1).ok()?;
-        if operands != [COVER_OPERAND; 2] {
-            return None;
+            let index = u16::from_be_bytes([b1, b2]);
+            let address = self.cp_entry(info, index, tag, a as u32).ok()? & 0x00FF_FFFF;
+            let [hi, lo] = u16::try_from(address).ok()?.to_be_bytes();
+            Some(([first, hi, lo], len))
         }
-        let index = u16::from_be_bytes(index);
-        let e = self
-            .cp_entry(info, index, layout::CP_SFIELD, a as u32)
-            .ok()?;
-        let [hi, lo] = u16::try_from(e & 0x00FF_FFFF).ok()?.to_be_bytes();
-        Some([first, hi, lo])
     }
 
     /// The superinstruction the code at NVM address `a` starts, if any (the component ends

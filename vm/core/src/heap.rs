@@ -128,6 +128,24 @@ impl HeaderSlot {
     }
 }
 
+/// Whether `class` is that of an array of `K`-byte elements, as the element bytecodes
+/// expect them (`K` = 1: boolean or byte, 2: short or reference, 4: int), in one compare:
+/// the type codes come in pairs that differ in one bit (10/11 and 12/14).
+#[inline(always)]
+fn array_class_of_size<const K: usize>(class: ClassId) -> bool {
+    const BYTE: ClassId = ARRAY_CLASS | ArrayType::Byte as ClassId;
+    const SHORT: ClassId = ARRAY_CLASS | ArrayType::Short as ClassId;
+    const REFERENCE: ClassId = ARRAY_CLASS | ArrayType::Reference as ClassId;
+    const INT: ClassId = ARRAY_CLASS | ArrayType::Int as ClassId;
+    const _: () = assert!(ArrayType::Boolean as ClassId | 1 == ArrayType::Byte as ClassId);
+    const _: () = assert!(SHORT | 2 == REFERENCE);
+    match K {
+        1 => class | 1 == BYTE,
+        2 => class | 2 == REFERENCE,
+        _ => class == INT,
+    }
+}
+
 /// Decoded header of an object.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Header {
@@ -268,12 +286,18 @@ impl<N: Nvm> Vm<N> {
             return Err(self.throw(SystemException::NullPointer));
         }
         let b: [u8; HDR] = self.read_bytes(addr as usize)?;
+        let len = u16::from_be_bytes([b[HDR_LEN], b[HDR_LEN + 1]]);
+        if len > i16::MAX as u16 {
+            // no allocation makes one (a length is a non-negative short); the element fast
+            // paths take a negative index as u16 to be past every length
+            return Err(Trap::Internal(Detail::Heap));
+        }
         Ok(Header {
             addr,
             class: u16::from_be_bytes([b[HDR_CLASS], b[HDR_CLASS + 1]]),
             owner: b[HDR_OWNER],
             flags: b[HDR_FLAGS],
-            len: u16::from_be_bytes([b[HDR_LEN], b[HDR_LEN + 1]]),
+            len,
             elem_class: u16::from_be_bytes([b[HDR_ELEM], b[HDR_ELEM + 1]]),
             ram: u16::from_be_bytes([b[HDR_RAM], b[HDR_RAM + 1]]),
         })
@@ -586,14 +610,20 @@ impl<N: Nvm> Vm<N> {
     }
 
     /// The cached header of `arr` when the element bytecodes may take their fast path:
-    /// `arr` is the object of the header cache (see [`Vm::header`]), an array, and the
-    /// active context may read and write its elements without asking the firewall's
-    /// table (it owns the array, or the array is a global array of the JCRE context, which
-    /// the table allows for every context). `None`: take the full path (it also throws).
+    /// `arr` is the object of the header cache (see [`Vm::header`]), an array whose class
+    /// `class_ok` accepts (one compare for the element size the bytecode expects, see
+    /// [`array_class_of_size`]), and the active context may read and write its elements
+    /// without asking the firewall's table (it owns the array, or the array is a global
+    /// array of the JCRE context, which the table allows for every context). `None`: take
+    /// the full path (it also throws).
     #[inline(always)]
-    fn element_fast_header(&self, arr: ObjRef) -> Option<&HeaderSlot> {
+    fn element_fast_header(
+        &self,
+        arr: ObjRef,
+        class_ok: impl Fn(ClassId) -> bool,
+    ) -> Option<&HeaderSlot> {
         let h = self.header_slot(arr);
-        if h.obj.get() != arr || arr == NULL || h.class.get() < ARRAY_CLASS {
+        if h.obj.get() != arr || arr == NULL || !class_ok(h.class.get()) {
             return None;
         }
         let owner = h.owner.get();
@@ -609,25 +639,18 @@ impl<N: Nvm> Vm<N> {
     /// [`Vm::checked_load`], which reads or throws).
     #[inline(always)]
     pub(crate) fn load_fast<const K: usize>(&self, arr: ObjRef, index: i16) -> Option<[u8; K]> {
-        let h = self.element_fast_header(arr)?;
-        let size = match (h.class.get() & 0xFF) as u8 {
-            10 | 11 => 1,
-            12 | 14 => 2,
-            13 => 4,
-            _ => 0,
-        };
-        if size != K || index < 0 || index as u16 >= h.len.get() {
+        let h = self.element_fast_header(arr, array_class_of_size::<K>)?;
+        // (a negative index is at least 0x8000 as u16, past every length)
+        if index as u16 >= h.len.get() {
             return None;
         }
-        let off = K * index as usize;
-        let at = if h.flags.get() & TRANSIENT_MASK != 0 {
-            self.ram.get(h.ram.get() as usize + off..)?
+        let off = K * index as u16 as usize;
+        let (mem, start) = if h.flags.get() & TRANSIENT_MASK != 0 {
+            (&self.ram[..], h.ram.get() as usize + off)
         } else {
-            self.nvm
-                .as_slice()?
-                .get(h.addr.get() as usize + HDR + off..)?
+            (self.nvm.as_slice()?, h.addr.get() as usize + HDR + off)
         };
-        at.get(..K)?.try_into().ok()
+        mem.get(start..start + K)?.try_into().ok()
     }
 
     /// Stores `value` into element `index` of `arr` when the fast path applies (see
@@ -641,11 +664,14 @@ impl<N: Nvm> Vm<N> {
         index: i16,
         value: i32,
     ) -> Option<Result<(), Trap>> {
-        let h = self.element_fast_header(arr)?.header();
-        if index < 0 || index as u16 >= h.len {
+        let h = self
+            .element_fast_header(arr, |class| class >= ARRAY_CLASS)?
+            .header();
+        // (a negative index is at least 0x8000 as u16, past every length)
+        if index as u16 >= h.len {
             return None;
         }
-        let i = index as usize;
+        let i = index as u16 as usize;
         match (h.class & 0xFF) as u8 {
             10 | 11 => self.put_element(&h, i, [value as u8]),
             12 => self.put_element(&h, 2 * i, (value as i16).to_be_bytes()),

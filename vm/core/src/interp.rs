@@ -1473,6 +1473,42 @@ impl<N: Nvm> Vm<N> {
                     short_result!(r, pc + $l0 + l1 + 1);
                 }};
             }
+            // `L; L; <t>aload` decoded at link (`fused::LL_BALOAD_DECODED`), elements of `$k`
+            // bytes: its operands are in place, no load's form to decode. When the element's
+            // fast path does not apply, the element instruction's full path reads it or
+            // throws, at that instruction's pc. (The checked loop runs it too, its locals and
+            // push checked: a method whose proof record is lost runs as its code was.)
+            #[cfg(feature = "proven-loop")]
+            macro_rules! decoded_xaload {
+                ($k:literal) => {{
+                    let w = window!();
+                    let (la, lb, len) = fused::decoded_xaload(wbyte!(w, 1), wbyte!(w, 2));
+                    let arr = local!(la) as ObjRef;
+                    let index = local!(lb);
+                    let v = if $k == 1 {
+                        self.load_fast::<1>(arr, index).map(|[b]| b as i8 as i16)
+                    } else {
+                        self.load_fast::<2>(arr, index).map(i16::from_be_bytes)
+                    };
+                    let v = match v {
+                        Some(v) => v,
+                        None => match self.checked_load(arr, index) {
+                            Ok(v) => v as i16,
+                            Err(e) => {
+                                fault = e;
+                                fault_pc = insn + len - 1;
+                                break 'run;
+                            }
+                        },
+                    };
+                    if FAST {
+                        short_result!(v, pc + len);
+                    } else {
+                        push!(v);
+                        pc += len;
+                    }
+                }};
+            }
             // the index form (local in the next byte) and the `_n` forms of a kind
             // a superinstruction's first byte in a method run checked (its proof record was
             // not written, or an unproven method overlaps a proven one): it runs as the local
@@ -2320,6 +2356,10 @@ impl<N: Nvm> Vm<N> {
                 fused::LL_XALOAD_N2 => fused_arm!(LL_XALOAD, byte, 2),
                 #[cfg(feature = "proven-loop")]
                 fused::LL_XALOAD_N3 => fused_arm!(LL_XALOAD, byte, 3),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_BALOAD_DECODED => decoded_xaload!(1),
+                #[cfg(feature = "proven-loop")]
+                fused::LL_SALOAD_DECODED => decoded_xaload!(2),
                 #[cfg(feature = "proven-loop")]
                 fused::IK_OP => fused_arm!(IK_OP, byte, index),
                 #[cfg(feature = "proven-loop")]

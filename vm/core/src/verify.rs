@@ -36,6 +36,10 @@
 //! operands they do not read). The checked loop runs the field forms (its checks hold for any
 //! cell) but takes the static forms as undefined: an unproven method may branch onto any
 //! byte, and must not reach an NVM address of its choosing.
+//! One kind goes further: an `L; L; <t>aload` that no proof enters after its first byte (the
+//! walks mark each instruction they reach other than by falling through, see `Cover`) is
+//! decoded, its locals written in place of its other instructions (see
+//! [`fused::LL_BALOAD_DECODED`]); the walk reads it as one instruction.
 //! Fusing waits until every method of the package is proven, and leaves out a byte that some
 //! proof read as an operand (overlapping methods, see `Cover`); code not proven before that
 //! holds an internal opcode is not proven. The checked loop runs an internal opcode as the
@@ -156,10 +160,25 @@ pub(crate) mod fused {
     pub const PUTSTATIC_S_AT: u8 = PUTSTATIC_B_AT + 1;
     /// `putstatic_i` with its field's address (see [`PUTSTATIC_B_AT`]).
     pub const PUTSTATIC_I_AT: u8 = PUTSTATIC_B_AT + 2;
+    /// `L; L; baload` with its operands decoded at link, `[op, a, b | (len - 3) << 6]`: `a`
+    /// the array's local, `b` (below 64) the index's, `len` the sequence's length (3 to 5).
+    /// Its other bytes are no instructions any more, so it is written only where no proof
+    /// enters the sequence after its first byte (`COVER_TARGET`),
+    /// and read as one instruction by the walk (see [`decoded_xaload`]). Both loops run it.
+    pub const LL_BALOAD_DECODED: u8 = 0xF6;
+    /// `L; L; saload` or `L; L; aaload` decoded as [`LL_BALOAD_DECODED`].
+    pub const LL_SALOAD_DECODED: u8 = 0xF7;
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.
     pub const END: u8 = LL_XALOAD_N3 + 1;
+
+    /// The operands of a decoded element load ([`LL_BALOAD_DECODED`] ...) from its second
+    /// and third bytes: the array's local, the index's local, the sequence's length.
+    #[inline(always)]
+    pub const fn decoded_xaload(b1: u8, b2: u8) -> (u8, u8, usize) {
+        (b1, b2 & 0x3F, 3 + (b2 >> 6) as usize)
+    }
 
     /// The internal opcode of `kind` for a first instruction of original opcode `first`
     /// (a local load).
@@ -195,7 +214,12 @@ pub(crate) const fn original_opcode(byte: u8) -> u8 {
         Opcode::GetstaticA as u8 + (byte - fused::GETSTATIC_A_AT)
     } else if byte >= fused::PUTSTATIC_B_AT && byte <= fused::PUTSTATIC_I_AT {
         Opcode::PutstaticB as u8 + (byte - fused::PUTSTATIC_B_AT)
-    } else if byte < fused::FIRST || byte >= fused::END {
+    } else if byte < fused::FIRST
+        || byte >= fused::END
+        || byte == fused::LL_BALOAD_DECODED
+        || byte == fused::LL_SALOAD_DECODED
+    {
+        // (a decoded sequence has no original opcode: the walk reads it as a whole)
         byte
     } else if byte >= fused::GETFIELD_A_THIS_CELL && byte <= fused::GETFIELD_I_THIS_CELL {
         Opcode::GetfieldAThis as u8 + (byte - fused::GETFIELD_A_THIS_CELL)
@@ -303,9 +327,11 @@ pub(crate) struct Verifier {
 }
 
 /// Which code bytes of one package the proven methods use, and how: one byte per code byte,
-/// [`COVER_START`] where an instruction starts, [`COVER_OPERAND`] inside one. A byte both
-/// (two methods overlap and read it differently) is not fused: a superinstruction changes
-/// its first byte, which another proof may have read as an operand.
+/// [`COVER_START`] where an instruction starts, [`COVER_OPERAND`] inside one, and
+/// [`COVER_TARGET`] where a walk entered other than by falling through. A byte both start
+/// and operand (two methods overlap and read it differently) is not fused: a
+/// superinstruction changes its first byte, which another proof may have read as an
+/// operand.
 #[derive(Clone, Copy)]
 struct Cover {
     /// The package.
@@ -320,6 +346,9 @@ struct Cover {
 const COVER_START: u8 = 1;
 /// Cover map: this byte is inside a proven instruction.
 const COVER_OPERAND: u8 = 2;
+/// Cover map: a walk reached this instruction other than by falling through onto it (the
+/// method's entry, a branch target, a handler), so a sequence it is inside of keeps it.
+const COVER_TARGET: u8 = 4;
 
 impl Verifier {
     /// A verifier whose map uses the free NVM `[map, limit)`.
@@ -415,6 +444,10 @@ impl<N: Nvm> Vm<N> {
             // the code of a method proven before may hold superinstructions; any other
             // code holding one of their opcodes is not proven
             fused_ok: self.is_fast(&info, m & 0xFFFF),
+            targets: v
+                .cover
+                .filter(|c| proof == Proof::Depth && c.pkg == (m >> 16) as u8 && c.len == len)
+                .map(|c| c.addr),
             pkg: (m >> 16) as u8,
             map: v.map,
             len,
@@ -494,18 +527,29 @@ impl<N: Nvm> Vm<N> {
         v.zeroed = v.zeroed.min(c.addr.saturating_sub(v.map));
         let info = *self.packages.get(c.pkg as usize)?;
         let base = info.method_addr as usize;
-        for pc in 0..c.len {
-            if self.nvm.read_u8(c.addr + pc).ok()? != COVER_START {
+        let mut pc = 0;
+        while pc < c.len {
+            let at = pc;
+            pc += 1;
+            if self.nvm.read_u8(c.addr + at).ok()? & !COVER_TARGET != COVER_START {
                 continue;
             }
-            let a = base + pc;
-            if let Some((resolved, len)) = self.resolved_form(&info, a, c.addr + pc) {
+            let a = base + at;
+            if let Some((resolved, len)) = self.resolved_form(&info, a, c.addr + at) {
                 self.nvm.write(a, resolved.get(..len)?).ok()?;
                 continue;
             }
             let Some(kind) = self.fusion_kind(a, base + c.len, false) else {
                 continue;
             };
+            if kind == fused::LL_XALOAD {
+                if let Some((decoded, len)) = self.decoded_form(a, c.addr + at) {
+                    self.nvm.write(a, &decoded).ok()?;
+                    // the sequence's other instructions are gone (no proof enters them)
+                    pc = at + len;
+                    continue;
+                }
+            }
             let first = self.nvm.read_u8(a).ok()?;
             let op = fused::encode(kind, original_opcode(first));
             if op != first {
@@ -513,6 +557,47 @@ impl<N: Nvm> Vm<N> {
             }
         }
         Some(())
+    }
+
+    /// The decoded form ([`fused::LL_BALOAD_DECODED`] ...) of the `L; L; <t>aload` at NVM
+    /// address `a` (cover map byte `cover`) and the sequence's length, if it can have one:
+    /// no proof enters the sequence after its first byte (its two other instructions start
+    /// where the cover map says so and nothing else, its operands are operands only) and the
+    /// index's local is below 64.
+    fn decoded_form(&self, a: usize, cover: usize) -> Option<([u8; 3], usize)> {
+        let [b0, b1, b2, b3, b4]: [u8; 5] = self.read_bytes(a).ok()?;
+        let (la, l0) = match b0 {
+            0x15 | 0x16 => (b1, 2),     // aload, sload
+            0x18..=0x1F => (b0 & 3, 1), // aload_n, sload_n
+            _ => return None,
+        };
+        let [s, s1, x] = match l0 {
+            1 => [b1, b2, b3],
+            _ => [b2, b3, b4],
+        };
+        let (lb, l1, x) = match s {
+            0x15 | 0x16 => (s1, 2, x),
+            0x18..=0x1F => (s & 3, 1, s1),
+            _ => return None,
+        };
+        let op = match x {
+            0x25 => fused::LL_BALOAD_DECODED,        // baload
+            0x24 | 0x26 => fused::LL_SALOAD_DECODED, // aaload, saload
+            _ => return None,
+        };
+        let len = l0 + l1 + 1;
+        for k in 1..len {
+            let want = if k == l0 || k == l0 + l1 {
+                COVER_START
+            } else {
+                COVER_OPERAND
+            };
+            if self.nvm.read_u8(cover + k).ok()? != want {
+                return None;
+            }
+        }
+        let b = Some(lb).filter(|&b| b < 64)?;
+        Some(([op, la, b | ((len - 3) as u8) << 6], len))
     }
 
     /// The form the link resolves, opcode and operand, of the field instruction at NVM
@@ -667,9 +752,8 @@ impl<N: Nvm> Vm<N> {
 
     fn walk_flow(&mut self, w: &mut Walk, base: usize, hdr: &Header, proof: Proof) -> Option<u8> {
         let track = proof == Proof::Depth;
-        let handlers = self.nvm.read_u8(base).ok()? as usize;
         let mut ret: Option<u8> = None;
-        self.reach(w, hdr.code, 0)?;
+        self.reach_target(w, hdr.code, 0)?;
         loop {
             let pc = match w.list.pop() {
                 Some(pc) => pc as usize,
@@ -690,6 +774,23 @@ impl<N: Nvm> Vm<N> {
             let depth = depth as usize;
             let a = base + pc;
             let byte = self.nvm.read_u8(a).ok()?;
+            if w.fused_ok && (byte == fused::LL_BALOAD_DECODED || byte == fused::LL_SALOAD_DECODED)
+            {
+                // a decoded element load: one instruction, two locals read, one word pushed
+                let [_, b1, b2]: [u8; 3] = self.read_bytes(a).ok()?;
+                let (la, lb, ilen) = fused::decoded_xaload(b1, b2);
+                if pc + ilen > w.len
+                    || la.max(lb) as usize >= hdr.nlocals
+                    || (track && depth >= hdr.max_stack as usize)
+                {
+                    return None;
+                }
+                if pc + ilen < w.len {
+                    self.reach(w, pc + ilen, if track { depth + 1 } else { 0 })?;
+                }
+                self.reach_handlers(w, base, hdr, pc, ilen, track)?;
+                continue;
+            }
             if !w.fused_ok && original_opcode(byte) != byte {
                 return None;
             }
@@ -810,19 +911,34 @@ impl<N: Nvm> Vm<N> {
                 // (falling through onto the guard after the component traps: no successor)
                 self.reach(w, pc + ilen, next)?;
             }
-            // exception handlers whose range overlaps this instruction (an invoker's pc is
-            // inside its invoke, so the whole instruction counts)
-            for h in 0..handlers {
-                let e: [u8; 6] = self.read_bytes(base + 1 + 8 * h).ok()?;
-                let start = u16::from_be_bytes([e[0], e[1]]) as usize;
-                let end = start + (u16::from_be_bytes([e[2], e[3]]) & 0x7FFF) as usize;
-                let handler = u16::from_be_bytes([e[4], e[5]]) as usize;
-                if start < pc + ilen && pc < end && hdr.max_stack >= 1 {
-                    self.reach(w, handler, if track { 1 } else { 0 })?;
-                }
-            }
+            self.reach_handlers(w, base, hdr, pc, ilen, track)?;
         }
         Some(ret.unwrap_or(0))
+    }
+
+    /// Reaches the exception handlers whose range overlaps the instruction of `ilen` bytes
+    /// at `pc` (an invoker's pc is inside its invoke, so the whole instruction counts), with
+    /// the exception as their one stack word.
+    fn reach_handlers(
+        &mut self,
+        w: &mut Walk,
+        base: usize,
+        hdr: &Header,
+        pc: usize,
+        ilen: usize,
+        track: bool,
+    ) -> Option<()> {
+        let handlers = self.nvm.read_u8(base).ok()? as usize;
+        for h in 0..handlers {
+            let e: [u8; 6] = self.read_bytes(base + 1 + 8 * h).ok()?;
+            let start = u16::from_be_bytes([e[0], e[1]]) as usize;
+            let end = start + (u16::from_be_bytes([e[2], e[3]]) & 0x7FFF) as usize;
+            let handler = u16::from_be_bytes([e[4], e[5]]) as usize;
+            if start < pc + ilen && pc < end && hdr.max_stack >= 1 {
+                self.reach_target(w, handler, if track { 1 } else { 0 })?;
+            }
+        }
+        Some(())
     }
 
     /// The resolved constant-pool entry `index` of package `pkg`.
@@ -841,7 +957,21 @@ impl<N: Nvm> Vm<N> {
         if target < 0 || target as usize >= w.len {
             return None;
         }
-        self.reach(w, target as usize, depth)
+        self.reach_target(w, target as usize, depth)
+    }
+
+    /// [`Vm::reach`] for an instruction entered other than by falling through onto it:
+    /// also marks it in the cover map the walk records into, if any ([`COVER_TARGET`]).
+    fn reach_target(&mut self, w: &mut Walk, pc: usize, depth: usize) -> Option<()> {
+        if let Some(map) = w.targets {
+            if pc < w.len {
+                let old = self.nvm.read_u8(map + pc).ok()?;
+                if old & COVER_TARGET == 0 {
+                    self.nvm.write(map + pc, &[old | COVER_TARGET]).ok()?;
+                }
+            }
+        }
+        self.reach(w, pc, depth)
     }
 
     /// Records that instruction `pc` is reached with `depth` words on the stack.
@@ -879,6 +1009,9 @@ impl<N: Nvm> Vm<N> {
 struct Walk {
     /// The method was proven before: its code may hold superinstructions.
     fused_ok: bool,
+    /// The cover map (NVM address) this walk marks the instructions it enters other than by
+    /// falling through in ([`COVER_TARGET`]), if it records into one.
+    targets: Option<usize>,
     /// Package of the method.
     pkg: u8,
     /// NVM address of the map.
@@ -960,10 +1093,15 @@ mod tests {
 
     /// [`vm_with`] on the built-in classes of `catalog`.
     fn vm_with_catalog(method: &[u8], catalog: &'static ApiCatalog) -> Box<Vm<RamNvm<0x10000>>> {
-        let mut vm = Box::new(Vm::new(RamNvm::new(), catalog).unwrap());
         let mut comp = vec![0u8];
         comp.extend_from_slice(method);
-        vm.nvm.write(METHODS as usize, &comp).unwrap();
+        vm_with_component(&comp, catalog)
+    }
+
+    /// A VM with one package whose Method component is `comp`.
+    fn vm_with_component(comp: &[u8], catalog: &'static ApiCatalog) -> Box<Vm<RamNvm<0x10000>>> {
+        let mut vm = Box::new(Vm::new(RamNvm::new(), catalog).unwrap());
+        vm.nvm.write(METHODS as usize, comp).unwrap();
         let guard = METHODS as usize + comp.len();
         vm.nvm.write(guard, &METHOD_GUARD).unwrap();
         vm.packages
@@ -1332,10 +1470,27 @@ mod tests {
         assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
         let mut code = vec![0u8; m.len()];
         fast.nvm.read(METHODS as usize + 1, &mut code).unwrap();
-        for first in [Op::Aload2 as u8, Op::Aload3 as u8] {
-            let op = fused::encode(fused::LL_XALOAD, first);
-            assert!(code.contains(&op), "no {op:#04x}");
-        }
+        // no branch enters them after their first byte: both are decoded, `[op, a, b]`
+        let at = m.len() - 8;
+        let decoded = [
+            fused::LL_SALOAD_DECODED,
+            2,
+            0,
+            fused::LL_BALOAD_DECODED,
+            3,
+            1,
+        ];
+        assert_eq!(code[at..at + 6], decoded, "{code:02x?}");
+        // a later walk (a package linked later asks for its return words) reads each as
+        // one instruction
+        assert!(fast.verify_method(&mut verifier(), 1));
+        // the same method with its proof record lost runs them in the checked loop
+        let mut lost = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut lost, &[1]), [true]);
+        let info = lost.packages[0];
+        let map = fast_map_addr(info.method_addr, info.method_len);
+        lost.nvm.write(map, &[0]).unwrap();
+        assert!(!lost.is_fast(&info, 1));
         let mut checked = vm_with(&m);
         for (i, j) in [
             (1, 2),
@@ -1349,6 +1504,7 @@ mod tests {
         ] {
             let got = fast.run(&mut NoNatives, 1, &[i, j]);
             assert_eq!(got, checked.run(&mut NoNatives, 1, &[i, j]), "{i} {j}");
+            assert_eq!(got, lost.run(&mut NoNatives, 1, &[i, j]), "{i} {j}");
             if (0..4).contains(&i) && (0..3).contains(&j) {
                 let s = if i == 1 { 1234 } else { 0 };
                 let b = if j == 2 { -7 } else { 0 };
@@ -1356,6 +1512,87 @@ mod tests {
             } else {
                 assert!(got.is_err(), "{i} {j}: {got:?}");
             }
+        }
+    }
+
+    #[test]
+    fn an_element_load_a_branch_enters_after_its_first_byte_keeps_its_instructions() {
+        // short f(short i, short c) { short[] s = {0, 1234, 0, 0};
+        //   the array pushed, then `sload_0; saload` reached by falling through from
+        //   `aload_2` (c == 0) or by a branch onto `sload_0` (c != 0) }
+        let mut m = vec![0x03, 0x22]; // max_stack 3, nargs 2, max_locals 2
+        m.extend([Op::Sconst4 as u8, Op::Newarray as u8, 12, Op::Astore2 as u8]);
+        m.extend([
+            Op::Aload2 as u8,
+            Op::Sconst1 as u8,
+            Op::Sspush as u8,
+            0x04,
+            0xD2,
+        ]);
+        m.extend([Op::Sastore as u8]);
+        m.extend(ops(&[Op::Aload2, Op::Sload1]));
+        m.extend([Op::Ifne as u8, 4]); // onto `sload_0`
+        m.extend(ops(&[
+            Op::Pop,
+            Op::Aload2,
+            Op::Sload0,
+            Op::Saload,
+            Op::Sreturn,
+        ]));
+        let mut fast = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
+        let mut code = vec![0u8; m.len()];
+        fast.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        let at = m.len() - 4;
+        let kept = [
+            fused::encode(fused::LL_XALOAD, Op::Aload2 as u8),
+            Op::Sload0 as u8,
+            Op::Saload as u8,
+        ];
+        assert_eq!(code[at..at + 3], kept, "{code:02x?}");
+        let mut checked = vm_with(&m);
+        for (i, c) in [(1, 0), (1, 1), (0, 0), (2, 1), (4, 0), (-1, 1)] {
+            let got = fast.run(&mut NoNatives, 1, &[i, c]);
+            assert_eq!(got, checked.run(&mut NoNatives, 1, &[i, c]), "{i} {c}");
+            if (0..4).contains(&i) {
+                let want = if i == 1 { 1234 } else { 0 };
+                assert_eq!(got, Ok(crate::Value::Word(want)), "{i} {c}");
+            } else {
+                assert!(got.is_err(), "{i} {c}: {got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_decoded_element_load_throws_at_its_element_instruction() {
+        // short f(short i) { short[] s = new short[2]; return s[i]; } with a handler
+        // (any exception: return -1) whose range is the `saload` alone
+        let code = 1 + 8 + 2; // handler count, one entry, the method's header
+        let mut comp = vec![1u8];
+        comp.extend((code as u16 + 6).to_be_bytes()); // start: `saload`
+        comp.extend(1u16.to_be_bytes()); // length
+        comp.extend((code as u16 + 8).to_be_bytes()); // handler
+        comp.extend(0u16.to_be_bytes()); // any exception
+        comp.extend([0x02, 0x11]); // max_stack 2, nargs 1, max_locals 1
+        comp.extend([Op::Sconst2 as u8, Op::Newarray as u8, 12, Op::Astore1 as u8]);
+        comp.extend(ops(&[Op::Aload1, Op::Sload0, Op::Saload, Op::Sreturn]));
+        comp.extend(ops(&[Op::Pop, Op::SconstM1, Op::Sreturn]));
+        let with_exception = || {
+            let mut vm = vm_with_component(&comp, &CATALOG);
+            // (the object thrown: any will do, the handler catches every class)
+            let obj = vm.new_array(crate::ArrayType::Byte, 1, 0, 0).unwrap();
+            vm.set_system_exception(crate::SystemException::ArrayIndexOutOfBounds, obj);
+            vm
+        };
+        let mut fast = with_exception();
+        assert_eq!(prove_and_fuse(&mut fast, &[9]), [true]);
+        let op = fast.nvm.read_u8(METHODS as usize + code + 4).unwrap();
+        assert_eq!(op, fused::LL_SALOAD_DECODED);
+        let mut checked = with_exception();
+        for (i, want) in [(0, 0), (1, 0), (2, -1), (-1, -1)] {
+            let got = fast.run(&mut NoNatives, 9, &[i]);
+            assert_eq!(got, Ok(crate::Value::Word(want)), "{i}");
+            assert_eq!(got, checked.run(&mut NoNatives, 9, &[i]), "{i}");
         }
     }
 

@@ -24,6 +24,39 @@ use crate::{nvm_err, Frame, SystemException, Vm, MAX_FRAMES, STACK_WORDS};
 /// needs no second bounds check after the frame checks; `sp < limit <= STACK_WORDS` holds.
 const STACK_MASK: usize = STACK_WORDS - 1;
 const _: () = assert!(STACK_WORDS.is_power_of_two());
+
+/// The int whose two words are `first` (at the lower stack or local index) and `second`.
+/// An int's low half is its first word, so that the pair is one little-endian 32-bit value:
+/// the compiler reads and writes it as one piece, no shift and no or. The order is the VM's
+/// own: only a method that reads one word of an int could see it, which no verified method
+/// does, and no native takes an int argument.
+#[inline(always)]
+fn int_of_words(first: i16, second: i16) -> i32 {
+    (first as u16 as i32) | (second as i32) << 16
+}
+
+/// The two words of `v`, first word first (see [`int_of_words`]).
+#[inline(always)]
+fn words_of_int(v: i32) -> [i16; 2] {
+    [v as i16, (v >> 16) as i16]
+}
+
+/// The int in stack words `at` and `at + 1` (one index mask: the stack has a spare word past
+/// the last).
+#[inline(always)]
+fn stack_int(stack: &[i16; STACK_WORDS + 1], at: usize) -> i32 {
+    let j = at & STACK_MASK;
+    int_of_words(stack[j], stack[j + 1])
+}
+
+/// Writes `v` into stack words `at` and `at + 1` (see [`stack_int`]).
+#[inline(always)]
+fn set_stack_int(stack: &mut [i16; STACK_WORDS + 1], at: usize, v: i32) {
+    let j = at & STACK_MASK;
+    let [first, second] = words_of_int(v);
+    stack[j] = first;
+    stack[j + 1] = second;
+}
 use oxicard_store::Nvm;
 
 /// Most argument words a native method takes.
@@ -819,16 +852,16 @@ impl<N: Nvm> Vm<N> {
             }
             macro_rules! push_int {
                 ($v:expr) => {{
-                    let v: i32 = $v;
-                    push!((v >> 16) as i16);
-                    push!(v as i16);
+                    let [first, second] = words_of_int($v);
+                    push!(first);
+                    push!(second);
                 }};
             }
             macro_rules! pop_int {
                 () => {{
-                    let lo = pop!() as u16 as i32;
-                    let hi = pop!() as i32;
-                    (hi << 16) | lo
+                    let second = pop!();
+                    let first = pop!();
+                    int_of_words(first, second)
                 }};
             }
             macro_rules! local {
@@ -886,8 +919,7 @@ impl<N: Nvm> Vm<N> {
                     } else {
                         (sp, 0)
                     };
-                    self.stack[at & STACK_MASK] = (v >> 16) as i16;
-                    self.stack[(at + 1) & STACK_MASK] = v as i16;
+                    set_stack_int(&mut self.stack, at, v);
                     if len == 0 {
                         sp += 2;
                     }
@@ -943,8 +975,7 @@ impl<N: Nvm> Vm<N> {
                         ops::Nop
                     };
                     if FAST && is_int_op(b) {
-                        let a = ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
-                            | self.stack[(sp - 1) & STACK_MASK] as u16 as i32;
+                        let a = stack_int(&self.stack, sp - 2);
                         sp -= 2;
                         int_result!(fused_int_op(b, a, k), pc + $len + 1);
                     } else {
@@ -963,10 +994,8 @@ impl<N: Nvm> Vm<N> {
                     macro_rules! int_operands {
                         () => {
                             (
-                                ((self.stack[(sp - 4) & STACK_MASK] as i32) << 16)
-                                    | self.stack[(sp - 3) & STACK_MASK] as u16 as i32,
-                                ((self.stack[(sp - 2) & STACK_MASK] as i32) << 16)
-                                    | self.stack[(sp - 1) & STACK_MASK] as u16 as i32,
+                                stack_int(&self.stack, sp - 4),
+                                stack_int(&self.stack, sp - 2),
                             )
                         };
                     }
@@ -976,10 +1005,7 @@ impl<N: Nvm> Vm<N> {
                         let j = (sp - 4) & STACK_MASK;
                         let window = self.stack.get(j..j + 4);
                         match window.and_then(|q| <&[i16; 4]>::try_from(q).ok()) {
-                            Some(q) => (
-                                ((q[0] as i32) << 16) | q[1] as u16 as i32,
-                                ((q[2] as i32) << 16) | q[3] as u16 as i32,
-                            ),
+                            Some(q) => (int_of_words(q[0], q[1]), int_of_words(q[2], q[3])),
                             None => int_operands!(),
                         }
                     } else {
@@ -990,8 +1016,7 @@ impl<N: Nvm> Vm<N> {
                         sp -= 4;
                         int_result!(r, pc + 1);
                     } else {
-                        self.stack[(sp - 4) & STACK_MASK] = (r >> 16) as i16;
-                        self.stack[(sp - 3) & STACK_MASK] = r as i16;
+                        set_stack_int(&mut self.stack, sp - 4, r);
                         sp -= 2;
                         pc += 1;
                     }
@@ -1181,10 +1206,7 @@ impl<N: Nvm> Vm<N> {
                     match value {
                         Value::Void => {}
                         Value::Word(w) => self.stack[at & STACK_MASK] = w,
-                        Value::Int(i) => {
-                            self.stack[at & STACK_MASK] = (i >> 16) as i16;
-                            self.stack[(at + 1) & STACK_MASK] = i as i16;
-                        }
+                        Value::Int(i) => set_stack_int(&mut self.stack, at, i),
                     }
                     load_frame!();
                 }};
@@ -1274,8 +1296,8 @@ impl<N: Nvm> Vm<N> {
                             Some(v) => v,
                             None => t!(self.get_field(obj, cell.wrapping_add(1))),
                         };
-                        push!(hi);
                         push!(lo);
+                        push!(hi);
                     } else if $byte {
                         push!(hi as i8 as i16);
                     } else {
@@ -1452,9 +1474,7 @@ impl<N: Nvm> Vm<N> {
                     }
                 }};
                 (IK_OP, $w:ident, $i0:expr, $l0:expr) => {{
-                    let i = locals + $i0 as usize;
-                    let a = ((self.stack[i & STACK_MASK] as i32) << 16)
-                        | self.stack[(i + 1) & STACK_MASK] as u16 as i32;
+                    let a = stack_int(&self.stack, locals + $i0 as usize);
                     let (k, l1) = match wbyte!($w, $l0) {
                         ops::Bipush => (wbyte!($w, $l0 + 1) as i8 as i32, 2),
                         ops::Sipush => (
@@ -1650,10 +1670,10 @@ impl<N: Nvm> Vm<N> {
                 }
                 ops::Istore => {
                     let i = u8at!(1) as usize;
-                    let lo = pop!();
-                    let hi = pop!();
-                    set_local!(i, hi);
-                    set_local!(i + 1, lo);
+                    let second = pop!();
+                    let first = pop!();
+                    set_local!(i, first);
+                    set_local!(i + 1, second);
                     pc += 2;
                 }
                 ops::Astore0 | ops::Astore1 | ops::Astore2 | ops::Astore3 => {
@@ -1668,10 +1688,10 @@ impl<N: Nvm> Vm<N> {
                 }
                 ops::Istore0 | ops::Istore1 | ops::Istore2 | ops::Istore3 => {
                     let i = (byte - 0x33) as usize;
-                    let lo = pop!();
-                    let hi = pop!();
-                    set_local!(i, hi);
-                    set_local!(i + 1, lo);
+                    let second = pop!();
+                    let first = pop!();
+                    set_local!(i, first);
+                    set_local!(i + 1, second);
                     pc += 1;
                 }
                 ops::Aastore => {
@@ -1881,10 +1901,10 @@ impl<N: Nvm> Vm<N> {
                     } else {
                         (u16at!(2) as i16 as i32, 4)
                     };
-                    let v = ((local!(i) as i32) << 16) | (local!(i + 1) as u16 as i32);
-                    let r = v.wrapping_add(c);
-                    set_local!(i, (r >> 16) as i16);
-                    set_local!(i + 1, r as i16);
+                    let v = int_of_words(local!(i), local!(i + 1));
+                    let [first, second] = words_of_int(v.wrapping_add(c));
+                    set_local!(i, first);
+                    set_local!(i + 1, second);
                     pc += len;
                 }
                 ops::S2b => {

@@ -133,8 +133,10 @@ pub struct Vm<N: Nvm> {
     catalog: &'static ApiCatalog,
     /// Transient memory (contents of transient arrays).
     ram: [u8; TRANSIENT_BYTES],
-    /// Operand stacks and locals of all frames.
-    stack: [i16; STACK_WORDS],
+    /// Operand stacks and locals of all frames; the word past the last is spare, so that the
+    /// two words of an int read and write as one piece with one index mask (see
+    /// `interp::stack_int`).
+    stack: [i16; STACK_WORDS + 1],
     /// The frame stack.
     frames: Vec<Frame, MAX_FRAMES>,
     /// Loaded packages, by package index.
@@ -182,7 +184,7 @@ impl<N: Nvm> Vm<N> {
             nvm,
             catalog,
             ram: [0; TRANSIENT_BYTES],
-            stack: [0; STACK_WORDS],
+            stack: [0; STACK_WORDS + 1],
             frames: Vec::new(),
             packages: Vec::new(),
             sb: layout::Superblock::default(),

@@ -1529,6 +1529,36 @@ impl<N: Nvm> Vm<N> {
                     }
                 }};
             }
+            // `L; L; K; <b|s>astore` (`$value`: `const`) or `L; L; L; <b|s>astore` (`local`)
+            // decoded at link (`fused::LLK_XASTORE_DECODED`), as `decoded_xaload!`: the store
+            // as `bastore` and `sastore` store; when its fast path does not apply, their full
+            // path stores or throws, at the store's pc.
+            #[cfg(feature = "proven-loop")]
+            macro_rules! decoded_xastore {
+                ($value:ident) => {{
+                    let w = window!();
+                    let (la, lb, len) = fused::decoded_xastore(wbyte!(w, 1), wbyte!(w, 2));
+                    let arr = local!(la) as ObjRef;
+                    let index = local!(lb);
+                    let v = decoded_xastore!(value $value, wbyte!(w, 3)) as i32;
+                    let stored = match fast!(self.store_fast(arr, index, v)) {
+                        Some(r) => r,
+                        None => self.checked_store(arr, index, v),
+                    };
+                    if let Err(e) = stored {
+                        fault = e;
+                        fault_pc = insn + len - 1;
+                        break 'run;
+                    }
+                    pc += len;
+                }};
+                (value const, $b:expr) => {
+                    $b as i8 as i16
+                };
+                (value local, $b:expr) => {
+                    local!($b)
+                };
+            }
             // the index form (local in the next byte) and the `_n` forms of a kind
             // a superinstruction's first byte in a method run checked (its proof record was
             // not written, or an unproven method overlaps a proven one): it runs as the local
@@ -2380,6 +2410,10 @@ impl<N: Nvm> Vm<N> {
                 fused::LL_BALOAD_DECODED => decoded_xaload!(1),
                 #[cfg(feature = "proven-loop")]
                 fused::LL_SALOAD_DECODED => decoded_xaload!(2),
+                #[cfg(feature = "proven-loop")]
+                fused::LLK_XASTORE_DECODED => decoded_xastore!(const),
+                #[cfg(feature = "proven-loop")]
+                fused::LLL_XASTORE_DECODED => decoded_xastore!(local),
                 #[cfg(feature = "proven-loop")]
                 fused::IK_OP => fused_arm!(IK_OP, byte, index),
                 #[cfg(feature = "proven-loop")]

@@ -36,10 +36,12 @@
 //! operands they do not read). The checked loop runs the field forms (its checks hold for any
 //! cell) but takes the static forms as undefined: an unproven method may branch onto any
 //! byte, and must not reach an NVM address of its choosing.
-//! One kind goes further: an `L; L; <t>aload` that no proof enters after its first byte (the
-//! walks mark each instruction they reach other than by falling through, see `Cover`) is
-//! decoded, its locals written in place of its other instructions (see
-//! [`fused::LL_BALOAD_DECODED`]); the walk reads it as one instruction.
+//! Three sequences go further: an `L; L; <t>aload`, `L; L; K; <b|s>astore` or `L; L; L;
+//! <b|s>astore` that no proof enters after its first byte (the walks mark each instruction
+//! they reach other than by falling through, see `Cover`) is decoded, its locals and constant
+//! written in place of its other instructions (see [`fused::LL_BALOAD_DECODED`] and
+//! [`fused::LLK_XASTORE_DECODED`]); the walk reads it as one instruction, and the element
+//! instruction's full path throws at that instruction's pc.
 //! Fusing waits until every method of the package is proven, and leaves out a byte that some
 //! proof read as an operand (overlapping methods, see `Cover`); code not proven before that
 //! holds an internal opcode is not proven. The checked loop runs an internal opcode as the
@@ -168,6 +170,14 @@ pub(crate) mod fused {
     pub const LL_BALOAD_DECODED: u8 = 0xF6;
     /// `L; L; saload` or `L; L; aaload` decoded as [`LL_BALOAD_DECODED`].
     pub const LL_SALOAD_DECODED: u8 = 0xF7;
+    /// `L; L; K; bastore` or `L; L; K; sastore` decoded as [`LL_BALOAD_DECODED`] is, into
+    /// `[op, a, b | (len - 4) << 6, k]`: `k` the constant (`sconst_<k>` or `bspush k`) stored
+    /// into element `b` of array `a`, as `bastore` and `sastore` store (the array's type
+    /// decides the element's size; see [`decoded_xastore`]).
+    pub const LLK_XASTORE_DECODED: u8 = 0xC7;
+    /// `L; L; L; bastore` or `L; L; L; sastore` decoded as [`LLK_XASTORE_DECODED`], with the
+    /// value's local `c` in place of `k`.
+    pub const LLL_XASTORE_DECODED: u8 = 0xD2;
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.
@@ -178,6 +188,21 @@ pub(crate) mod fused {
     #[inline(always)]
     pub const fn decoded_xaload(b1: u8, b2: u8) -> (u8, u8, usize) {
         (b1, b2 & 0x3F, 3 + (b2 >> 6) as usize)
+    }
+
+    /// The operands of a decoded element store ([`LLK_XASTORE_DECODED`] ...) from its second
+    /// and third bytes: the array's local, the index's local, the sequence's length.
+    #[inline(always)]
+    pub const fn decoded_xastore(b1: u8, b2: u8) -> (u8, u8, usize) {
+        (b1, b2 & 0x3F, 4 + (b2 >> 6) as usize)
+    }
+
+    /// Whether `byte` is the opcode of a decoded sequence (its other bytes are operands).
+    pub const fn is_decoded(byte: u8) -> bool {
+        matches!(
+            byte,
+            LL_BALOAD_DECODED | LL_SALOAD_DECODED | LLK_XASTORE_DECODED | LLL_XASTORE_DECODED
+        )
     }
 
     /// The internal opcode of `kind` for a first instruction of original opcode `first`
@@ -214,11 +239,7 @@ pub(crate) const fn original_opcode(byte: u8) -> u8 {
         Opcode::GetstaticA as u8 + (byte - fused::GETSTATIC_A_AT)
     } else if byte >= fused::PUTSTATIC_B_AT && byte <= fused::PUTSTATIC_I_AT {
         Opcode::PutstaticB as u8 + (byte - fused::PUTSTATIC_B_AT)
-    } else if byte < fused::FIRST
-        || byte >= fused::END
-        || byte == fused::LL_BALOAD_DECODED
-        || byte == fused::LL_SALOAD_DECODED
-    {
+    } else if byte < fused::FIRST || byte >= fused::END || fused::is_decoded(byte) {
         // (a decoded sequence has no original opcode: the walk reads it as a whole)
         byte
     } else if byte >= fused::GETFIELD_A_THIS_CELL && byte <= fused::GETFIELD_I_THIS_CELL {
@@ -542,7 +563,7 @@ impl<N: Nvm> Vm<N> {
             let Some(kind) = self.fusion_kind(a, base + c.len, false) else {
                 continue;
             };
-            if kind == fused::LL_XALOAD {
+            if kind == fused::LL_XALOAD || kind == fused::LL {
                 if let Some((decoded, len)) = self.decoded_form(a, c.addr + at) {
                     self.nvm.write(a, &decoded).ok()?;
                     // the sequence's other instructions are gone (no proof enters them)
@@ -559,35 +580,65 @@ impl<N: Nvm> Vm<N> {
         Some(())
     }
 
-    /// The decoded form ([`fused::LL_BALOAD_DECODED`] ...) of the `L; L; <t>aload` at NVM
-    /// address `a` (cover map byte `cover`) and the sequence's length, if it can have one:
-    /// no proof enters the sequence after its first byte (its two other instructions start
-    /// where the cover map says so and nothing else, its operands are operands only) and the
-    /// index's local is below 64.
-    fn decoded_form(&self, a: usize, cover: usize) -> Option<([u8; 3], usize)> {
-        let [b0, b1, b2, b3, b4]: [u8; 5] = self.read_bytes(a).ok()?;
-        let (la, l0) = match b0 {
-            0x15 | 0x16 => (b1, 2),     // aload, sload
-            0x18..=0x1F => (b0 & 3, 1), // aload_n, sload_n
-            _ => return None,
+    /// The decoded form ([`fused::LL_BALOAD_DECODED`] ...) of the `L; L; <t>aload`, `L; L; K;
+    /// <b|s>astore` or `L; L; L; <b|s>astore` at NVM address `a` (cover map byte `cover`):
+    /// the bytes to write and the sequence's length, if it can have one: no proof enters the
+    /// sequence after its first byte (its other instructions start where the cover map says
+    /// so and nothing else, its operands are operands only) and the index's local is below 64.
+    fn decoded_form(&self, a: usize, cover: usize) -> Option<(Vec<u8, 4>, usize)> {
+        let code: [u8; 8] = self.read_bytes(a).ok()?;
+        // the local a load at `at` reads and its length, if it is one
+        let load = |at: usize| -> Option<(u8, usize)> {
+            match *code.get(at)? {
+                0x15 | 0x16 => Some((*code.get(at + 1)?, 2)), // aload, sload
+                b @ 0x18..=0x1F => Some((b & 3, 1)),          // aload_n, sload_n
+                _ => None,
+            }
         };
-        let [s, s1, x] = match l0 {
-            1 => [b1, b2, b3],
-            _ => [b2, b3, b4],
+        let (la, l0) = load(0)?;
+        let (lb, l1) = load(l0)?;
+        let third = l0 + l1;
+        let mut starts: Vec<usize, 3> = Vec::new();
+        starts.extend_from_slice(&[l0, third]).ok()?;
+        let mut decoded: Vec<u8, 4> = Vec::new();
+        let len = match *code.get(third)? {
+            x @ 0x24..=0x26 => {
+                let op = if x == 0x25 {
+                    fused::LL_BALOAD_DECODED // baload
+                } else {
+                    fused::LL_SALOAD_DECODED // aaload, saload
+                };
+                let len = third + 1;
+                decoded
+                    .extend_from_slice(&[op, la, lb | ((len - 3) as u8) << 6])
+                    .ok()?;
+                len
+            }
+            _ => {
+                // a constant or a third local, then bastore or sastore
+                let (op, value, l2) = match (*code.get(third)?, load(third)) {
+                    (0x10, _) => (fused::LLK_XASTORE_DECODED, *code.get(third + 1)?, 2),
+                    (k @ 0x02..=0x08, _) => (fused::LLK_XASTORE_DECODED, k.wrapping_sub(3), 1),
+                    (_, Some((lc, l2))) => (fused::LLL_XASTORE_DECODED, lc, l2),
+                    _ => return None,
+                };
+                let store = third + l2;
+                if !matches!(*code.get(store)?, 0x38 | 0x39) {
+                    return None;
+                }
+                starts.push(store).ok()?;
+                let len = store + 1;
+                decoded
+                    .extend_from_slice(&[op, la, lb | ((len - 4) as u8) << 6, value])
+                    .ok()?;
+                len
+            }
         };
-        let (lb, l1, x) = match s {
-            0x15 | 0x16 => (s1, 2, x),
-            0x18..=0x1F => (s & 3, 1, s1),
-            _ => return None,
-        };
-        let op = match x {
-            0x25 => fused::LL_BALOAD_DECODED,        // baload
-            0x24 | 0x26 => fused::LL_SALOAD_DECODED, // aaload, saload
-            _ => return None,
-        };
-        let len = l0 + l1 + 1;
+        if lb >= 64 {
+            return None;
+        }
         for k in 1..len {
-            let want = if k == l0 || k == l0 + l1 {
+            let want = if starts.contains(&k) {
                 COVER_START
             } else {
                 COVER_OPERAND
@@ -596,8 +647,7 @@ impl<N: Nvm> Vm<N> {
                 return None;
             }
         }
-        let b = Some(lb).filter(|&b| b < 64)?;
-        Some(([op, la, b | ((len - 3) as u8) << 6], len))
+        Some((decoded, len))
     }
 
     /// The form the link resolves, opcode and operand, of the field instruction at NVM
@@ -774,19 +824,32 @@ impl<N: Nvm> Vm<N> {
             let depth = depth as usize;
             let a = base + pc;
             let byte = self.nvm.read_u8(a).ok()?;
-            if w.fused_ok && (byte == fused::LL_BALOAD_DECODED || byte == fused::LL_SALOAD_DECODED)
-            {
-                // a decoded element load: one instruction, two locals read, one word pushed
-                let [_, b1, b2]: [u8; 3] = self.read_bytes(a).ok()?;
-                let (la, lb, ilen) = fused::decoded_xaload(b1, b2);
+            if w.fused_ok && fused::is_decoded(byte) {
+                // a decoded sequence: one instruction that reads two or three locals and
+                // pushes one word (a load) or none (a store)
+                let [_, b1, b2, b3]: [u8; 4] = self.read_bytes(a).ok()?;
+                let (la, lb, ilen, lc, pushes) = match byte {
+                    fused::LLK_XASTORE_DECODED => {
+                        let (la, lb, len) = fused::decoded_xastore(b1, b2);
+                        (la, lb, len, 0, 0)
+                    }
+                    fused::LLL_XASTORE_DECODED => {
+                        let (la, lb, len) = fused::decoded_xastore(b1, b2);
+                        (la, lb, len, b3, 0)
+                    }
+                    _ => {
+                        let (la, lb, len) = fused::decoded_xaload(b1, b2);
+                        (la, lb, len, 0, 1)
+                    }
+                };
                 if pc + ilen > w.len
-                    || la.max(lb) as usize >= hdr.nlocals
-                    || (track && depth >= hdr.max_stack as usize)
+                    || la.max(lb).max(lc) as usize >= hdr.nlocals
+                    || (track && depth + pushes > hdr.max_stack as usize)
                 {
                     return None;
                 }
                 if pc + ilen < w.len {
-                    self.reach(w, pc + ilen, if track { depth + 1 } else { 0 })?;
+                    self.reach(w, pc + ilen, if track { depth + pushes } else { 0 })?;
                 }
                 self.reach_handlers(w, base, hdr, pc, ilen, track)?;
                 continue;
@@ -1588,6 +1651,106 @@ mod tests {
         assert_eq!(prove_and_fuse(&mut fast, &[9]), [true]);
         let op = fast.nvm.read_u8(METHODS as usize + code + 4).unwrap();
         assert_eq!(op, fused::LL_SALOAD_DECODED);
+        let mut checked = with_exception();
+        for (i, want) in [(0, 0), (1, 0), (2, -1), (-1, -1)] {
+            let got = fast.run(&mut NoNatives, 9, &[i]);
+            assert_eq!(got, Ok(crate::Value::Word(want)), "{i}");
+            assert_eq!(got, checked.run(&mut NoNatives, 9, &[i]), "{i}");
+        }
+    }
+
+    #[test]
+    fn element_stores_of_a_constant_or_a_local_are_decoded() {
+        // short f(short i, short v) { byte[] b = new byte[3]; short[] s = new short[3];
+        //   b[i] = -7; s[i] = v; short k = 2; s[k] = 3; return (short) (b[i] + s[i] + s[2]); }
+        let mut m = vec![0x04, 0x22]; // max_stack 4, nargs 2, max_locals 2
+        m.extend([Op::Sconst3 as u8, Op::Newarray as u8, 11, Op::Astore2 as u8]);
+        m.extend([Op::Sconst3 as u8, Op::Newarray as u8, 12, Op::Astore3 as u8]);
+        let stores = m.len();
+        m.extend([
+            Op::Aload2 as u8,
+            Op::Sload0 as u8,
+            Op::Bspush as u8,
+            (-7i8) as u8,
+        ]);
+        m.extend(ops(&[
+            Op::Bastore,
+            Op::Aload3,
+            Op::Sload0,
+            Op::Sload1,
+            Op::Sastore,
+        ]));
+        // the index in a local with an index operand, the constant a `sconst_<k>`
+        m.extend([Op::Aload3 as u8, Op::Sconst2 as u8, Op::Sstore as u8, 5]);
+        m.extend([Op::Aload3 as u8, Op::Sload as u8, 5, Op::Sconst3 as u8]);
+        m.extend(ops(&[Op::Sastore, Op::Pop]));
+        m.extend(ops(&[Op::Aload2, Op::Sload0, Op::Baload]));
+        m.extend(ops(&[Op::Aload3, Op::Sload0, Op::Saload, Op::Sadd]));
+        m.extend(ops(&[
+            Op::Aload3,
+            Op::Sconst2,
+            Op::Saload,
+            Op::Sadd,
+            Op::Sreturn,
+        ]));
+        m[1] = 0x24; // locals 4 and 5 beside the arguments and the two arrays
+        let mut fast = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
+        let mut code = vec![0u8; m.len()];
+        fast.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        let at = stores;
+        let b_store = [fused::LLK_XASTORE_DECODED, 2, 1 << 6, (-7i8) as u8];
+        assert_eq!(code[at..at + 4], b_store, "{code:02x?}");
+        let s_store = [fused::LLL_XASTORE_DECODED, 3, 0, 1];
+        assert_eq!(code[at + 5..at + 9], s_store, "{code:02x?}");
+        let k_store = [fused::LLK_XASTORE_DECODED, 3, 5 | 1 << 6, 3];
+        assert_eq!(code[at + 13..at + 17], k_store, "{code:02x?}");
+        assert!(fast.verify_method(&mut verifier(), 1));
+        let mut checked = vm_with(&m);
+        for (i, v) in [(0, 100), (1, -5), (2, 7), (3, 1), (-1, 1)] {
+            let got = fast.run(&mut NoNatives, 1, &[i, v]);
+            assert_eq!(got, checked.run(&mut NoNatives, 1, &[i, v]), "{i} {v}");
+            if (0..3).contains(&i) {
+                // (s[2] = 3 comes after s[i] = v)
+                let s_i = if i == 2 { 3 } else { v };
+                let want = -7 + s_i + 3;
+                assert_eq!(got, Ok(crate::Value::Word(want)), "{i} {v}");
+            } else {
+                assert!(got.is_err(), "{i} {v}: {got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_decoded_element_store_throws_at_its_store() {
+        // void f(short i) { byte[] b = new byte[2]; b[i] = 1; return 0; } with a handler
+        // (any exception: return -1) whose range is the `bastore` alone
+        let code = 1 + 8 + 2;
+        let mut comp = vec![1u8];
+        comp.extend((code as u16 + 7).to_be_bytes()); // start: `bastore`
+        comp.extend(1u16.to_be_bytes());
+        comp.extend((code as u16 + 10).to_be_bytes()); // handler
+        comp.extend(0u16.to_be_bytes());
+        comp.extend([0x03, 0x11]); // max_stack 3, nargs 1, max_locals 1
+        comp.extend([Op::Sconst2 as u8, Op::Newarray as u8, 11, Op::Astore1 as u8]);
+        comp.extend(ops(&[Op::Aload1, Op::Sload0, Op::Sconst1, Op::Bastore]));
+        comp.extend(ops(&[
+            Op::Sconst0,
+            Op::Sreturn,
+            Op::Pop,
+            Op::SconstM1,
+            Op::Sreturn,
+        ]));
+        let with_exception = || {
+            let mut vm = vm_with_component(&comp, &CATALOG);
+            let obj = vm.new_array(crate::ArrayType::Byte, 1, 0, 0).unwrap();
+            vm.set_system_exception(crate::SystemException::ArrayIndexOutOfBounds, obj);
+            vm
+        };
+        let mut fast = with_exception();
+        assert_eq!(prove_and_fuse(&mut fast, &[9]), [true]);
+        let op = fast.nvm.read_u8(METHODS as usize + code + 4).unwrap();
+        assert_eq!(op, fused::LLK_XASTORE_DECODED);
         let mut checked = with_exception();
         for (i, want) in [(0, 0), (1, 0), (2, -1), (-1, -1)] {
             let got = fast.run(&mut NoNatives, 9, &[i]);

@@ -729,10 +729,15 @@ impl<N: Nvm> Vm<N> {
         let fault_pc: usize;
         'run: loop {
             let insn = pc;
+            // ends the run on trap `$e` at the instruction (or at pc `$at` inside a decoded
+            // sequence: the element instruction's own)
             macro_rules! fail {
-                ($e:expr) => {{
+                ($e:expr) => {
+                    fail!($e, insn)
+                };
+                ($e:expr, $at:expr) => {{
                     fault = $e;
-                    fault_pc = insn;
+                    fault_pc = $at;
                     break 'run;
                 }};
             }
@@ -1493,6 +1498,16 @@ impl<N: Nvm> Vm<N> {
                     short_result!(r, pc + $l0 + l1 + 1);
                 }};
             }
+            // the code window of a decoded element sequence, its array and index (the locals
+            // its second and third bytes name, as `$decode` reads them) and its length
+            #[cfg(feature = "proven-loop")]
+            macro_rules! decoded_element {
+                ($decode:path) => {{
+                    let w = window!();
+                    let (la, lb, len) = $decode(wbyte!(w, 1), wbyte!(w, 2));
+                    (w, local!(la) as ObjRef, local!(lb), len)
+                }};
+            }
             // `L; L; <t>aload` decoded at link (`fused::LL_BALOAD_DECODED`), elements of `$k`
             // bytes: its operands are in place, no load's form to decode. When the element's
             // fast path does not apply, the element instruction's full path reads it or
@@ -1501,24 +1516,17 @@ impl<N: Nvm> Vm<N> {
             #[cfg(feature = "proven-loop")]
             macro_rules! decoded_xaload {
                 ($k:literal) => {{
-                    let w = window!();
-                    let (la, lb, len) = fused::decoded_xaload(wbyte!(w, 1), wbyte!(w, 2));
-                    let arr = local!(la) as ObjRef;
-                    let index = local!(lb);
+                    let (_, arr, index, len) = decoded_element!(fused::decoded_xaload);
                     let v = if $k == 1 {
-                        self.load_fast::<1>(arr, index).map(|[b]| b as i8 as i16)
+                        fast!(self.load_fast::<1>(arr, index)).map(|[b]| b as i8 as i16)
                     } else {
-                        self.load_fast::<2>(arr, index).map(i16::from_be_bytes)
+                        fast!(self.load_fast::<2>(arr, index)).map(i16::from_be_bytes)
                     };
                     let v = match v {
                         Some(v) => v,
                         None => match self.checked_load(arr, index) {
                             Ok(v) => v as i16,
-                            Err(e) => {
-                                fault = e;
-                                fault_pc = insn + len - 1;
-                                break 'run;
-                            }
+                            Err(e) => fail!(e, insn + len - 1),
                         },
                     };
                     if FAST {
@@ -1536,19 +1544,14 @@ impl<N: Nvm> Vm<N> {
             #[cfg(feature = "proven-loop")]
             macro_rules! decoded_xastore {
                 ($value:ident) => {{
-                    let w = window!();
-                    let (la, lb, len) = fused::decoded_xastore(wbyte!(w, 1), wbyte!(w, 2));
-                    let arr = local!(la) as ObjRef;
-                    let index = local!(lb);
+                    let (w, arr, index, len) = decoded_element!(fused::decoded_xastore);
                     let v = decoded_xastore!(value $value, wbyte!(w, 3)) as i32;
                     let stored = match fast!(self.store_fast(arr, index, v)) {
                         Some(r) => r,
                         None => self.checked_store(arr, index, v),
                     };
                     if let Err(e) = stored {
-                        fault = e;
-                        fault_pc = insn + len - 1;
-                        break 'run;
+                        fail!(e, insn + len - 1);
                     }
                     pc += len;
                 }};

@@ -1626,19 +1626,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_decoded_element_load_throws_at_its_element_instruction() {
-        // short f(short i) { short[] s = new short[2]; return s[i]; } with a handler
-        // (any exception: return -1) whose range is the `saload` alone
+    /// Proves and fuses `short f(short i)` with code `body` (`max_stack`, one local besides
+    /// `i`) and a handler for any exception (`pop; sconst_m1; sreturn`, after `body`) whose
+    /// range is the instruction at `guarded` in `body` alone; checks that the byte at
+    /// `decoded_at` became `op`, and that `f` returns 0 for `i` in 0..2 and -1 (the handler)
+    /// otherwise, as the unfused method does: the decoded sequence throws at its element
+    /// instruction.
+    fn throws_inside_its_sequence(
+        body: &[u8],
+        max_stack: u8,
+        guarded: u16,
+        decoded_at: usize,
+        op: u8,
+    ) {
         let code = 1 + 8 + 2; // handler count, one entry, the method's header
         let mut comp = vec![1u8];
-        comp.extend((code as u16 + 6).to_be_bytes()); // start: `saload`
+        comp.extend((code as u16 + guarded).to_be_bytes()); // start
         comp.extend(1u16.to_be_bytes()); // length
-        comp.extend((code as u16 + 8).to_be_bytes()); // handler
+        comp.extend((code as u16 + body.len() as u16).to_be_bytes()); // handler
         comp.extend(0u16.to_be_bytes()); // any exception
-        comp.extend([0x02, 0x11]); // max_stack 2, nargs 1, max_locals 1
-        comp.extend([Op::Sconst2 as u8, Op::Newarray as u8, 12, Op::Astore1 as u8]);
-        comp.extend(ops(&[Op::Aload1, Op::Sload0, Op::Saload, Op::Sreturn]));
+        comp.extend([max_stack, 0x11]); // nargs 1, max_locals 1
+        comp.extend_from_slice(body);
         comp.extend(ops(&[Op::Pop, Op::SconstM1, Op::Sreturn]));
         let with_exception = || {
             let mut vm = vm_with_component(&comp, &CATALOG);
@@ -1649,14 +1657,26 @@ mod tests {
         };
         let mut fast = with_exception();
         assert_eq!(prove_and_fuse(&mut fast, &[9]), [true]);
-        let op = fast.nvm.read_u8(METHODS as usize + code + 4).unwrap();
-        assert_eq!(op, fused::LL_SALOAD_DECODED);
+        let byte = fast
+            .nvm
+            .read_u8(METHODS as usize + code + decoded_at)
+            .unwrap();
+        assert_eq!(byte, op);
         let mut checked = with_exception();
         for (i, want) in [(0, 0), (1, 0), (2, -1), (-1, -1)] {
             let got = fast.run(&mut NoNatives, 9, &[i]);
             assert_eq!(got, Ok(crate::Value::Word(want)), "{i}");
             assert_eq!(got, checked.run(&mut NoNatives, 9, &[i]), "{i}");
         }
+    }
+
+    #[test]
+    fn a_decoded_element_load_throws_at_its_element_instruction() {
+        // short f(short i) { short[] s = new short[2]; return s[i]; }, the handler's range
+        // the `saload` alone
+        let mut body = vec![Op::Sconst2 as u8, Op::Newarray as u8, 12, Op::Astore1 as u8];
+        body.extend(ops(&[Op::Aload1, Op::Sload0, Op::Saload, Op::Sreturn]));
+        throws_inside_its_sequence(&body, 2, 6, 4, fused::LL_SALOAD_DECODED);
     }
 
     #[test]
@@ -1723,40 +1743,12 @@ mod tests {
 
     #[test]
     fn a_decoded_element_store_throws_at_its_store() {
-        // void f(short i) { byte[] b = new byte[2]; b[i] = 1; return 0; } with a handler
-        // (any exception: return -1) whose range is the `bastore` alone
-        let code = 1 + 8 + 2;
-        let mut comp = vec![1u8];
-        comp.extend((code as u16 + 7).to_be_bytes()); // start: `bastore`
-        comp.extend(1u16.to_be_bytes());
-        comp.extend((code as u16 + 10).to_be_bytes()); // handler
-        comp.extend(0u16.to_be_bytes());
-        comp.extend([0x03, 0x11]); // max_stack 3, nargs 1, max_locals 1
-        comp.extend([Op::Sconst2 as u8, Op::Newarray as u8, 11, Op::Astore1 as u8]);
-        comp.extend(ops(&[Op::Aload1, Op::Sload0, Op::Sconst1, Op::Bastore]));
-        comp.extend(ops(&[
-            Op::Sconst0,
-            Op::Sreturn,
-            Op::Pop,
-            Op::SconstM1,
-            Op::Sreturn,
-        ]));
-        let with_exception = || {
-            let mut vm = vm_with_component(&comp, &CATALOG);
-            let obj = vm.new_array(crate::ArrayType::Byte, 1, 0, 0).unwrap();
-            vm.set_system_exception(crate::SystemException::ArrayIndexOutOfBounds, obj);
-            vm
-        };
-        let mut fast = with_exception();
-        assert_eq!(prove_and_fuse(&mut fast, &[9]), [true]);
-        let op = fast.nvm.read_u8(METHODS as usize + code + 4).unwrap();
-        assert_eq!(op, fused::LLK_XASTORE_DECODED);
-        let mut checked = with_exception();
-        for (i, want) in [(0, 0), (1, 0), (2, -1), (-1, -1)] {
-            let got = fast.run(&mut NoNatives, 9, &[i]);
-            assert_eq!(got, Ok(crate::Value::Word(want)), "{i}");
-            assert_eq!(got, checked.run(&mut NoNatives, 9, &[i]), "{i}");
-        }
+        // short f(short i) { byte[] b = new byte[2]; b[i] = 1; return 0; }, the handler's
+        // range the `bastore` alone
+        let mut body = vec![Op::Sconst2 as u8, Op::Newarray as u8, 11, Op::Astore1 as u8];
+        body.extend(ops(&[Op::Aload1, Op::Sload0, Op::Sconst1, Op::Bastore]));
+        body.extend(ops(&[Op::Sconst0, Op::Sreturn]));
+        throws_inside_its_sequence(&body, 3, 7, 4, fused::LLK_XASTORE_DECODED);
     }
 
     #[test]

@@ -1562,6 +1562,21 @@ impl<N: Nvm> Vm<N> {
                     local!($b)
                 };
             }
+            // `L; L; K; <op>` decoded at link (`fused::LLK_OP_DECODED`): the first local, then
+            // the second combined with the constant
+            #[cfg(feature = "proven-loop")]
+            macro_rules! decoded_llk_op {
+                () => {{
+                    let w = window!();
+                    let (la, lb, len) = fused::decoded_llk_op(wbyte!(w, 1), wbyte!(w, 2));
+                    let a = local!(la);
+                    let r =
+                        fused_short_op(wbyte!(w, len - 1), local!(lb), wbyte!(w, 3) as i8 as i16);
+                    push!(a);
+                    push!(r);
+                    pc += len;
+                }};
+            }
             // the index form (local in the next byte) and the `_n` forms of a kind
             // a superinstruction's first byte in a method run checked (its proof record was
             // not written, or an unproven method overlaps a proven one): it runs as the local
@@ -2417,6 +2432,8 @@ impl<N: Nvm> Vm<N> {
                 fused::LLK_XASTORE_DECODED => decoded_xastore!(const),
                 #[cfg(feature = "proven-loop")]
                 fused::LLL_XASTORE_DECODED => decoded_xastore!(local),
+                #[cfg(feature = "proven-loop")]
+                fused::LLK_OP_DECODED => decoded_llk_op!(),
                 #[cfg(feature = "proven-loop")]
                 fused::IK_OP => fused_arm!(IK_OP, byte, index),
                 #[cfg(feature = "proven-loop")]

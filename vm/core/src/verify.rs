@@ -36,11 +36,12 @@
 //! operands they do not read). The checked loop runs the field forms (its checks hold for any
 //! cell) but takes the static forms as undefined: an unproven method may branch onto any
 //! byte, and must not reach an NVM address of its choosing.
-//! Three sequences go further: an `L; L; <t>aload`, `L; L; K; <b|s>astore` or `L; L; L;
-//! <b|s>astore` that no proof enters after its first byte (the walks mark each instruction
-//! they reach other than by falling through, see `Cover`) is decoded, its locals and constant
-//! written in place of its other instructions (see [`fused::LL_BALOAD_DECODED`] and
-//! [`fused::LLK_XASTORE_DECODED`]); the walk reads it as one instruction, and the element
+//! Four sequences go further: an `L; L; <t>aload`, `L; L; K; <b|s>astore`, `L; L; L;
+//! <b|s>astore` or `L; L; K; <op>` that no proof enters after its first byte (the walks mark
+//! each instruction they reach other than by falling through, see `Cover`) is decoded, its
+//! locals and constant written in place of its other instructions (see
+//! [`fused::LL_BALOAD_DECODED`], [`fused::LLK_XASTORE_DECODED`] and
+//! [`fused::LLK_OP_DECODED`]); the walk reads it as one instruction, and an element
 //! instruction's full path throws at that instruction's pc.
 //! Fusing waits until every method of the package is proven, and leaves out a byte that some
 //! proof read as an operand (overlapping methods, see `Cover`); code not proven before that
@@ -178,6 +179,11 @@ pub(crate) mod fused {
     /// `L; L; L; bastore` or `L; L; L; sastore` decoded as [`LLK_XASTORE_DECODED`], with the
     /// value's local `c` in place of `k`.
     pub const LLL_XASTORE_DECODED: u8 = 0xD2;
+    /// `L; L; K; <op>` (`<op>` as for [`LK_OP`], the sequence at least 5 bytes long) decoded
+    /// into `[op, a, b | (len - 5) << 6, k]`, the operation's own byte left last: pushes local
+    /// `a`, then local `b` combined with `k` (an array and an index computed from a local, as
+    /// in `a[(short) (j + 1)]`; see [`decoded_llk_op`]).
+    pub const LLK_OP_DECODED: u8 = 0xD3;
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.
@@ -197,11 +203,22 @@ pub(crate) mod fused {
         (b1, b2 & 0x3F, 4 + (b2 >> 6) as usize)
     }
 
+    /// The operands of a decoded [`LLK_OP_DECODED`] from its second and third bytes: the
+    /// first local, the second, the sequence's length (its last byte is the operation).
+    #[inline(always)]
+    pub const fn decoded_llk_op(b1: u8, b2: u8) -> (u8, u8, usize) {
+        (b1, b2 & 0x3F, 5 + (b2 >> 6) as usize)
+    }
+
     /// Whether `byte` is the opcode of a decoded sequence (its other bytes are operands).
     pub const fn is_decoded(byte: u8) -> bool {
         matches!(
             byte,
-            LL_BALOAD_DECODED | LL_SALOAD_DECODED | LLK_XASTORE_DECODED | LLL_XASTORE_DECODED
+            LL_BALOAD_DECODED
+                | LL_SALOAD_DECODED
+                | LLK_XASTORE_DECODED
+                | LLL_XASTORE_DECODED
+                | LLK_OP_DECODED
         )
     }
 
@@ -548,11 +565,30 @@ impl<N: Nvm> Vm<N> {
         v.zeroed = v.zeroed.min(c.addr.saturating_sub(v.map));
         let info = *self.packages.get(c.pkg as usize)?;
         let base = info.method_addr as usize;
+        let is_start = |vm: &Self, at: usize| -> Option<bool> {
+            Some(vm.nvm.read_u8(c.addr + at).ok()? & !COVER_TARGET == COVER_START)
+        };
+        // the decoded sequences first: a superinstruction decided after them sees their
+        // opcodes, none of which is a load it could take as its own second load
         let mut pc = 0;
         while pc < c.len {
             let at = pc;
             pc += 1;
-            if self.nvm.read_u8(c.addr + at).ok()? & !COVER_TARGET != COVER_START {
+            if !is_start(self, at)? {
+                continue;
+            }
+            if let Some((decoded, len)) = self.decoded_form(base + at, c.addr + at) {
+                self.nvm.write(base + at, &decoded).ok()?;
+                // the sequence's other instructions are gone (no proof enters them): their
+                // bytes are operands now, for the map too
+                for k in at + 1..at + len {
+                    self.nvm.write(c.addr + k, &[COVER_OPERAND]).ok()?;
+                }
+                pc = at + len;
+            }
+        }
+        for at in 0..c.len {
+            if !is_start(self, at)? {
                 continue;
             }
             let a = base + at;
@@ -563,14 +599,6 @@ impl<N: Nvm> Vm<N> {
             let Some(kind) = self.fusion_kind(a, base + c.len, false) else {
                 continue;
             };
-            if kind == fused::LL_XALOAD || kind == fused::LL {
-                if let Some((decoded, len)) = self.decoded_form(a, c.addr + at) {
-                    self.nvm.write(a, &decoded).ok()?;
-                    // the sequence's other instructions are gone (no proof enters them)
-                    pc = at + len;
-                    continue;
-                }
-            }
             let first = self.nvm.read_u8(a).ok()?;
             let op = fused::encode(kind, original_opcode(first));
             if op != first {
@@ -581,7 +609,8 @@ impl<N: Nvm> Vm<N> {
     }
 
     /// The decoded form ([`fused::LL_BALOAD_DECODED`] ...) of the `L; L; <t>aload`, `L; L; K;
-    /// <b|s>astore` or `L; L; L; <b|s>astore` at NVM address `a` (cover map byte `cover`):
+    /// <b|s>astore`, `L; L; L; <b|s>astore` or `L; L; K; <op>` at NVM address `a` (cover map
+    /// byte `cover`):
     /// the bytes to write and the sequence's length, if it can have one: no proof enters the
     /// sequence after its first byte (its other instructions start where the cover map says
     /// so and nothing else, its operands are operands only) and the index's local is below 64.
@@ -615,21 +644,30 @@ impl<N: Nvm> Vm<N> {
                 len
             }
             _ => {
-                // a constant or a third local, then bastore or sastore
+                // a constant or a third local, then bastore or sastore (or after a constant
+                // a short operation)
                 let (op, value, l2) = match (*code.get(third)?, load(third)) {
                     (0x10, _) => (fused::LLK_XASTORE_DECODED, *code.get(third + 1)?, 2),
                     (k @ 0x02..=0x08, _) => (fused::LLK_XASTORE_DECODED, k.wrapping_sub(3), 1),
                     (_, Some((lc, l2))) => (fused::LLL_XASTORE_DECODED, lc, l2),
                     _ => return None,
                 };
-                let store = third + l2;
-                if !matches!(*code.get(store)?, 0x38 | 0x39) {
-                    return None;
-                }
-                starts.push(store).ok()?;
-                let len = store + 1;
+                let last = third + l2;
+                let len = last + 1;
+                let op = match *code.get(last)? {
+                    0x38 | 0x39 => op, // bastore, sastore
+                    b if op == fused::LLK_XASTORE_DECODED
+                        && len >= 5
+                        && SHORT_OPS.iter().any(|&o| o as u8 == b) =>
+                    {
+                        fused::LLK_OP_DECODED
+                    }
+                    _ => return None,
+                };
+                starts.push(last).ok()?;
+                let base = if op == fused::LLK_OP_DECODED { 5 } else { 4 };
                 decoded
-                    .extend_from_slice(&[op, la, lb | ((len - 4) as u8) << 6, value])
+                    .extend_from_slice(&[op, la, lb | ((len - base) as u8) << 6, value])
                     .ok()?;
                 len
             }
@@ -826,7 +864,7 @@ impl<N: Nvm> Vm<N> {
             let byte = self.nvm.read_u8(a).ok()?;
             if w.fused_ok && fused::is_decoded(byte) {
                 // a decoded sequence: one instruction that reads two or three locals and
-                // pushes one word (a load) or none (a store)
+                // pushes one word (a load), two (`L; L; K; <op>`) or none (a store)
                 let [_, b1, b2, b3]: [u8; 4] = self.read_bytes(a).ok()?;
                 let (la, lb, ilen, lc, pushes) = match byte {
                     fused::LLK_XASTORE_DECODED => {
@@ -836,6 +874,10 @@ impl<N: Nvm> Vm<N> {
                     fused::LLL_XASTORE_DECODED => {
                         let (la, lb, len) = fused::decoded_xastore(b1, b2);
                         (la, lb, len, b3, 0)
+                    }
+                    fused::LLK_OP_DECODED => {
+                        let (la, lb, len) = fused::decoded_llk_op(b1, b2);
+                        (la, lb, len, 0, 2)
                     }
                     _ => {
                         let (la, lb, len) = fused::decoded_xaload(b1, b2);
@@ -1749,6 +1791,84 @@ mod tests {
         body.extend(ops(&[Op::Aload1, Op::Sload0, Op::Sconst1, Op::Bastore]));
         body.extend(ops(&[Op::Sconst0, Op::Sreturn]));
         throws_inside_its_sequence(&body, 3, 7, 4, fused::LLK_XASTORE_DECODED);
+    }
+
+    #[test]
+    fn an_array_and_an_index_computed_from_a_local_are_decoded() {
+        // short f(short i, short v) { short[] s = new short[8]; s[(short) (i + 1)] = v;
+        //   return (short) (s[(short) (i + 1)] + s[(short) (i * 3)]); }
+        let mut m = vec![0x04, 0x21]; // max_stack 4, nargs 2, max_locals 1
+        m.extend([
+            Op::Bspush as u8,
+            8,
+            Op::Newarray as u8,
+            12,
+            Op::Astore2 as u8,
+        ]);
+        let first = m.len();
+        m.extend([Op::Aload2 as u8, Op::Sload as u8, 0, Op::Sconst1 as u8]);
+        m.extend(ops(&[Op::Sadd, Op::Sload1, Op::Sastore]));
+        m.extend([Op::Aload2 as u8, Op::Sload as u8, 0, Op::Sconst1 as u8]);
+        m.extend(ops(&[Op::Sadd, Op::Saload]));
+        m.extend([Op::Aload as u8, 2, Op::Sload as u8, 0, Op::Bspush as u8, 3]);
+        m.extend(ops(&[Op::Smul, Op::Saload, Op::Sadd, Op::Sreturn]));
+        let mut fast = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
+        let mut code = vec![0u8; m.len()];
+        fast.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        let plus_one = [fused::LLK_OP_DECODED, 2, 0, 1, Op::Sadd as u8];
+        assert_eq!(code[first..first + 5], plus_one, "{code:02x?}");
+        assert_eq!(code[first + 7..first + 12], plus_one, "{code:02x?}");
+        let times_3 = [fused::LLK_OP_DECODED, 2, 2 << 6, 3];
+        assert_eq!(code[first + 13..first + 17], times_3, "{code:02x?}");
+        assert_eq!(code[first + 19], Op::Smul as u8);
+        assert!(fast.verify_method(&mut verifier(), 1));
+        let mut checked = vm_with(&m);
+        for (i, v) in [(0, 100), (1, -5), (2, 7), (3, 1), (6, 2), (7, 1), (-1, 1)] {
+            let got = fast.run(&mut NoNatives, 1, &[i, v]);
+            assert_eq!(got, checked.run(&mut NoNatives, 1, &[i, v]), "{i} {v}");
+            if (0..3).contains(&i) {
+                assert_eq!(got, Ok(crate::Value::Word(v)), "{i} {v}");
+            } else {
+                assert!(got.is_err(), "{i} {v}: {got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_load_before_a_decoded_sequence_does_not_take_its_first_load() {
+        // short f(short x, short i) { short[] s = new short[4]; s[2] = 5;
+        //   return (short) (x + s[(short) (i + 1)]); }: `sload_0` then `aload_2; sload 1;
+        // sconst_1; sadd` (decoded), which an `L; L` on `sload_0; aload_2` would overlap
+        let mut m = vec![0x04, 0x21]; // max_stack 4, nargs 2, max_locals 1
+        m.extend([Op::Sconst4 as u8, Op::Newarray as u8, 12, Op::Astore2 as u8]);
+        m.extend(ops(&[Op::Aload2, Op::Sconst2, Op::Sconst5, Op::Sastore]));
+        let first = m.len();
+        m.extend([Op::Sload0 as u8, Op::Aload2 as u8, Op::Sload as u8, 1]);
+        m.extend(ops(&[
+            Op::Sconst1,
+            Op::Sadd,
+            Op::Saload,
+            Op::Sadd,
+            Op::Sreturn,
+        ]));
+        let mut fast = vm_with(&m);
+        assert_eq!(prove_and_fuse(&mut fast, &[1]), [true]);
+        let mut code = vec![0u8; m.len()];
+        fast.nvm.read(METHODS as usize + 1, &mut code).unwrap();
+        assert_eq!(code[first], Op::Sload0 as u8, "{code:02x?}");
+        assert_eq!(code[first + 1], fused::LLK_OP_DECODED, "{code:02x?}");
+        let mut checked = vm_with(&m);
+        for (x, i) in [(10, 1), (10, 0), (-3, 2), (1, 3), (1, -2)] {
+            let got = fast.run(&mut NoNatives, 1, &[x, i]);
+            assert_eq!(got, checked.run(&mut NoNatives, 1, &[x, i]), "{x} {i}");
+            if (-1..3).contains(&i) {
+                let want = x + if i == 1 { 5 } else { 0 };
+                assert_eq!(got, Ok(crate::Value::Word(want)), "{x} {i}");
+            } else {
+                assert!(got.is_err(), "{x} {i}: {got:?}");
+            }
+        }
     }
 
     #[test]

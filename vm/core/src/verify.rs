@@ -1551,20 +1551,27 @@ mod tests {
         }
     }
 
+    /// `short[] s = new short[4]; s[1] = 1234;` with `s` in local 2 (stack depth 3 at most).
+    const SHORTS_1234_IN_LOCAL_2: [u8; 10] = [
+        Op::Sconst4 as u8,
+        Op::Newarray as u8,
+        12,
+        Op::Astore2 as u8,
+        Op::Aload2 as u8,
+        Op::Sconst1 as u8,
+        Op::Sspush as u8,
+        0x04,
+        0xD2,
+        Op::Sastore as u8,
+    ];
+
     #[test]
     fn an_element_superinstruction_loads_or_leaves_the_element_to_its_instruction() {
         // short f(short i, short j) { short[] s = new short[4]; s[1] = 1234;
         //   byte[] b = new byte[3]; b[2] = -7; return (short) (s[i] + b[j]); }
         let mut m = vec![0x04, 0x22]; // max_stack 4, nargs 2, max_locals 2
-        m.extend([Op::Sconst4 as u8, Op::Newarray as u8, 12, Op::Astore2 as u8]);
-        m.extend([
-            Op::Aload2 as u8,
-            Op::Sconst1 as u8,
-            Op::Sspush as u8,
-            0x04,
-            0xD2,
-        ]);
-        m.extend([Op::Sastore as u8, Op::Sconst3 as u8, Op::Newarray as u8, 11]);
+        m.extend(SHORTS_1234_IN_LOCAL_2);
+        m.extend([Op::Sconst3 as u8, Op::Newarray as u8, 11]);
         m.extend([Op::Astore3 as u8, Op::Aload3 as u8, Op::Sconst2 as u8]);
         m.extend([Op::Bspush as u8, (-7i8) as u8, Op::Bastore as u8]);
         // `aload_2; sload_0; saload` and `aload_3; sload_1; baload`
@@ -1626,15 +1633,7 @@ mod tests {
         //   the array pushed, then `sload_0; saload` reached by falling through from
         //   `aload_2` (c == 0) or by a branch onto `sload_0` (c != 0) }
         let mut m = vec![0x03, 0x22]; // max_stack 3, nargs 2, max_locals 2
-        m.extend([Op::Sconst4 as u8, Op::Newarray as u8, 12, Op::Astore2 as u8]);
-        m.extend([
-            Op::Aload2 as u8,
-            Op::Sconst1 as u8,
-            Op::Sspush as u8,
-            0x04,
-            0xD2,
-        ]);
-        m.extend([Op::Sastore as u8]);
+        m.extend(SHORTS_1234_IN_LOCAL_2);
         m.extend(ops(&[Op::Aload2, Op::Sload1]));
         m.extend([Op::Ifne as u8, 4]); // onto `sload_0`
         m.extend(ops(&[

@@ -1498,14 +1498,14 @@ impl<N: Nvm> Vm<N> {
                     short_result!(r, pc + $l0 + l1 + 1);
                 }};
             }
-            // the code window of a decoded element sequence, its array and index (the locals
-            // its second and third bytes name, as `$decode` reads them) and its length
+            // the code window of decoded sequence `$op`, the values of the two locals its
+            // second and third bytes name, and its length
             #[cfg(feature = "proven-loop")]
-            macro_rules! decoded_element {
-                ($decode:path) => {{
+            macro_rules! decoded_operands {
+                ($op:expr) => {{
                     let w = window!();
-                    let (la, lb, len) = $decode(wbyte!(w, 1), wbyte!(w, 2));
-                    (w, local!(la) as ObjRef, local!(lb), len)
+                    let (la, lb, len) = fused::decoded_operands($op, wbyte!(w, 1), wbyte!(w, 2));
+                    (w, local!(la), local!(lb), len)
                 }};
             }
             // `L; L; <t>aload` decoded at link (`fused::LL_BALOAD_DECODED`), elements of `$k`
@@ -1516,7 +1516,9 @@ impl<N: Nvm> Vm<N> {
             #[cfg(feature = "proven-loop")]
             macro_rules! decoded_xaload {
                 ($k:literal) => {{
-                    let (_, arr, index, len) = decoded_element!(fused::decoded_xaload);
+                    // (both loads have the same shortest length)
+                    let (_, arr, index, len) = decoded_operands!(fused::LL_BALOAD_DECODED);
+                    let arr = arr as ObjRef;
                     let v = if $k == 1 {
                         fast!(self.load_fast::<1>(arr, index)).map(|[b]| b as i8 as i16)
                     } else {
@@ -1544,7 +1546,9 @@ impl<N: Nvm> Vm<N> {
             #[cfg(feature = "proven-loop")]
             macro_rules! decoded_xastore {
                 ($value:ident) => {{
-                    let (w, arr, index, len) = decoded_element!(fused::decoded_xastore);
+                    // (both stores have the same shortest length)
+                    let (w, arr, index, len) = decoded_operands!(fused::LLK_XASTORE_DECODED);
+                    let arr = arr as ObjRef;
                     let v = decoded_xastore!(value $value, wbyte!(w, 3)) as i32;
                     let stored = match fast!(self.store_fast(arr, index, v)) {
                         Some(r) => r,
@@ -1567,11 +1571,8 @@ impl<N: Nvm> Vm<N> {
             #[cfg(feature = "proven-loop")]
             macro_rules! decoded_llk_op {
                 () => {{
-                    let w = window!();
-                    let (la, lb, len) = fused::decoded_llk_op(wbyte!(w, 1), wbyte!(w, 2));
-                    let a = local!(la);
-                    let r =
-                        fused_short_op(wbyte!(w, len - 1), local!(lb), wbyte!(w, 3) as i8 as i16);
+                    let (w, a, b, len) = decoded_operands!(fused::LLK_OP_DECODED);
+                    let r = fused_short_op(wbyte!(w, len - 1), b, wbyte!(w, 3) as i8 as i16);
                     push!(a);
                     push!(r);
                     pc += len;

@@ -167,14 +167,14 @@ pub(crate) mod fused {
     /// the array's local, `b` (below 64) the index's, `len` the sequence's length (3 to 5).
     /// Its other bytes are no instructions any more, so it is written only where no proof
     /// enters the sequence after its first byte (`COVER_TARGET`),
-    /// and read as one instruction by the walk (see [`decoded_xaload`]). Both loops run it.
+    /// and read as one instruction by the walk (see [`decoded_operands`]). Both loops run it.
     pub const LL_BALOAD_DECODED: u8 = 0xF6;
     /// `L; L; saload` or `L; L; aaload` decoded as [`LL_BALOAD_DECODED`].
     pub const LL_SALOAD_DECODED: u8 = 0xF7;
     /// `L; L; K; bastore` or `L; L; K; sastore` decoded as [`LL_BALOAD_DECODED`] is, into
     /// `[op, a, b | (len - 4) << 6, k]`: `k` the constant (`sconst_<k>` or `bspush k`) stored
     /// into element `b` of array `a`, as `bastore` and `sastore` store (the array's type
-    /// decides the element's size; see [`decoded_xastore`]).
+    /// decides the element's size).
     pub const LLK_XASTORE_DECODED: u8 = 0xC7;
     /// `L; L; L; bastore` or `L; L; L; sastore` decoded as [`LLK_XASTORE_DECODED`], with the
     /// value's local `c` in place of `k`.
@@ -182,32 +182,29 @@ pub(crate) mod fused {
     /// `L; L; K; <op>` (`<op>` as for [`LK_OP`], the sequence at least 5 bytes long) decoded
     /// into `[op, a, b | (len - 5) << 6, k]`, the operation's own byte left last: pushes local
     /// `a`, then local `b` combined with `k` (an array and an index computed from a local, as
-    /// in `a[(short) (j + 1)]`; see [`decoded_llk_op`]).
+    /// in `a[(short) (j + 1)]`).
     pub const LLK_OP_DECODED: u8 = 0xD3;
     /// The first internal opcode.
     pub const FIRST: u8 = 0xC0;
     /// Past the last internal opcode.
     pub const END: u8 = LL_XALOAD_N3 + 1;
 
-    /// The operands of a decoded element load ([`LL_BALOAD_DECODED`] ...) from its second
-    /// and third bytes: the array's local, the index's local, the sequence's length.
+    /// The length of the shortest sequence decoded op `op` stands for (3 for the loads, 4
+    /// for the stores, 5 for [`LLK_OP_DECODED`]): its third byte keeps the length above it.
     #[inline(always)]
-    pub const fn decoded_xaload(b1: u8, b2: u8) -> (u8, u8, usize) {
-        (b1, b2 & 0x3F, 3 + (b2 >> 6) as usize)
+    pub const fn shortest(op: u8) -> usize {
+        match op {
+            LLK_XASTORE_DECODED | LLL_XASTORE_DECODED => 4,
+            LLK_OP_DECODED => 5,
+            _ => 3,
+        }
     }
 
-    /// The operands of a decoded element store ([`LLK_XASTORE_DECODED`] ...) from its second
-    /// and third bytes: the array's local, the index's local, the sequence's length.
+    /// The operands of decoded sequence `op` ([`LL_BALOAD_DECODED`] ...) from its second and
+    /// third bytes: its first local, its second, the sequence's length.
     #[inline(always)]
-    pub const fn decoded_xastore(b1: u8, b2: u8) -> (u8, u8, usize) {
-        (b1, b2 & 0x3F, 4 + (b2 >> 6) as usize)
-    }
-
-    /// The operands of a decoded [`LLK_OP_DECODED`] from its second and third bytes: the
-    /// first local, the second, the sequence's length (its last byte is the operation).
-    #[inline(always)]
-    pub const fn decoded_llk_op(b1: u8, b2: u8) -> (u8, u8, usize) {
-        (b1, b2 & 0x3F, 5 + (b2 >> 6) as usize)
+    pub const fn decoded_operands(op: u8, b1: u8, b2: u8) -> (u8, u8, usize) {
+        (b1, b2 & 0x3F, shortest(op) + (b2 >> 6) as usize)
     }
 
     /// Whether `byte` is the opcode of a decoded sequence (its other bytes are operands).
@@ -639,7 +636,7 @@ impl<N: Nvm> Vm<N> {
                 };
                 let len = third + 1;
                 decoded
-                    .extend_from_slice(&[op, la, lb | ((len - 3) as u8) << 6])
+                    .extend_from_slice(&[op, la, lb | ((len - fused::shortest(op)) as u8) << 6])
                     .ok()?;
                 len
             }
@@ -665,9 +662,9 @@ impl<N: Nvm> Vm<N> {
                     _ => return None,
                 };
                 starts.push(last).ok()?;
-                let base = if op == fused::LLK_OP_DECODED { 5 } else { 4 };
+                let above = (len - fused::shortest(op)) as u8;
                 decoded
-                    .extend_from_slice(&[op, la, lb | ((len - base) as u8) << 6, value])
+                    .extend_from_slice(&[op, la, lb | above << 6, value])
                     .ok()?;
                 len
             }
@@ -840,6 +837,7 @@ impl<N: Nvm> Vm<N> {
 
     fn walk_flow(&mut self, w: &mut Walk, base: usize, hdr: &Header, proof: Proof) -> Option<u8> {
         let track = proof == Proof::Depth;
+        let handlers = self.nvm.read_u8(base).ok()? as usize;
         let mut ret: Option<u8> = None;
         self.reach_target(w, hdr.code, 0)?;
         loop {
@@ -866,23 +864,12 @@ impl<N: Nvm> Vm<N> {
                 // a decoded sequence: one instruction that reads two or three locals and
                 // pushes one word (a load), two (`L; L; K; <op>`) or none (a store)
                 let [_, b1, b2, b3]: [u8; 4] = self.read_bytes(a).ok()?;
-                let (la, lb, ilen, lc, pushes) = match byte {
-                    fused::LLK_XASTORE_DECODED => {
-                        let (la, lb, len) = fused::decoded_xastore(b1, b2);
-                        (la, lb, len, 0, 0)
-                    }
-                    fused::LLL_XASTORE_DECODED => {
-                        let (la, lb, len) = fused::decoded_xastore(b1, b2);
-                        (la, lb, len, b3, 0)
-                    }
-                    fused::LLK_OP_DECODED => {
-                        let (la, lb, len) = fused::decoded_llk_op(b1, b2);
-                        (la, lb, len, 0, 2)
-                    }
-                    _ => {
-                        let (la, lb, len) = fused::decoded_xaload(b1, b2);
-                        (la, lb, len, 0, 1)
-                    }
+                let (la, lb, ilen) = fused::decoded_operands(byte, b1, b2);
+                let (lc, pushes) = match byte {
+                    fused::LLK_XASTORE_DECODED => (0, 0),
+                    fused::LLL_XASTORE_DECODED => (b3, 0),
+                    fused::LLK_OP_DECODED => (0, 2),
+                    _ => (0, 1),
                 };
                 if pc + ilen > w.len
                     || la.max(lb).max(lc) as usize >= hdr.nlocals
@@ -893,7 +880,7 @@ impl<N: Nvm> Vm<N> {
                 if pc + ilen < w.len {
                     self.reach(w, pc + ilen, if track { depth + pushes } else { 0 })?;
                 }
-                self.reach_handlers(w, base, hdr, pc, ilen, track)?;
+                self.reach_handlers(w, base, handlers, hdr, (pc, ilen), track)?;
                 continue;
             }
             if !w.fused_ok && original_opcode(byte) != byte {
@@ -1016,24 +1003,23 @@ impl<N: Nvm> Vm<N> {
                 // (falling through onto the guard after the component traps: no successor)
                 self.reach(w, pc + ilen, next)?;
             }
-            self.reach_handlers(w, base, hdr, pc, ilen, track)?;
+            self.reach_handlers(w, base, handlers, hdr, (pc, ilen), track)?;
         }
         Some(ret.unwrap_or(0))
     }
 
-    /// Reaches the exception handlers whose range overlaps the instruction of `ilen` bytes
-    /// at `pc` (an invoker's pc is inside its invoke, so the whole instruction counts), with
-    /// the exception as their one stack word.
+    /// Reaches those of the `handlers` exception handlers whose range overlaps the
+    /// instruction `(pc, ilen)` (an invoker's pc is inside its invoke, so the whole
+    /// instruction counts), with the exception as their one stack word.
     fn reach_handlers(
         &mut self,
         w: &mut Walk,
         base: usize,
+        handlers: usize,
         hdr: &Header,
-        pc: usize,
-        ilen: usize,
+        (pc, ilen): (usize, usize),
         track: bool,
     ) -> Option<()> {
-        let handlers = self.nvm.read_u8(base).ok()? as usize;
         for h in 0..handlers {
             let e: [u8; 6] = self.read_bytes(base + 1 + 8 * h).ok()?;
             let start = u16::from_be_bytes([e[0], e[1]]) as usize;

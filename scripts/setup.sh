@@ -24,7 +24,8 @@ fi
 # Rust components and the embedded target every vm/ crate must build for.
 if command -v rustup >/dev/null 2>&1; then
     installed_components=$(rustup component list --installed 2>/dev/null || true)
-    for component in rustfmt clippy; do
+    # (llvm-tools: llvm-profdata for the profile-guided benchmark build, scripts/bench.sh)
+    for component in rustfmt clippy llvm-tools; do
         if ! grep -q "^$component" <<<"$installed_components"; then
             log "rustup component add $component"
             rustup component add "$component"

@@ -73,6 +73,9 @@ bash scripts/firmware-pcsc.sh
 step "card firmware for a real dev board (NUCLEO-F411RE): build and size"
 bash scripts/firmware-boards.sh
 
+step "the profile-guided benchmark build: training on the golden transcripts, a short run (scripts/bench.sh)"
+bash scripts/bench.sh --quick --no-java
+
 if [ -f fuzz/Cargo.toml ]; then
     step "fuzz targets type-check"
     cargo check --locked --manifest-path fuzz/Cargo.toml --bins

@@ -3,14 +3,33 @@
 //! `oxicard_tests::bench`.
 //!
 //! Arguments (after `--`): `--quick` for a short smoke run, `--no-java` to skip the JVM side,
-//! `--rounds N` (or `--rounds=N`) for the number of paired rounds (default 11, quick 2).
-//! Cargo's own `--bench` argument is ignored.
+//! `--rounds N` (or `--rounds=N`) for the number of paired rounds (default 11, quick 2),
+//! `--train` to replay the golden transcripts instead (the training run of the profile-guided
+//! build of `scripts/bench.sh`; see `oxicard_tests::pgo_training`). Cargo's own `--bench`
+//! argument is ignored.
 
 use anyhow::{bail, Context};
 use oxicard_tests::bench::{run_vm_bench, BenchOptions};
+use oxicard_tests::pgo_training::train_on_golden_transcripts;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--train") {
+        let summary = train_on_golden_transcripts()?;
+        println!(
+            "training: {} golden transcripts ({}), {} exchanges, {} differed, {} timed \
+             commands left out",
+            summary.transcripts.len(),
+            summary.transcripts.join(" "),
+            summary.exchanges,
+            summary.mismatched,
+            summary.left_out
+        );
+        if summary.mismatched != 0 {
+            bail!("a golden transcript did not replay as expected");
+        }
+        return Ok(());
+    }
     let mut options = if args.iter().any(|a| a == "--quick") {
         BenchOptions::quick()
     } else {

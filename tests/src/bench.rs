@@ -215,6 +215,9 @@ pub struct BenchReport {
     pub java_skipped: Option<String>,
     /// Whether our VM was built with optimisations (debug assertions off).
     pub release_build: bool,
+    /// How the profile of a profile-guided build was made, if this is one (`scripts/bench.sh`
+    /// builds one and says so in `OXICARD_BENCH_PGO`).
+    pub pgo: Option<String>,
 }
 
 impl BenchReport {
@@ -231,12 +234,20 @@ impl fmt::Display for BenchReport {
         writeln!(
             f,
             "oxicard VM benchmark: golden applets, our VM (Card facade, {} build) vs HotSpot",
-            if self.release_build {
-                "release"
-            } else {
-                "DEBUG (not representative)"
+            match (self.release_build, &self.pgo) {
+                (false, _) => "DEBUG (not representative)",
+                (true, Some(_)) => "release, profile-guided",
+                (true, None) => "release",
             }
         )?;
+        match &self.pgo {
+            Some(how) => writeln!(f, "profile of the profile-guided build: {how}")?,
+            None if self.release_build => writeln!(
+                f,
+                "(no profile-guided optimisation: `bash scripts/bench.sh` builds with it)"
+            )?,
+            None => {}
+        }
         match (&self.java_version, &self.java_skipped) {
             (Some(v), _) => writeln!(
                 f,
@@ -554,6 +565,9 @@ fn run_on_this_thread(options: &BenchOptions) -> Result<BenchReport> {
         java_version,
         java_skipped,
         release_build: !cfg!(debug_assertions),
+        pgo: std::env::var("OXICARD_BENCH_PGO")
+            .ok()
+            .filter(|how| !how.is_empty()),
     })
 }
 
@@ -631,6 +645,7 @@ mod tests {
             java_version: None,
             java_skipped: None,
             release_build: false,
+            pgo: None,
         };
         // sqrt(0.9 * 7.25) = sqrt(6.525)
         assert_close(report.geometric_mean_ratio(), 6.525f64.sqrt());

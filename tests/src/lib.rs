@@ -3,3 +3,4 @@ pub mod api_stub_gen;
 pub mod bench;
 pub mod golden_card;
 pub mod jvm_oracle;
+pub mod pgo_training;

@@ -2455,13 +2455,17 @@ impl<N: Nvm> Vm<N> {
                 fused::LL_OP_N2 => fused_arm!(LL_OP, byte, 2),
                 #[cfg(feature = "proven-loop")]
                 fused::LL_OP_N3 => fused_arm!(LL_OP, byte, 3),
-                // the guard after the code, a reserved or an undefined opcode: one arm, so the
-                // dispatch needs no check of its own for them
-                _ => bad!(if byte == ops::Impdep1 || byte == ops::Impdep2 {
-                    Detail::ReservedOpcode
-                } else {
-                    Detail::UndefinedOpcode
-                }),
+                // the guard after the code (a reserved opcode) and the undefined opcodes above
+                // the internal ones, as arms of their own: the jump table then spans every
+                // byte value, and the dispatch needs no range check
+                ops::Impdep1 | ops::Impdep2 | 0xFC | 0xFD => {
+                    bad!(if byte == ops::Impdep1 || byte == ops::Impdep2 {
+                        Detail::ReservedOpcode
+                    } else {
+                        Detail::UndefinedOpcode
+                    })
+                }
+                _ => bad!(Detail::UndefinedOpcode),
             }
         }
         if let Some(f) = self.frames.last_mut() {

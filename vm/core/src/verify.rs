@@ -1301,6 +1301,30 @@ mod tests {
         }
     }
 
+    /// Every byte that is no JCVM instruction and no internal opcode, the dispatch's
+    /// default arm (0xE2) and the arms of its own that the bytes above the internal opcodes
+    /// have (0xFC to 0xFF, so that the jump table spans every byte value), stops the run with
+    /// its error: reserved for `impdep1`/`impdep2`, undefined for the others.
+    #[test]
+    fn bytes_with_no_instruction_stop_the_run_with_their_error() {
+        for (byte, what) in [
+            (0xE2, crate::Detail::UndefinedOpcode),
+            (0xFC, crate::Detail::UndefinedOpcode),
+            (0xFD, crate::Detail::UndefinedOpcode),
+            (Op::Impdep1 as u8, crate::Detail::ReservedOpcode),
+            (Op::Impdep2 as u8, crate::Detail::ReservedOpcode),
+        ] {
+            // max_stack 1, no arguments, 1 local: `sconst_0; <byte>`
+            let mut vm = vm_with(&[0x01, 0x01, Op::Sconst0 as u8, byte]);
+            assert!(!vm.verify_method(&mut verifier(), 1), "{byte:#04x}");
+            let r = vm.run(&mut NoNatives, 1, &[]);
+            assert!(
+                matches!(r, Err(crate::Trap::Malformed { what: w, .. }) if w == what),
+                "{byte:#04x}: {r:?}"
+            );
+        }
+    }
+
     #[test]
     fn return_words_must_agree() {
         // if (n == 0) return; else return n;  -- return and sreturn in one method

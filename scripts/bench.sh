@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The VM benchmark (`cargo bench -p oxicard-tests --bench vm`, issue 3) on a profile-guided
-# release build of the VM, the way a release of the simulator would be built.
+# release build of the VM (the plain `cargo bench` measures the build without a profile).
 #
 #   bash scripts/bench.sh              the full benchmark (about 30 s after the builds)
 #   bash scripts/bench.sh --quick      a short smoke run; any argument goes to the benchmark

@@ -330,7 +330,7 @@ mod ops {
 ///
 /// Without a second jump: the comparison gives an outcome (0 less, 1 equal, 2 greater) and
 /// [`COND_TABLE`] has, for each condition, the bit of every outcome that takes the branch.
-#[cfg(feature = "proven-loop")]
+#[cfg_attr(not(feature = "proven-loop"), allow(dead_code))]
 #[inline(always)]
 fn cond_taken(c: u8, a: i16, b: i16) -> bool {
     let outcome = (a >= b) as u32 + (a > b) as u32;
@@ -340,7 +340,7 @@ fn cond_taken(c: u8, a: i16, b: i16) -> bool {
 /// Three bits per condition of [`cond_taken`] (bit 0: less, 1: equal, 2: greater), in opcode
 /// order: eq 010, ne 101, lt 001, ge 110, gt 100, le 011. (The fuser writes only 0..=5; any
 /// other value still reads some bit of the table, never outside it.)
-#[cfg(feature = "proven-loop")]
+#[cfg_attr(not(feature = "proven-loop"), allow(dead_code))]
 const COND_TABLE: u32 = 0b011_100_110_001_101_010;
 
 /// The bytes (opcode and constant-pool index) of a field opcode and whether its object is
@@ -891,7 +891,8 @@ impl<N: Nvm> Vm<N> {
             // The short result `$v` of the instructions that end before pc `$next`, in a
             // proven method: a following `sstore` takes it at once (one dispatch for both, the
             // store runs as it would next: it is the next instruction of the proven method),
-            // otherwise it is pushed.
+            // a following narrow `if_scmp<cond>` compares the value below it with it and
+            // branches (the loop test `i < (short) (off + len)`), otherwise it is pushed.
             macro_rules! short_result {
                 ($v:expr, $next:expr) => {{
                     let v: i16 = $v;
@@ -904,6 +905,19 @@ impl<N: Nvm> Vm<N> {
                         let i = self.proven_code_byte(next + 1, 0) as usize;
                         self.stack[(locals + i) & STACK_MASK] = v;
                         pc = next + 2;
+                    } else if b.wrapping_sub(ops::IfScmpeq) < 6 {
+                        let a = self.stack[(sp - 1) & STACK_MASK];
+                        if cond_taken(b - ops::IfScmpeq, a, v) {
+                            let rel = self.proven_code_byte(next + 1, 0) as i8 as isize;
+                            let target = next.wrapping_add(rel as usize);
+                            if target <= next {
+                                charge!((next - target) as u64 + 1);
+                            }
+                            pc = target;
+                        } else {
+                            pc = next + 2;
+                        }
+                        sp -= 1;
                     } else {
                         self.stack[sp & STACK_MASK] = v;
                         sp += 1;

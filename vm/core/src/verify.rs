@@ -1902,6 +1902,9 @@ mod tests {
         AddLoadAt(u8, u8, i8, u8),
         /// `if (x == 0)` skips the next statement.
         SkipIfZero(u8),
+        /// `if (x <cond> (short) (y <op> z))` skips the next statement: `z` a local, or the
+        /// constant `k` when it is `Some(k)` (an operation's result compared and branched on).
+        SkipIfCmp(u8, u8, u8, Option<i8>, u8, u8),
     }
 
     /// The bytes of a load of short local `i`: its `_n` form when there is one and `short`
@@ -1988,9 +1991,28 @@ mod tests {
                 c.push(Op::Sadd as u8);
                 c.extend([Op::Sstore as u8, to]);
             }
-            Statement::SkipIfZero(_) => {}
+            Statement::SkipIfZero(_) | Statement::SkipIfCmp(..) => {}
         }
         c
+    }
+
+    /// The test of a statement that skips the next one (`SkipIfZero`, `SkipIfCmp`), without
+    /// its branch offset byte, and its branch opcode; `None` for any other statement.
+    fn skip_test(s: &Statement, short: bool) -> Option<(StdVec<u8>, u8)> {
+        match *s {
+            Statement::SkipIfZero(x) => Some((short_load(x, short), Op::Ifeq as u8)),
+            Statement::SkipIfCmp(x, y, z, k, o, cond) => {
+                let mut c = short_load(x, short);
+                c.extend(short_load(y, !short));
+                match k {
+                    Some(k) => c.extend(short_const(k)),
+                    None => c.extend(short_load(z, short)),
+                }
+                c.push(SHORT_OPS[o as usize % SHORT_OPS.len()] as u8);
+                Some((c, Op::IfScmpeq as u8 + cond % 6))
+            }
+            _ => None,
+        }
     }
 
     /// The method: the arrays, the indexes `a & 7` and `b & 7`, the statements, and the sum of
@@ -2022,13 +2044,15 @@ mod tests {
         let mut k = 0;
         while k < statements.len() {
             let (s, short) = &statements[k];
-            if let Statement::SkipIfZero(x) = *s {
+            if let Some((test, branch)) = skip_test(s, *short) {
+                // (a skip statement after a skip statement: nothing to skip, that one is left
+                // out)
                 let next = statements
                     .get(k + 1)
                     .map(|(s, short)| statement_code(s, *short))
                     .unwrap_or_default();
-                m.extend(short_load(x, *short));
-                m.extend([Op::Ifeq as u8, 2 + next.len() as u8]);
+                m.extend(test);
+                m.extend([branch, 2 + next.len() as u8]);
                 m.extend(next);
                 k += 2;
                 continue;
@@ -2088,7 +2112,16 @@ mod tests {
                 .prop_map(|(b, i, v)| Statement::StoreLocal(b, i, v)),
             (short_local.clone(), index, -3i8..=3, result)
                 .prop_map(|(x, i, k, to)| Statement::AddLoadAt(x, i, k, to)),
-            short_local.prop_map(Statement::SkipIfZero),
+            short_local.clone().prop_map(Statement::SkipIfZero),
+            (
+                short_local.clone(),
+                short_local.clone(),
+                short_local,
+                prop::option::of(-3i8..=3),
+                any::<u8>(),
+                0u8..6
+            )
+                .prop_map(|(x, y, z, k, o, c)| Statement::SkipIfCmp(x, y, z, k, o, c)),
         ]
     }
 

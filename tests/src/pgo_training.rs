@@ -5,25 +5,22 @@
 //! together and falling through, cold paths apart). The counts must come from the same
 //! compiled functions the benchmark runs, so the training runs in the benchmark's own binary
 //! (`cargo bench -p oxicard-tests --bench vm -- --train`) on the benchmark's card type
-//! ([`GoldenCardInner`]).
+//! ([`GoldenCardInner`](crate::golden_card::GoldenCardInner)).
 //!
 //! What it runs is not the benchmark: every golden transcript (`../shared/golden/*/
 //! transcript.apdu`), each on a fresh card, with the commands the benchmark times left out
 //! (see [`WORKLOADS`]). The profile is that of the conformance scripts: loading, linking,
 //! installing and the applets' every command, the other loops of the golden applets included.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use oxicard_apdu::Aid;
-use oxicard_jcre::{Card, MAX_RESPONSE};
-use oxicard_sim::runner::{RunOptions, ScriptCard};
-use oxicard_sim::{run_transcript, CapPackage, Step, Transcript};
+use oxicard_sim::runner::RunOptions;
+use oxicard_sim::{run_transcript, CapPackage, SimCard, Step, Transcript};
 use oxicard_store::RamNvm;
 
 use crate::bench::WORKLOADS;
-use crate::golden_card::{golden_dir, parse_hex, GoldenCardInner};
+use crate::golden_card::{golden_dir, parse_hex, NVM_BYTES};
 
 /// What a training run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,70 +35,20 @@ pub struct TrainingSummary {
     pub left_out: usize,
 }
 
-/// A card of the benchmark's type that a transcript can load packages onto by AID, from
-/// every golden CAP file.
-struct TrainingCard {
-    card: Box<GoldenCardInner>,
-    /// Load files by package AID.
-    catalogue: BTreeMap<Vec<u8>, Vec<u8>>,
-    response: Box<[u8; MAX_RESPONSE]>,
-}
-
-impl ScriptCard for TrainingCard {
-    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, String> {
-        let len = self
-            .card
-            .transmit(command, &mut self.response[..])
-            .map_err(|e| format!("{e:?}"))?;
-        Ok(self.response[..len].to_vec())
-    }
-
-    fn reset(&mut self) -> Result<(), String> {
-        self.card.reset().map_err(|e| format!("{e:?}"))
-    }
-
-    fn load(&mut self, package: &Aid) -> Result<(), String> {
-        let load_file = self
-            .catalogue
-            .get(package.as_bytes())
-            .ok_or_else(|| format!("no golden CAP file has package {package}"))?;
-        self.card.load_cap(load_file).map_err(|e| format!("{e:?}"))
-    }
-
-    fn install(
-        &mut self,
-        package: &Aid,
-        applet: &Aid,
-        instance: &Aid,
-        params: &[u8],
-    ) -> Result<(), String> {
-        self.card
-            .install(
-                package.as_bytes(),
-                applet.as_bytes(),
-                instance.as_bytes(),
-                params,
-            )
-            .map_err(|e| format!("{e:?}"))
-    }
-}
-
-/// The golden CAP files (`*.cap` in the folders of `golden`) as load files by package AID.
-fn golden_catalogue(golden: &Path) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
-    let mut catalogue = BTreeMap::new();
+/// The golden CAP files (`*.cap` in the folders of `golden`).
+fn golden_caps(golden: &Path) -> Result<Vec<CapPackage>> {
+    let mut caps = Vec::new();
     for folder in sorted_entries(golden)? {
         if !folder.is_dir() {
             continue;
         }
         for file in sorted_entries(&folder)? {
             if file.extension().is_some_and(|e| e == "cap") {
-                let package =
-                    CapPackage::read(&file).map_err(|e| anyhow!("{}: {e}", file.display()))?;
-                catalogue.insert(package.aid.as_bytes().to_vec(), package.load_file);
+                caps.push(CapPackage::read(&file).map_err(|e| anyhow!("{}: {e}", file.display()))?);
             }
         }
     }
-    Ok(catalogue)
+    Ok(caps)
 }
 
 /// The entries of directory `dir`, sorted (the training runs in the same order every time).
@@ -130,7 +77,7 @@ pub fn train_on_golden_transcripts() -> Result<TrainingSummary> {
 
 fn train_on_this_thread() -> Result<TrainingSummary> {
     let golden = golden_dir();
-    let catalogue = golden_catalogue(&golden)?;
+    let caps = golden_caps(&golden)?;
     let mut summary = TrainingSummary::default();
     for folder in sorted_entries(&golden)? {
         let path = folder.join("transcript.apdu");
@@ -159,12 +106,12 @@ fn train_on_this_thread() -> Result<TrainingSummary> {
         });
         summary.left_out += before - transcript.steps.len();
 
-        let card = Card::new(RamNvm::new()).map_err(|e| anyhow!("Card::new: {e:?}"))?;
-        let mut card = TrainingCard {
-            card: Box::new(card),
-            catalogue: catalogue.clone(),
-            response: Box::new([0; MAX_RESPONSE]),
-        };
+        // the benchmark's card type ([`GoldenCardInner`](crate::golden_card::GoldenCardInner)) with every golden CAP to load
+        let mut card: SimCard<RamNvm<NVM_BYTES>> =
+            SimCard::on_nvm(RamNvm::new()).map_err(|e| anyhow!("{e}"))?;
+        for cap in &caps {
+            card.add_cap(cap.clone());
+        }
         let options = RunOptions {
             keep_going: true,
             skip_load_install: false,

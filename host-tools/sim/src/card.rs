@@ -1,6 +1,9 @@
 //! An in-process simulated card: the oxicard runtime on a RAM NVM, fed with CAP files from
 //! disk. It is what `oxicard run --sim` and host-side tests drive; it keeps a catalogue of CAP
-//! files by package AID so that a script's `load` lines can name packages.
+//! files by package AID so that a script's `load` lines can name packages. Its NVM is the
+//! simulator's own ([`SimNvm`]: memory or an image file) unless a caller brings another one
+//! ([`SimCard::on_nvm`]: the benchmark's training run, which must run the benchmark's card
+//! type).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,6 +14,7 @@ use oxicard_cap::components::header::Header;
 use oxicard_cap::jar::read_cap_jar;
 use oxicard_cap::ComponentTag;
 use oxicard_jcre::{Card, CardError, MAX_RESPONSE};
+use oxicard_store::Nvm;
 use oxicard_vm::persist::FOREIGN_FORMAT;
 use oxicard_vm::Trap;
 
@@ -91,8 +95,8 @@ fn card_error(context: &str, error: CardError) -> SimError {
 }
 
 /// The simulated card with a catalogue of CAP files it can load by package AID.
-pub struct SimCard {
-    card: Box<Card<SimNvm>>,
+pub struct SimCard<N: Nvm = SimNvm> {
+    card: Box<Card<N>>,
     catalogue: BTreeMap<Aid, CapPackage>,
 }
 
@@ -124,8 +128,15 @@ impl SimCard {
             other => card_error("power-up", other),
         })
     }
+}
 
-    fn power_up(nvm: SimNvm) -> Result<SimCard, CardError> {
+impl<N: Nvm> SimCard<N> {
+    /// A card on `nvm` (powered up as [`SimCard::new`] is), with an empty catalogue.
+    pub fn on_nvm(nvm: N) -> Result<SimCard<N>, SimError> {
+        Self::power_up(nvm).map_err(|e| card_error("power-up", e))
+    }
+
+    fn power_up(nvm: N) -> Result<SimCard<N>, CardError> {
         let card = Card::new(nvm)?;
         Ok(SimCard {
             card: Box::new(card),

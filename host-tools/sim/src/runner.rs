@@ -12,6 +12,8 @@ use std::fmt;
 use oxicard_apdu::hex::Hex;
 use oxicard_apdu::Aid;
 
+use oxicard_store::Nvm;
+
 use crate::card::SimCard;
 use crate::transcript::{Exchange, Step, Transcript, Variables};
 
@@ -33,7 +35,7 @@ pub trait ScriptCard {
     ) -> Result<(), String>;
 }
 
-impl ScriptCard for SimCard {
+impl<N: Nvm> ScriptCard for SimCard<N> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, String> {
         SimCard::transmit(self, command).map_err(|e| e.to_string())
     }
